@@ -1,0 +1,1 @@
+"""Roadmap Engine domain: models, lifecycle rules, services. Knows nothing of Flask or Celery."""

@@ -1,0 +1,326 @@
+"""Tables of the domain, named after ../shared/GLOSSARY.md."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    DateTime,
+    Index,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlmodel import Field, SQLModel
+
+JSONType = JSON().with_variant(JSONB(), "postgresql")
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timezone-aware UTC timestamp on every backend (SQLite keeps no zone of its own)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; pass an aware UTC datetime")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def utcnow() -> datetime:
+    """The current instant, aware and in UTC."""
+    return datetime.now(UTC)
+
+
+class OrganizationKind(StrEnum):
+    """Levels of the hierarchy region → municipality → school."""
+
+    REGION = "region"
+    MUNICIPALITY = "municipality"
+    SCHOOL = "school"
+
+
+class Role(StrEnum):
+    """What a user is in the programme; decides which triggers they may fire."""
+
+    SCHOOL = "school"
+    CURATOR = "curator"
+    MUNICIPAL_COORDINATOR = "municipal_coordinator"
+    REGIONAL_COORDINATOR = "regional_coordinator"
+    ADMIN = "admin"
+
+
+class RoadmapLevel(StrEnum):
+    """Who owns a roadmap."""
+
+    REGIONAL = "regional"
+    MUNICIPAL = "municipal"
+    SCHOOL = "school"
+
+
+class RoadmapStatus(StrEnum):
+    """A roadmap's own status."""
+
+    DRAFT = "draft"
+    ACTIVE = "active"
+    CLOSED = "closed"
+
+
+class DocumentKind(StrEnum):
+    """Documents a school submits for its curator's review."""
+
+    SELF_DIAGNOSTIC = "self_diagnostic"
+    SCHOOL_ROADMAP = "school_roadmap"
+    DEVELOPMENT_CONCEPT = "development_concept"
+    MIDTERM_PROGRAMME = "midterm_programme"
+    ANTIRISK_PROGRAMME = "antirisk_programme"
+
+
+class CommentKind(StrEnum):
+    """A free remark, or the written report that counts as evidence."""
+
+    COMMENT = "comment"
+    REPORT = "report"
+
+
+class Organization(SQLModel, table=True):
+    """A region, a municipality (education department) or a school."""
+
+    __table_args__ = (
+        Index("ix_organization_parent", "parent_id"),
+        CheckConstraint("kind IN ('region', 'municipality', 'school')", name="organization_kind"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(sa_type=String(16))
+    name: str = Field(sa_type=String(300))
+    parent_id: int | None = Field(default=None, foreign_key="organization.id")
+
+
+class User(SQLModel, table=True):
+    """A person who signs in; `organization_id` binds school staff and coordinators."""
+
+    __tablename__ = "app_user"
+    __table_args__ = (Index("ix_app_user_organization", "organization_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    login: str = Field(sa_type=String(100), unique=True)
+    full_name: str = Field(sa_type=String(300))
+    email: str | None = Field(default=None, sa_type=String(300))
+    password_hash: str = Field(sa_type=String(300))
+    role: str = Field(sa_type=String(32))
+    organization_id: int | None = Field(default=None, foreign_key="organization.id")
+    is_active: bool = True
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class CuratorAssignment(SQLModel, table=True):
+    """A curator assigned by order to one school."""
+
+    __tablename__ = "curator_school"
+    __table_args__ = (Index("ix_curator_school_school", "school_id"),)
+
+    curator_id: int = Field(foreign_key="app_user.id", primary_key=True)
+    school_id: int = Field(foreign_key="organization.id", primary_key=True)
+
+
+class Roadmap(SQLModel, table=True):
+    """An approved plan of sections and activities."""
+
+    __table_args__ = (Index("ix_roadmap_owner", "owner_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    title: str = Field(sa_type=Text)
+    level: str = Field(sa_type=String(16))
+    owner_id: int = Field(foreign_key="organization.id")
+    period_start: date
+    period_end: date
+    order_number: str | None = Field(default=None, sa_type=String(100))
+    order_date: date | None = None
+    status: str = Field(default=RoadmapStatus.DRAFT, sa_type=String(16))
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class RoadmapParticipant(SQLModel, table=True):
+    """A school that executes the school-level activities of a roadmap."""
+
+    __tablename__ = "roadmap_participant"
+    __table_args__ = (Index("ix_roadmap_participant_school", "school_id"),)
+
+    roadmap_id: int = Field(foreign_key="roadmap.id", primary_key=True)
+    school_id: int = Field(foreign_key="organization.id", primary_key=True)
+
+
+class Section(SQLModel, table=True):
+    """A numbered group of activities, optionally inside a part ("Приложение №2")."""
+
+    __table_args__ = (Index("ix_section_roadmap", "roadmap_id", "position"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    roadmap_id: int = Field(foreign_key="roadmap.id")
+    part: str | None = Field(default=None, sa_type=String(200))
+    number: str | None = Field(default=None, sa_type=String(20))
+    title: str = Field(sa_type=Text)
+    position: int = 0
+
+
+class Activity(SQLModel, table=True):
+    """One row of a roadmap; the raw deadline text is always kept beside its schedule."""
+
+    __table_args__ = (
+        Index("ix_activity_roadmap", "roadmap_id", "position"),
+        Index("ix_activity_section", "section_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    roadmap_id: int = Field(foreign_key="roadmap.id")
+    section_id: int | None = Field(default=None, foreign_key="section.id")
+    number: str = Field(sa_type=String(20))
+    title: str = Field(sa_type=Text)
+    description: str | None = Field(default=None, sa_type=Text)
+    level: str | None = Field(default=None, sa_type=String(32))
+    deadline_text: str = Field(default="", sa_type=Text)
+    schedule: dict[str, Any] | None = Field(default=None, sa_type=JSONType)
+    responsible_text: str | None = Field(default=None, sa_type=Text)
+    planned_result: str | None = Field(default=None, sa_type=Text)
+    report_form: str | None = Field(default=None, sa_type=Text)
+    position: int = 0
+
+
+class Occurrence(SQLModel, table=True):
+    """One activity for one assignee and one due date: the unit that moves through a lifecycle."""
+
+    __table_args__ = (
+        Index("ix_occurrence_state_due", "state", "due_on"),
+        Index("ix_occurrence_assignee_state", "assignee_id", "state", "due_on"),
+        UniqueConstraint("activity_id", "assignee_id", "due_on", name="uq_occurrence_slot"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    activity_id: int = Field(foreign_key="activity.id")
+    assignee_id: int = Field(foreign_key="organization.id")
+    due_on: date | None = None
+    state: str = Field(sa_type=String(32))
+    version: int = 1
+    escalation_level: int = 0
+    workflow_name: str = Field(sa_type=String(50))
+    workflow_version: int
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class Document(SQLModel, table=True):
+    """A school's document under curator review (self-diagnostic, concept, programmes)."""
+
+    __table_args__ = (
+        Index("ix_document_school_state", "school_id", "state"),
+        Index("ix_document_state_updated", "state", "updated_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    school_id: int = Field(foreign_key="organization.id")
+    kind: str = Field(sa_type=String(32))
+    title: str = Field(sa_type=Text)
+    state: str = Field(sa_type=String(32))
+    version: int = 1
+    workflow_name: str = Field(sa_type=String(50))
+    workflow_version: int
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+_ONE_SUBJECT = "(occurrence_id IS NULL) <> (document_id IS NULL)"
+
+
+class Evidence(SQLModel, table=True):
+    """Metadata of one uploaded file; the bytes live on disk under a generated name."""
+
+    __table_args__ = (
+        Index("ix_evidence_occurrence", "occurrence_id"),
+        Index("ix_evidence_document", "document_id"),
+        CheckConstraint(_ONE_SUBJECT, name="evidence_one_subject"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    occurrence_id: int | None = Field(default=None, foreign_key="occurrence.id")
+    document_id: int | None = Field(default=None, foreign_key="document.id")
+    original_name: str = Field(sa_type=String(255))
+    stored_name: str = Field(sa_type=String(100), unique=True)
+    content_type: str = Field(sa_type=String(100))
+    size_bytes: int
+    sha256: str = Field(sa_type=String(64))
+    uploaded_by: int = Field(foreign_key="app_user.id")
+    uploaded_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class Comment(SQLModel, table=True):
+    """A remark or written report on an occurrence or document; never edited or deleted."""
+
+    __table_args__ = (
+        Index("ix_comment_occurrence", "occurrence_id"),
+        Index("ix_comment_document", "document_id"),
+        CheckConstraint(_ONE_SUBJECT, name="comment_one_subject"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    occurrence_id: int | None = Field(default=None, foreign_key="occurrence.id")
+    document_id: int | None = Field(default=None, foreign_key="document.id")
+    author_id: int = Field(foreign_key="app_user.id")
+    kind: str = Field(default=CommentKind.COMMENT, sa_type=String(16))
+    body: str = Field(sa_type=Text)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class TransitionLog(SQLModel, table=True):
+    """Append-only record of every state change: who, when, from, to, and why."""
+
+    __tablename__ = "transition_log"
+    __table_args__ = (
+        Index("ix_transition_log_occurrence", "occurrence_id", "id"),
+        Index("ix_transition_log_document", "document_id", "id"),
+        CheckConstraint(_ONE_SUBJECT, name="transition_log_one_subject"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    occurrence_id: int | None = Field(default=None, foreign_key="occurrence.id")
+    document_id: int | None = Field(default=None, foreign_key="document.id")
+    from_state: str = Field(sa_type=String(32))
+    to_state: str = Field(sa_type=String(32))
+    trigger: str = Field(sa_type=String(50))
+    actor_id: int = Field(foreign_key="app_user.id")
+    at: datetime = Field(sa_type=UTCDateTime)
+    comment: str | None = Field(default=None, sa_type=Text)
+    workflow_name: str = Field(sa_type=String(50))
+    workflow_version: int
+
+
+class OutboxMessage(SQLModel, table=True):
+    """A side effect recorded in the same transaction as its cause, carried out after commit."""
+
+    __tablename__ = "outbox_message"
+    __table_args__ = (Index("ix_outbox_message_pending", "sent_at", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(sa_type=String(200), unique=True)
+    topic: str = Field(sa_type=String(100))
+    payload: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    attempts: int = 0
+
+
+APPEND_ONLY_TABLES = ("transition_log", "comment", "evidence")

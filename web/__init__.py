@@ -1,0 +1,1 @@
+"""Flask web UI (issue 5): depends on engine and workflows, never on worker."""
