@@ -1,0 +1,81 @@
+"""Who may see and act on what: roles and tenant scopes, as SQL so lists stay set-based."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import ColumnElement, false, or_, select, true
+from sqlmodel import Session
+
+from engine.errors import NotFoundError, PermissionDeniedError
+from engine.models import CuratorAssignment, Organization, Role, User
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The signed-in user as the engine sees them."""
+
+    id: int
+    login: str
+    role: str
+    organization_id: int | None
+
+
+def load_actor(session: Session, login: str) -> Actor:
+    """The active user with `login`, or NotFoundError."""
+    row = session.execute(
+        select(User.id, User.login, User.role, User.organization_id).where(
+            User.login == login, User.is_active.is_(True)
+        )
+    ).one_or_none()
+    if row is None:
+        raise NotFoundError(f"user '{login}' does not exist or is disabled")
+    return Actor(id=row.id, login=row.login, role=row.role, organization_id=row.organization_id)
+
+
+def _children(parent_ids: object) -> object:
+    return select(Organization.id).where(Organization.parent_id.in_(parent_ids))  # type: ignore[arg-type]
+
+
+def scope_clause(actor: Actor, org_column: ColumnElement[int]) -> ColumnElement[bool]:
+    """A WHERE clause true for rows whose organization `actor` may see.
+
+    School staff see their school; curators their assigned schools; a municipal coordinator
+    the municipality and its schools; a regional coordinator everything in the region.
+    """
+    org = actor.organization_id
+    if actor.role == Role.ADMIN:
+        return true()
+    if actor.role == Role.SCHOOL and org is not None:
+        return org_column == org
+    if actor.role == Role.CURATOR:
+        assigned = select(CuratorAssignment.school_id).where(
+            CuratorAssignment.curator_id == actor.id
+        )
+        return org_column.in_(assigned)
+    if actor.role == Role.MUNICIPAL_COORDINATOR and org is not None:
+        return or_(org_column == org, org_column.in_(_children([org])))
+    if actor.role == Role.REGIONAL_COORDINATOR and org is not None:
+        municipalities = _children([org])
+        return or_(
+            org_column == org,
+            org_column.in_(municipalities),
+            org_column.in_(_children(municipalities)),
+        )
+    return false()
+
+
+def can_reach(session: Session, actor: Actor, organization_id: int) -> bool:
+    """Whether `organization_id` lies inside `actor`'s tenant."""
+    found = session.execute(
+        select(Organization.id).where(
+            Organization.id == organization_id, scope_clause(actor, Organization.id)
+        )
+    ).first()
+    return found is not None
+
+
+def require_reach(session: Session, actor: Actor, organization_id: int, what: str) -> None:
+    """Raise PermissionDeniedError unless `organization_id` is inside `actor`'s tenant."""
+    if not can_reach(session, actor, organization_id):
+        raise PermissionDeniedError(f"{actor.login} may not act on {what}: outside their schools")

@@ -1,0 +1,109 @@
+"""Evidence files: validated by content, stored on disk under generated names, checksummed."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import secrets
+import zipfile
+from pathlib import Path
+
+from sqlmodel import Session
+
+from engine.access import Actor, require_reach
+from engine.errors import PermissionDeniedError, ValidationError
+from engine.lifecycle import WorkflowRegistry
+from engine.models import Evidence, Role, utcnow
+from engine.workflow import LINK_COLUMN, SubjectKind, load_subject
+
+#: Content types accepted as evidence, told apart by their first bytes, never by name.
+PDF, PNG, JPEG = "application/pdf", "image/png", "image/jpeg"
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+UPLOADER_ROLES = frozenset({Role.SCHOOL})
+
+
+def sniff_content_type(data: bytes) -> str | None:
+    """The accepted content type of `data`, judged by its bytes; None if not accepted."""
+    if data.startswith(b"%PDF-"):
+        return PDF
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return PNG
+    if data.startswith(b"\xff\xd8\xff"):
+        return JPEG
+    if data.startswith(b"PK\x03\x04"):
+        try:
+            names = set(zipfile.ZipFile(io.BytesIO(data)).namelist())
+        except zipfile.BadZipFile:
+            return None
+        if "[Content_Types].xml" in names:
+            if "word/document.xml" in names:
+                return DOCX
+            if "xl/workbook.xml" in names:
+                return XLSX
+    return None
+
+
+def clean_name(filename: str) -> str:
+    """The base name of an uploaded file, with path parts and control characters dropped."""
+    base = filename.replace("\\", "/").rsplit("/", 1)[-1]
+    base = "".join(ch for ch in base if ch.isprintable()).strip().lstrip(".")
+    return base[:255] or "file"
+
+
+def attach(
+    session: Session,
+    registry: WorkflowRegistry,
+    storage_dir: Path,
+    kind: SubjectKind,
+    subject_id: int,
+    actor: Actor,
+    *,
+    filename: str,
+    data: bytes,
+    max_bytes: int,
+) -> Evidence:
+    """Store one file as evidence of a subject, in the caller's transaction."""
+    ref = load_subject(session, kind, subject_id)
+    require_reach(session, actor, ref.owner_id, f"{kind} {subject_id}")
+    if actor.role not in UPLOADER_ROLES:
+        raise PermissionDeniedError(f"role '{actor.role}' may not attach evidence")
+    definition = registry.get(ref.workflow_name, ref.workflow_version).definition
+    if not definition.accepts_evidence(ref.state):
+        raise ValidationError(
+            f"{kind} {subject_id} is '{ref.state}'; files are attached only while it is worked on"
+        )
+    name = clean_name(filename)
+    if not data:
+        raise ValidationError(f"{name}: the file is empty")
+    if len(data) > max_bytes:
+        raise ValidationError(f"{name}: {len(data)} bytes is over the limit of {max_bytes}")
+    content_type = sniff_content_type(data)
+    if content_type is None:
+        raise ValidationError(f"{name}: only PDF, DOCX, XLSX, JPG and PNG files are accepted")
+    stored_name = secrets.token_hex(16)
+    path = storage_path(storage_dir, stored_name)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".part")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+    evidence = Evidence(
+        original_name=name,
+        stored_name=stored_name,
+        content_type=content_type,
+        size_bytes=len(data),
+        sha256=hashlib.sha256(data).hexdigest(),
+        uploaded_by=actor.id,
+        uploaded_at=utcnow(),
+        **{LINK_COLUMN[kind]: ref.id},
+    )
+    session.add(evidence)
+    session.flush()
+    return evidence
+
+
+def storage_path(storage_dir: Path, stored_name: str) -> Path:
+    """Where the bytes of `stored_name` live: fanned out by its first two characters."""
+    return storage_dir / stored_name[:2] / stored_name

@@ -1,0 +1,217 @@
+"""Firing triggers on occurrences and documents: one guarded UPDATE plus its log row."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import exists, insert, or_, select, update
+from sqlmodel import Session
+
+from engine import outbox
+from engine.access import Actor, require_reach
+from engine.errors import (
+    ConflictError,
+    InvalidTransitionError,
+    NotFoundError,
+    PermissionDeniedError,
+    ValidationError,
+)
+from engine.lifecycle import Guard, WorkflowRegistry
+from engine.models import (
+    Comment,
+    CommentKind,
+    Document,
+    Evidence,
+    Occurrence,
+    TransitionLog,
+    utcnow,
+)
+
+
+class SubjectKind(StrEnum):
+    """What a workflow can govern."""
+
+    OCCURRENCE = "occurrence"
+    DOCUMENT = "document"
+
+
+_TABLES = {SubjectKind.OCCURRENCE: Occurrence, SubjectKind.DOCUMENT: Document}
+_OWNER = {SubjectKind.OCCURRENCE: Occurrence.assignee_id, SubjectKind.DOCUMENT: Document.school_id}
+LINK_COLUMN = {SubjectKind.OCCURRENCE: "occurrence_id", SubjectKind.DOCUMENT: "document_id"}
+
+
+@dataclass(frozen=True)
+class GuardContext:
+    """What a guard may look at while a trigger is being fired."""
+
+    session: Session
+    subject: SubjectKind
+    subject_id: int
+    actor: Actor
+    comment: str | None
+    report_text: str | None
+
+
+@dataclass(frozen=True)
+class SubjectRef:
+    """The workflow columns of one occurrence or document, as read before a change."""
+
+    kind: SubjectKind
+    id: int
+    state: str
+    version: int
+    workflow_name: str
+    workflow_version: int
+    owner_id: int
+
+
+@dataclass(frozen=True)
+class TransitionResult:
+    """What one successful transition did."""
+
+    subject: SubjectKind
+    subject_id: int
+    trigger: str
+    from_state: str
+    to_state: str
+    version: int
+    log_id: int
+
+
+def _has_evidence_or_report(ctx: GuardContext) -> str | None:
+    if ctx.report_text and ctx.report_text.strip():
+        return None
+    link = getattr(Evidence, LINK_COLUMN[ctx.subject])
+    comment_link = getattr(Comment, LINK_COLUMN[ctx.subject])
+    found = ctx.session.execute(
+        select(
+            or_(
+                exists().where(link == ctx.subject_id),
+                exists().where(comment_link == ctx.subject_id, Comment.kind == CommentKind.REPORT),
+            )
+        )
+    ).scalar()
+    return None if found else "attach at least one evidence file or write a report"
+
+
+def _has_file(ctx: GuardContext) -> str | None:
+    link = getattr(Evidence, LINK_COLUMN[ctx.subject])
+    found = ctx.session.execute(select(exists().where(link == ctx.subject_id))).scalar()
+    return None if found else "attach the document file before submitting"
+
+
+#: Guards that workflow definitions may name.
+GUARDS: dict[str, Guard] = {
+    "has_evidence_or_report": _has_evidence_or_report,
+    "has_file": _has_file,
+}
+
+
+def load_subject(session: Session, kind: SubjectKind, subject_id: int) -> SubjectRef:
+    """Read the workflow columns of one subject, or NotFoundError."""
+    table = _TABLES[kind]
+    row = session.execute(
+        select(
+            table.id,
+            table.state,
+            table.version,
+            table.workflow_name,
+            table.workflow_version,
+            _OWNER[kind],
+        ).where(table.id == subject_id)
+    ).one_or_none()
+    if row is None:
+        raise NotFoundError(f"{kind} {subject_id} does not exist")
+    return SubjectRef(kind, *row)
+
+
+def fire(
+    session: Session,
+    registry: WorkflowRegistry,
+    kind: SubjectKind,
+    subject_id: int,
+    trigger: str,
+    actor: Actor,
+    *,
+    comment: str | None = None,
+    report_text: str | None = None,
+    now: datetime | None = None,
+) -> TransitionResult:
+    """Fire `trigger` on one subject as `actor`, inside the caller's transaction.
+
+    The state changes only through `UPDATE … WHERE id, state, version` match what was read,
+    so of two concurrent firings the database lets one win and the other gets ConflictError.
+    The log row and the outbox message are written in the same transaction. Never commits.
+    """
+    now = now or utcnow()
+    ref = load_subject(session, kind, subject_id)
+    require_reach(session, actor, ref.owner_id, f"{kind} {subject_id}")
+    lifecycle = registry.get(ref.workflow_name, ref.workflow_version)
+    definition = lifecycle.definition
+    rule = definition.rule(trigger, ref.state)
+    if rule is None:
+        raise InvalidTransitionError(trigger, ref.state, definition.triggers_from(ref.state))
+    if actor.role not in rule.roles:
+        allowed = ", ".join(sorted(rule.roles))
+        raise PermissionDeniedError(
+            f"role '{actor.role}' may not fire '{trigger}'; it is for: {allowed}"
+        )
+    comment = (comment or "").strip() or None
+    if rule.requires_comment and comment is None:
+        raise ValidationError(f"'{trigger}' requires a comment saying why")
+    context = GuardContext(session, kind, subject_id, actor, comment, report_text)
+    dest = lifecycle.advance(ref.state, trigger, context)
+
+    table = _TABLES[kind]
+    changed = session.execute(
+        update(table)
+        .where(table.id == ref.id, table.state == ref.state, table.version == ref.version)
+        .values(state=dest, version=ref.version + 1, updated_at=now)
+    )
+    if changed.rowcount != 1:
+        raise ConflictError(f"{kind} {subject_id} was changed by someone else; reload and retry")
+    link = {LINK_COLUMN[kind]: ref.id}
+    log_id = session.execute(
+        insert(TransitionLog)
+        .values(
+            **link,
+            from_state=ref.state,
+            to_state=dest,
+            trigger=trigger,
+            actor_id=actor.id,
+            at=now,
+            comment=comment,
+            workflow_name=ref.workflow_name,
+            workflow_version=ref.workflow_version,
+        )
+        .returning(TransitionLog.id)
+    ).scalar_one()
+    if report_text and report_text.strip():
+        session.execute(
+            insert(Comment).values(
+                **link,
+                author_id=actor.id,
+                kind=CommentKind.REPORT,
+                body=report_text.strip(),
+                created_at=now,
+            )
+        )
+    outbox.record(
+        session,
+        key=f"transition:{log_id}",
+        topic=f"{kind}.{trigger}",
+        payload={
+            "subject": str(kind),
+            "subject_id": ref.id,
+            "owner_id": ref.owner_id,
+            "trigger": trigger,
+            "from": ref.state,
+            "to": dest,
+            "actor_id": actor.id,
+            "comment": comment,
+            "log_id": log_id,
+        },
+    )
+    return TransitionResult(kind, ref.id, trigger, ref.state, dest, ref.version + 1, log_id)

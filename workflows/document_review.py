@@ -1,0 +1,39 @@
+"""Review of a school's documents: draft → submitted → «ОДОБРЕНО» or «на доработку»."""
+
+from __future__ import annotations
+
+from engine.lifecycle import Rule, State, WorkflowDefinition
+from engine.models import Role
+
+DOCUMENT_REVIEW_V1 = WorkflowDefinition(
+    name="document_review",
+    version=1,
+    subject="document",
+    initial="draft",
+    evidence_guard="has_file",
+    states=(
+        State("draft", "Черновик"),
+        State("submitted", "На проверке"),
+        State("returned", "На доработке"),
+        State("approved", "ОДОБРЕНО", final=True),
+    ),
+    rules=(
+        Rule(
+            "submit",
+            ("draft", "returned"),
+            "submitted",
+            frozenset({Role.SCHOOL}),
+            "Отправить на проверку",
+            guards=("has_file",),
+        ),
+        Rule("approve", ("submitted",), "approved", frozenset({Role.CURATOR}), "Одобрить"),
+        Rule(
+            "return",
+            ("submitted",),
+            "returned",
+            frozenset({Role.CURATOR}),
+            "Вернуть на доработку",
+            requires_comment=True,
+        ),
+    ),
+)
