@@ -1,0 +1,1 @@
+"""The `roadmap` command line: composes the engine, the workflows, the web and the worker."""

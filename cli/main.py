@@ -1,0 +1,263 @@
+"""`roadmap`: migrate, load the demo, list occurrences, fire transitions, read histories."""
+
+from __future__ import annotations
+
+import sys
+from datetime import date
+from pathlib import Path
+
+import click
+from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+import workflows
+from engine import evidence, queries
+from engine.access import Actor, load_actor
+from engine.db import make_engine, unit_of_work
+from engine.demo import DEMO_PASSWORD, demo_present, load_demo
+from engine.errors import (
+    ConflictError,
+    DomainError,
+    NotFoundError,
+    PermissionDeniedError,
+)
+from engine.migrate import current_revision, upgrade
+from engine.models import Role
+from engine.settings import Settings
+from engine.workflow import SubjectKind, fire
+
+#: Exit codes, so scripts can tell failures apart.
+EXIT_ERROR, EXIT_USAGE, EXIT_FORBIDDEN, EXIT_NOT_FOUND, EXIT_CONFLICT = 1, 2, 3, 4, 5
+
+OPERATOR = Actor(id=0, login="operator", role=Role.ADMIN, organization_id=None)
+
+
+class Context:
+    """Settings and a lazily built database engine for one invocation."""
+
+    def __init__(self) -> None:
+        self.settings = Settings.from_env()
+        self._engine: Engine | None = None
+
+    @property
+    def engine(self) -> Engine:
+        if self._engine is None:
+            url = self.settings.database_url
+            if url.startswith("sqlite:///") and not url.endswith(":memory:"):
+                Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+            self._engine = make_engine(url)
+        return self._engine
+
+    def migrated_engine(self) -> Engine:
+        """The engine, after checking that the schema has been migrated."""
+        if current_revision(self.engine) is None:
+            raise DomainError("the database has no schema yet; run `roadmap db upgrade` first")
+        return self.engine
+
+
+pass_context = click.make_pass_decorator(Context, ensure=True)
+
+
+@click.group()
+def cli() -> None:
+    """Roadmap Engine: school-support roadmaps run as workflows."""
+
+
+@cli.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+@pass_context
+def db_upgrade(ctx: Context) -> None:
+    """Apply every pending migration."""
+    upgrade(ctx.engine)
+    click.echo(f"database is at revision {current_revision(ctx.engine)}")
+
+
+@cli.command()
+@click.option("--today", type=click.DateTime(["%Y-%m-%d"]), help="Date the demo is built around.")
+@pass_context
+def demo(ctx: Context, today: object) -> None:
+    """Load the demo region, schools, people and roadmap; print the logins."""
+    engine = ctx.migrated_engine()
+    day = today.date() if today else date.today()  # type: ignore[attr-defined]
+    with unit_of_work(engine) as session:
+        if demo_present(session):
+            click.echo("demo data is already loaded")
+            logins = None
+        else:
+            logins = load_demo(session, workflows.REGISTRY, day)
+    if logins:
+        click.echo("demo data loaded")
+    click.echo(f"\nDemo logins (password for all: {DEMO_PASSWORD}):")
+    for login, role, who in _demo_logins(logins):
+        click.echo(f"  {login:<12} {role:<22} {who}")
+
+
+def _demo_logins(logins: list | None) -> list[tuple[str, str, str]]:
+    if logins:
+        return [(d.login, d.role, d.who) for d in logins]
+    return [
+        *((f"school{i}", "school", f"школа №{i}") for i in range(1, 6)),
+        ("curator1", "curator", "школы 1–3"),
+        ("curator2", "curator", "школы 4–5"),
+        ("coordinator", "municipal_coordinator", "Ершичский район"),
+        ("regional", "regional_coordinator", "Смоленская область"),
+        ("admin", "admin", "вся система"),
+    ]
+
+
+@cli.group()
+def occurrences() -> None:
+    """Occurrences of activities."""
+
+
+@occurrences.command("list")
+@click.option("--school", help="School id or part of its name.")
+@click.option("--state", help="Only occurrences in this state.")
+@click.option("--as", "login", help="List what this user sees (default: everything).")
+@click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 500))
+@click.option("--page", default=1, show_default=True, type=click.IntRange(1))
+@pass_context
+def occurrences_list(
+    ctx: Context, school: str | None, state: str | None, login: str | None, limit: int, page: int
+) -> None:
+    """List occurrences by due date."""
+    engine = ctx.migrated_engine()
+    with unit_of_work(engine, readonly=True) as session:
+        actor = load_actor(session, login) if login else OPERATOR
+        school_id = queries.find_school(session, school) if school else None
+        rows = queries.list_occurrences(
+            session, actor, school_id=school_id, state=state, limit=limit, offset=(page - 1) * limit
+        )
+    labels = workflows.REGISTRY.current(workflows.ACTIVITY).definition
+    for row in rows:
+        due = row.due_on.isoformat() if row.due_on else "без даты"
+        click.echo(
+            f"{row.id:>7}  {due:<10}  {labels.state_label(row.state):<14}  "
+            f"{row.assignee[:28]:<28}  {row.activity_number:<5} {row.activity_title[:60]}"
+        )
+    if not rows:
+        click.echo("no occurrences match", err=True)
+
+
+@cli.command()
+@click.argument("occurrence_id", type=int)
+@click.argument("trigger")
+@click.option("--as", "login", required=True, help="Login of the user who fires the trigger.")
+@click.option("--comment", help="Why (required to return for rework or to cancel).")
+@click.option("--report", "report_text", help="Written report (counts as evidence).")
+@click.option(
+    "--evidence",
+    "files",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Evidence file to attach first (PDF, DOCX, XLSX, JPG, PNG); repeatable.",
+)
+@pass_context
+def transition(
+    ctx: Context,
+    occurrence_id: int,
+    trigger: str,
+    login: str,
+    comment: str | None,
+    report_text: str | None,
+    files: tuple[Path, ...],
+) -> None:
+    """Fire TRIGGER on an occurrence as a user."""
+    engine = ctx.migrated_engine()
+    settings = ctx.settings
+    with unit_of_work(engine) as session:
+        actor = load_actor(session, login)
+        for path in files:
+            evidence.attach(
+                session,
+                workflows.REGISTRY,
+                settings.evidence_dir,
+                SubjectKind.OCCURRENCE,
+                occurrence_id,
+                actor,
+                filename=path.name,
+                data=path.read_bytes(),
+                max_bytes=settings.max_evidence_bytes,
+            )
+        result = fire(
+            session,
+            workflows.REGISTRY,
+            SubjectKind.OCCURRENCE,
+            occurrence_id,
+            trigger,
+            actor,
+            comment=comment,
+            report_text=report_text,
+        )
+    click.echo(
+        f"occurrence {result.subject_id}: {result.from_state} → {result.to_state} "
+        f"({result.trigger} by {login})"
+    )
+
+
+@cli.command()
+@click.argument("occurrence_id", type=int)
+@click.option("--as", "login", help="Read as this user (default: everything).")
+@pass_context
+def history(ctx: Context, occurrence_id: int, login: str | None) -> None:
+    """Show every transition of an occurrence, oldest first."""
+    engine = ctx.migrated_engine()
+    with unit_of_work(engine, readonly=True) as session:
+        actor = load_actor(session, login) if login else OPERATOR
+        entries = queries.history(session, actor, SubjectKind.OCCURRENCE, occurrence_id)
+    if not entries:
+        click.echo(f"occurrence {occurrence_id} has no transitions yet")
+    for entry in entries:
+        line = (
+            f"{entry.at:%Y-%m-%d %H:%M:%S}  {entry.actor_login:<12} {entry.trigger:<8} "
+            f"{entry.from_state} → {entry.to_state}"
+        )
+        click.echo(line + (f"  «{entry.comment}»" if entry.comment else ""))
+
+
+def _exit_code(error: DomainError) -> int:
+    if isinstance(error, PermissionDeniedError):
+        return EXIT_FORBIDDEN
+    if isinstance(error, NotFoundError):
+        return EXIT_NOT_FOUND
+    if isinstance(error, ConflictError):
+        return EXIT_CONFLICT
+    return EXIT_ERROR
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; errors become one line on stderr and a non-zero exit, never a traceback."""
+    try:
+        cli.main(args=argv, prog_name="roadmap", standalone_mode=False)
+    except click.exceptions.Exit as done:
+        return int(done.exit_code)
+    except click.Abort:
+        click.echo("error: aborted", err=True)
+        return EXIT_ERROR
+    except click.ClickException as error:
+        error.show()
+        return EXIT_USAGE
+    except DomainError as error:
+        click.echo(f"error: {error}", err=True)
+        return _exit_code(error)
+    except (OperationalError, DBAPIError) as error:
+        reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
+        click.echo(f"error: database: {reason}", err=True)
+        return EXIT_ERROR
+    except OSError as error:
+        click.echo(f"error: {error}", err=True)
+        return EXIT_ERROR
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
+
+
+def run() -> None:
+    """Console-script entry point."""
+    sys.exit(main())

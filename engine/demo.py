@@ -1,0 +1,370 @@
+"""Demo data: a region, a municipality, five schools, their people and a real roadmap.
+
+The roadmap is Приложение №2 of the Ершичский district order №159 (seed 003), entered by
+hand; its dates are moved to the academic year that contains `today`, so the demo stays live.
+"""
+
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import select
+from sqlmodel import Session
+
+from engine.access import load_actor
+from engine.accounts import create_user
+from engine.lifecycle import WorkflowRegistry
+from engine.models import (
+    Activity,
+    CuratorAssignment,
+    Occurrence,
+    Organization,
+    OrganizationKind,
+    Roadmap,
+    RoadmapLevel,
+    RoadmapParticipant,
+    RoadmapStatus,
+    Role,
+    Section,
+    User,
+)
+from engine.roadmaps import add_occurrences
+from engine.workflow import SubjectKind, fire
+
+DEMO_PASSWORD = "demo-2024"
+
+SCHOOLS = (
+    "МБОУ Ершичская СШ",
+    "МБОУ Руссковская СШ",
+    "МБОУ Поселковская СШ",
+    "МБОУ Егоровская ОШ",
+    "МБОУ Кузьмичская ОШ",
+)
+
+
+@dataclass(frozen=True)
+class DemoLogin:
+    """One printed demo account."""
+
+    login: str
+    role: str
+    who: str
+
+
+def academic_year_start(today: date) -> int:
+    """The calendar year in which the academic year containing `today` began."""
+    return today.year if today.month >= 9 else today.year - 1
+
+
+def _month_end(year: int, month: int) -> date:
+    return date(year, month, calendar.monthrange(year, month)[1])
+
+
+def _activities(y1: int) -> list[tuple[str, str, list[tuple]]]:
+    """Sections of the roadmap: (number, title, activities as tuples)."""
+    y2 = y1 + 1
+    months = [(y1, m) for m in range(9, 13)] + [(y2, m) for m in range(1, 9)]
+    monthly = [_month_end(y, m) for y, m in months]
+    quarterly = [_month_end(y, m) for y, m in months if m in (3, 6, 9, 12)]
+    institutional = "Институциональный"
+    municipal = "Муниципальный"
+    return [
+        (
+            "1",
+            "Организационно-управленческое направление",
+            [
+                (
+                    "1.1",
+                    municipal,
+                    "Разработка и утверждение Плана мероприятий (муниципальной "
+                    "дорожной карты) по профилактике учебной неуспешности в образовательных "
+                    "организациях района",
+                    f"ноябрь {y1}",
+                    "Отдел по образованию",
+                    None,
+                ),
+                (
+                    "1.2",
+                    municipal,
+                    "Инструктивные совещания по реализации мер внутришкольной "
+                    "системы профилактики учебной неуспешности",
+                    "ежеквартально",
+                    "Отдел по образованию",
+                    None,
+                ),
+                (
+                    "1.3",
+                    institutional,
+                    "Разработка и утверждение Плана мероприятий (школьной "
+                    "дорожной карты) по профилактике учебной неуспешности",
+                    f"ноябрь {y1}",
+                    "ОО",
+                    [_month_end(y1, 11)],
+                ),
+                (
+                    "1.4",
+                    institutional,
+                    "Разработка и внедрение программных документов по "
+                    "профилактике учебной неуспешности",
+                    f"ноябрь {y1}",
+                    "ОО",
+                    [_month_end(y1, 11)],
+                ),
+                (
+                    "1.5",
+                    institutional,
+                    "Участие в инструктивных совещаниях по реализации мер "
+                    "внутришкольной системы профилактики учебной неуспешности",
+                    "ежеквартально",
+                    "Отдел по образованию",
+                    quarterly,
+                ),
+            ],
+        ),
+        (
+            "2",
+            "Информационно-аналитическое направление",
+            [
+                (
+                    "2.1",
+                    municipal,
+                    "Обеспечение участия образовательных организаций в мониторинге "
+                    "эффективности работы по профилактике учебной неуспешности",
+                    f"март {y2}",
+                    "Отдел по образованию, МОЦ",
+                    None,
+                ),
+                (
+                    "2.2",
+                    municipal,
+                    "Анализ результатов мониторинга эффективности работы по "
+                    "профилактике учебной неуспешности в ОО",
+                    f"апрель-май {y2}",
+                    "Отдел по образованию",
+                    None,
+                ),
+                (
+                    "2.3",
+                    institutional,
+                    "Участие в вебинаре «Результаты мониторинга эффективности "
+                    "работы по профилактике учебной неуспешности в ОО муниципалитета»",
+                    f"июль {y2}",
+                    "ОО",
+                    [_month_end(y2, 7)],
+                ),
+            ],
+        ),
+        (
+            "3",
+            "Организационно-методическое направление",
+            [
+                (
+                    "3.2",
+                    municipal,
+                    "Цикл муниципальных методических семинаров по проектированию "
+                    "индивидуальных образовательных маршрутов неуспевающих школьников",
+                    f"I квартал (февраль) {y2}",
+                    "Отдел по образованию РУМО (предметные ОМО)",
+                    None,
+                ),
+                (
+                    "3.4",
+                    institutional,
+                    "Учет несовершеннолетних неуспевающих и слабоуспевающих обучающихся",
+                    f"ноябрь {y1}, июль {y2}",
+                    "ОО",
+                    [_month_end(y1, 11), _month_end(y2, 7)],
+                ),
+                (
+                    "3.5",
+                    institutional,
+                    "Консультирование родителей по проблемам причин школьной "
+                    "неуспеваемости и личностного развития обучающихся",
+                    "ежемесячно",
+                    "ОО",
+                    monthly,
+                ),
+                (
+                    "3.6",
+                    institutional,
+                    "Психолого-педагогическая помощь участникам образовательных отношений",
+                    "ежеквартально (по запросу)",
+                    "ОО",
+                    quarterly,
+                ),
+                (
+                    "3.7",
+                    institutional,
+                    "Разработка индивидуальных траекторий для обучающихся, "
+                    "имеющих риски учебной неуспешности и особые образовательные потребности",
+                    f"ноябрь-декабрь {y1}",
+                    "ОО",
+                    [_month_end(y1, 12)],
+                ),
+                (
+                    "3.8",
+                    institutional,
+                    "Формирование наставнических пар «ученик-ученик», "
+                    "«учитель-ученик», реализация наставнических программ",
+                    f"январь-май {y2}",
+                    "ОО",
+                    [_month_end(y2, 5)],
+                ),
+                (
+                    "3.9",
+                    institutional,
+                    "Рассмотрение коллегиальными органами ОО вопросов "
+                    "профилактики учебной неуспеваемости",
+                    "ежеквартально",
+                    "ОО",
+                    quarterly,
+                ),
+            ],
+        ),
+    ]
+
+
+def demo_present(session: Session) -> bool:
+    """Whether the demo has been loaded already."""
+    return session.execute(select(User.id).where(User.login == "coordinator")).first() is not None
+
+
+def load_demo(session: Session, registry: WorkflowRegistry, today: date) -> list[DemoLogin]:
+    """Create the demo in the caller's transaction and return its logins."""
+    region = Organization(kind=OrganizationKind.REGION, name="Смоленская область")
+    session.add(region)
+    session.flush()
+    municipality = Organization(
+        kind=OrganizationKind.MUNICIPALITY,
+        name="Ершичский район",
+        parent_id=region.id,
+    )
+    session.add(municipality)
+    session.flush()
+    schools = [
+        Organization(kind=OrganizationKind.SCHOOL, name=name, parent_id=municipality.id)
+        for name in SCHOOLS
+    ]
+    session.add_all(schools)
+    session.flush()
+
+    logins: list[DemoLogin] = []
+
+    def user(login: str, name: str, role: Role, org: int | None, who: str) -> User:
+        created = create_user(
+            session,
+            login=login,
+            full_name=name,
+            role=role,
+            password=DEMO_PASSWORD,
+            organization_id=org,
+            email=f"{login}@demo.roadmap.local",
+        )
+        logins.append(DemoLogin(login, role, who))
+        return created
+
+    for index, school in enumerate(schools, start=1):
+        user(f"school{index}", f"Директор, {school.name}", Role.SCHOOL, school.id, school.name)
+    curators = [
+        user("curator1", "Иванова Ольга Петровна", Role.CURATOR, None, "школы 1–3"),
+        user("curator2", "Смирнов Андрей Викторович", Role.CURATOR, None, "школы 4–5"),
+    ]
+    session.add_all(
+        CuratorAssignment(curator_id=curators[0 if i < 3 else 1].id, school_id=school.id)
+        for i, school in enumerate(schools)
+    )
+    user(
+        "coordinator",
+        "Косенкова Светлана Николаевна",
+        Role.MUNICIPAL_COORDINATOR,
+        municipality.id,
+        municipality.name,
+    )
+    user("regional", "Региональный координатор", Role.REGIONAL_COORDINATOR, region.id, region.name)
+    user("admin", "Администратор", Role.ADMIN, None, "вся система")
+
+    y1 = academic_year_start(today)
+    roadmap = Roadmap(
+        title="План мероприятий (дорожная карта) по профилактике учебной неуспешности в "
+        f"общеобразовательных организациях МО – Ершичский район в {y1}/{y1 + 1} учебном году",
+        level=RoadmapLevel.MUNICIPAL,
+        owner_id=municipality.id,
+        period_start=date(y1, 9, 1),
+        period_end=date(y1 + 1, 8, 31),
+        order_number="159",
+        order_date=date(y1, 10, 30),
+        status=RoadmapStatus.ACTIVE,
+    )
+    session.add(roadmap)
+    session.flush()
+    session.add_all(RoadmapParticipant(roadmap_id=roadmap.id, school_id=s.id) for s in schools)
+
+    lifecycle = registry.current("activity")
+    school_ids = [s.id for s in schools]
+    position = 0
+    for section_position, (number, title, rows) in enumerate(_activities(y1)):
+        section = Section(
+            roadmap_id=roadmap.id, number=number, title=title, position=section_position
+        )
+        session.add(section)
+        session.flush()
+        for act_number, level, act_title, deadline, responsible, due_dates in rows:
+            position += 1
+            activity = Activity(
+                roadmap_id=roadmap.id,
+                section_id=section.id,
+                number=act_number,
+                title=act_title,
+                level=level,
+                deadline_text=deadline,
+                responsible_text=responsible,
+                position=position,
+            )
+            session.add(activity)
+            session.flush()
+            if due_dates:
+                add_occurrences(session, lifecycle, activity.id, school_ids, due_dates)
+    _play_first_month(session, registry, y1)
+    return logins
+
+
+def _play_first_month(session: Session, registry: WorkflowRegistry, y1: int) -> None:
+    """Move September's consultations along, so queues and histories are not empty."""
+    september = _month_end(y1, 9)
+    rows = session.execute(
+        select(Occurrence.id, Occurrence.assignee_id)
+        .join(Activity, Activity.id == Occurrence.activity_id)
+        .where(Activity.number == "3.5", Occurrence.due_on == september)
+        .order_by(Occurrence.assignee_id)
+    ).all()
+    curator1 = load_actor(session, "curator1")
+    for index, (occurrence_id, _school) in enumerate(rows, start=1):
+        school = load_actor(session, f"school{index}")
+        if index == 5:
+            continue  # the fifth school has not started: overdue work for the demo
+        fire(session, registry, SubjectKind.OCCURRENCE, occurrence_id, "start", school)
+        if index == 4:
+            continue
+        fire(
+            session,
+            registry,
+            SubjectKind.OCCURRENCE,
+            occurrence_id,
+            "report",
+            school,
+            report_text="Проведено 3 консультации для родителей, журнал консультаций ведётся.",
+        )
+        if index == 1:
+            fire(session, registry, SubjectKind.OCCURRENCE, occurrence_id, "approve", curator1)
+        elif index == 2:
+            fire(
+                session,
+                registry,
+                SubjectKind.OCCURRENCE,
+                occurrence_id,
+                "return",
+                curator1,
+                comment="Приложите журнал консультаций (скан или PDF).",
+            )
