@@ -48,6 +48,11 @@ class Context:
             self._engine = make_engine(url)
         return self._engine
 
+    def close(self) -> None:
+        """Close every pooled connection."""
+        if self._engine is not None:
+            self._engine.dispose()
+
     def migrated_engine(self) -> Engine:
         """The engine, after checking that the schema has been migrated."""
         if current_revision(self.engine) is None:
@@ -55,12 +60,15 @@ class Context:
         return self.engine
 
 
-pass_context = click.make_pass_decorator(Context, ensure=True)
+pass_context = click.make_pass_decorator(Context)
 
 
 @click.group()
-def cli() -> None:
+@click.pass_context
+def cli(click_ctx: click.Context) -> None:
     """Roadmap Engine: school-support roadmaps run as workflows."""
+    click_ctx.obj = Context()
+    click_ctx.call_on_close(click_ctx.obj.close)
 
 
 @cli.group()

@@ -29,16 +29,16 @@ def create_user(
     login: str,
     full_name: str,
     role: Role,
-    password: str,
+    password_hash: str,
     organization_id: int | None = None,
     email: str | None = None,
 ) -> User:
-    """Add a user in the caller's transaction."""
+    """Add a user in the caller's transaction; `password_hash` comes from `hash_password`."""
     user = User(
         login=login,
         full_name=full_name,
         role=role,
-        password_hash=hash_password(password),
+        password_hash=password_hash,
         organization_id=organization_id,
         email=email,
     )

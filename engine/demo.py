@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from engine.access import load_actor
-from engine.accounts import create_user
+from engine.accounts import create_user, hash_password
 from engine.lifecycle import WorkflowRegistry
 from engine.models import (
     Activity,
@@ -251,6 +251,7 @@ def load_demo(session: Session, registry: WorkflowRegistry, today: date) -> list
     session.flush()
 
     logins: list[DemoLogin] = []
+    password_hash = hash_password(DEMO_PASSWORD)  # one scrypt run: the password is public
 
     def user(login: str, name: str, role: Role, org: int | None, who: str) -> User:
         created = create_user(
@@ -258,7 +259,7 @@ def load_demo(session: Session, registry: WorkflowRegistry, today: date) -> list
             login=login,
             full_name=name,
             role=role,
-            password=DEMO_PASSWORD,
+            password_hash=password_hash,
             organization_id=org,
             email=f"{login}@demo.roadmap.local",
         )

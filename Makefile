@@ -1,0 +1,46 @@
+# The verbs people type. `make run` and `make test` each do all set-up on a fresh machine.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+
+.PHONY: install run demo test lint format services clean
+
+$(INSTALLED): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+install: $(INSTALLED)
+
+## run: install, migrate, load the demo and print its logins (SQLite unless DATABASE_URL is set)
+run: install
+	$(BIN)/roadmap db upgrade
+	$(BIN)/roadmap demo
+	@echo
+	@echo "Try it (prefix with $(BIN)/ or activate the venv):"
+	@echo "  roadmap occurrences list --as school1 --state planned"
+	@echo "  roadmap transition ID start --as school1"
+	@echo "  roadmap transition ID report --as school1 --report 'Проведено'"
+	@echo "  roadmap transition ID approve --as curator1"
+	@echo "  roadmap history ID"
+
+## test: install, start PostgreSQL and Redis if needed, run the whole suite on both databases
+test: install services
+	$(BIN)/pytest
+
+services:
+	@bash .ci/services
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache .ruff_cache .hypothesis

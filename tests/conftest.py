@@ -1,0 +1,110 @@
+"""Shared fixtures: every database test runs on SQLite and on a real PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
+from sqlmodel import SQLModel
+
+import engine.models  # noqa: F401
+import workflows
+from engine.db import make_engine
+from engine.lifecycle import WorkflowRegistry
+from engine.migrate import upgrade
+from tests.factories import World, build_world
+
+#: Where tests may create and drop their own PostgreSQL databases.
+ADMIN_URL = os.environ.get(
+    "TEST_POSTGRES_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+BACKENDS = ("sqlite", "postgresql")
+
+
+def _admin_engine() -> Engine:
+    return create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Run `postgres_only` and `sqlite_only` tests on their one backend, not as skips."""
+    keep, drop = [], []
+    for item in items:
+        backend = getattr(item, "callspec", None) and item.callspec.params.get("db_url")
+        wrong = (backend == "sqlite" and item.get_closest_marker("postgres_only")) or (
+            backend == "postgresql" and item.get_closest_marker("sqlite_only")
+        )
+        (drop if wrong else keep).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite file; each test gets its own copy."""
+    path = tmp_path_factory.mktemp("sqlite") / "template.db"
+    template = make_engine(f"sqlite:///{path}")
+    upgrade(template)
+    template.dispose()  # the last connection to close checkpoints the WAL into the file
+    assert not path.with_name("template.db-wal").exists()
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A fresh, migrated PostgreSQL database for this test run, dropped at the end."""
+    name = f"roadmap_test_{uuid.uuid4().hex[:10]}"
+    admin = _admin_engine()
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    migrated = make_engine(url)
+    upgrade(migrated)
+    migrated.dispose()
+    yield url
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """The URL of an empty, migrated database of each backend."""
+    if request.param == "sqlite":
+        path = tmp_path / "roadmap.db"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        yield f"sqlite:///{path}"
+        return
+    url = request.getfixturevalue("postgres_url")
+    yield url
+    cleaner = make_engine(url)
+    tables = ", ".join(f'"{t.name}"' for t in SQLModel.metadata.sorted_tables)
+    with cleaner.begin() as conn:
+        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    cleaner.dispose()
+
+
+@pytest.fixture
+def db(db_url: str) -> Iterator[Engine]:
+    """An engine on the test database."""
+    eng = make_engine(db_url)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def registry() -> WorkflowRegistry:
+    """The product's workflow registry."""
+    return workflows.REGISTRY
+
+
+@pytest.fixture
+def world(db: Engine) -> World:
+    """Two municipalities, three schools, their people, and occurrences to work on."""
+    return build_world(db, workflows.REGISTRY)

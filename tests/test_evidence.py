@@ -1,0 +1,117 @@
+"""Evidence uploads: checked by content and size, stored under generated names, scoped."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import zipfile
+
+import pytest
+from sqlalchemy import select
+
+from engine import evidence
+from engine.db import unit_of_work
+from engine.errors import PermissionDeniedError, ValidationError
+from engine.models import Evidence
+from engine.workflow import SubjectKind, fire
+
+OCC = SubjectKind.OCCURRENCE
+
+
+def _zip(*names: str) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name in names:
+            archive.writestr(name, "<x/>")
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        (b"%PDF-1.4 ...", evidence.PDF),
+        (b"\x89PNG\r\n\x1a\n....", evidence.PNG),
+        (b"\xff\xd8\xff\xe0....", evidence.JPEG),
+        (_zip("[Content_Types].xml", "word/document.xml"), evidence.DOCX),
+        (_zip("[Content_Types].xml", "xl/workbook.xml"), evidence.XLSX),
+        (_zip("evil.sh"), None),
+        (b"PK\x03\x04 broken zip", None),
+        (b"MZ\x90\x00", None),
+        (b"<html><script>", None),
+    ],
+)
+def test_content_type_is_judged_by_bytes(data: bytes, expected: str | None) -> None:
+    assert evidence.sniff_content_type(data) == expected
+
+
+@pytest.mark.parametrize(
+    ("name", "cleaned"),
+    [
+        ("../../etc/passwd", "passwd"),
+        ("C:\\Users\\x\\акт.pdf", "акт.pdf"),
+        ("..", "file"),
+        ("", "file"),
+        ("отчёт\x00.pdf", "отчёт.pdf"),
+    ],
+)
+def test_names_lose_their_path_tricks(name: str, cleaned: str) -> None:
+    assert evidence.clean_name(name) == cleaned
+
+
+def _attach(world, registry, tmp_path, login, data, name="акт.pdf", occ=None, max_bytes=1000):
+    with unit_of_work(world.engine) as session:
+        return evidence.attach(
+            session,
+            registry,
+            tmp_path,
+            OCC,
+            occ or world.occurrence_a,
+            world.actor(login),
+            filename=name,
+            data=data,
+            max_bytes=max_bytes,
+        )
+
+
+def _start(world, registry, occ, login) -> None:
+    with unit_of_work(world.engine) as session:
+        fire(session, registry, OCC, occ, "start", world.actor(login))
+
+
+def test_stored_under_a_generated_name_with_checksum(world, registry, tmp_path) -> None:
+    _start(world, registry, world.occurrence_a, "school_a")
+    data = b"%PDF-1.4 signed act"
+    saved = _attach(world, registry, tmp_path, "school_a", data, name="../../акт №1.pdf")
+    path = evidence.storage_path(tmp_path, saved.stored_name)
+    assert path.read_bytes() == data
+    assert saved.original_name == "акт №1.pdf"
+    assert saved.stored_name != saved.original_name and len(saved.stored_name) == 32
+    assert saved.sha256 == hashlib.sha256(data).hexdigest()
+    assert saved.content_type == evidence.PDF and saved.size_bytes == len(data)
+
+
+def test_refused_uploads_write_no_row(world, registry, tmp_path) -> None:
+    _start(world, registry, world.occurrence_a, "school_a")
+    with pytest.raises(ValidationError, match="over the limit"):
+        _attach(world, registry, tmp_path, "school_a", b"%PDF-" + b"x" * 2000)
+    with pytest.raises(ValidationError, match="empty"):
+        _attach(world, registry, tmp_path, "school_a", b"")
+    with pytest.raises(ValidationError, match="only PDF"):
+        _attach(world, registry, tmp_path, "school_a", b"#!/bin/sh", name="акт.pdf")
+    with pytest.raises(PermissionDeniedError):
+        _attach(world, registry, tmp_path, "school_b", b"%PDF-1.4")
+    with pytest.raises(PermissionDeniedError):
+        _attach(world, registry, tmp_path, "curator_a", b"%PDF-1.4")
+    with unit_of_work(world.engine, readonly=True) as session:
+        assert session.execute(select(Evidence.id)).first() is None
+
+
+def test_no_files_once_the_work_is_reported(world, registry, tmp_path) -> None:
+    with pytest.raises(ValidationError, match="'planned'"):
+        _attach(world, registry, tmp_path, "school_a", b"%PDF-1.4")
+    _start(world, registry, world.occurrence_a, "school_a")
+    _attach(world, registry, tmp_path, "school_a", b"%PDF-1.4")
+    with unit_of_work(world.engine) as session:
+        fire(session, registry, OCC, world.occurrence_a, "report", world.actor("school_a"))
+    with pytest.raises(ValidationError, match="'reported'"):
+        _attach(world, registry, tmp_path, "school_a", b"%PDF-1.4 late")
