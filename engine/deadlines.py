@@ -1,0 +1,464 @@
+"""Russian deadline expressions ("до 31 мая", "ежеквартально", "весь период") as schedules.
+
+Pure functions, no I/O. `parse_deadline` never raises: what it cannot read becomes a
+schedule of kind `none` with a warning, and the original text is always kept.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from enum import StrEnum
+from typing import Any
+
+
+class ScheduleKind(StrEnum):
+    """The six shapes a deadline can take."""
+
+    DATE = "date"
+    RANGE = "range"
+    RECURRING = "recurring"
+    CONTINUOUS = "continuous"
+    ON_DEMAND = "on_demand"
+    NONE = "none"
+
+
+@dataclass(frozen=True)
+class Period:
+    """The roadmap's period, inclusive."""
+
+    start: date
+    end: date
+
+    def __contains__(self, day: object) -> bool:
+        return isinstance(day, date) and self.start <= day <= self.end
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """A parsed deadline: its kind, its window start (if any) and every due date."""
+
+    text: str
+    kind: ScheduleKind
+    start: date | None = None
+    due: tuple[date, ...] = ()
+    warnings: tuple[str, ...] = field(default=(), compare=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The stable JSON shape used by the importer's dry run and by `Activity.schedule`."""
+        return {
+            "text": self.text,
+            "kind": str(self.kind),
+            "start": self.start.isoformat() if self.start else None,
+            "due": [d.isoformat() for d in self.due],
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Schedule:
+        """Inverse of `to_dict`."""
+        start = data.get("start")
+        return cls(
+            text=data.get("text", ""),
+            kind=ScheduleKind(data["kind"]),
+            start=date.fromisoformat(start) if start else None,
+            due=tuple(date.fromisoformat(d) for d in data.get("due", [])),
+        )
+
+
+# --- words ---------------------------------------------------------------------------------
+
+_MONTHS = {
+    "январ": 1,
+    "феврал": 2,
+    "март": 3,
+    "апрел": 4,
+    "ма": 5,
+    "июн": 6,
+    "июл": 7,
+    "август": 8,
+    "сентябр": 9,
+    "октябр": 10,
+    "ноябр": 11,
+    "декабр": 12,
+}
+_MONTH_RE = (
+    r"(?:январ[ьяею]|феврал[ьяею]|март[аеу]?|апрел[ьяею]|ма[йяею]|июн[ьяею]|июл[ьяею]"
+    r"|август[аеу]?|сентябр[ьяею]|октябр[ьяею]|ноябр[ьяею]|декабр[ьяею])"
+)
+_ROMAN = {"i": 1, "ii": 2, "iii": 3, "iv": 4, "1": 1, "2": 2, "3": 3, "4": 4}
+
+_CONTINUOUS = re.compile(
+    r"весь период|в течени[еи]|постоянно|систематически|на протяжении|ежедневно"
+    r"|в течение всего|на постоянной основе|регулярно"
+)
+_ON_DEMAND = re.compile(
+    r"по графику|по плану|по мере|по запросу|после\b|по необходимости|в период действия"
+    r"|в период после|по отдельному|в соответствии с|по согласованию|в сроки|по итогам"
+    r"|по результатам|при наличии|по решению|в установленные"
+)
+
+# --- normalization -------------------------------------------------------------------------
+
+
+def normalize(text: str) -> str:
+    """Lower-case, unify dashes and quotes, split glued digits and words, drop "г."."""
+    s = text.lower().replace("ё", "е")
+    s = re.sub(r"<br\s*/?>|<[^>]+>", " ; ", s)
+    s = re.sub(r"[\u2010-\u2015\u2212]", "-", s)
+    s = re.sub(r"(\d)([а-я])", r"\1 \2", s)
+    s = re.sub(r"([а-я])(\d)", r"\1 \2", s)
+    s = re.sub(r"(\d)\s*(?:гг|г|года|год|году|годах|годы)\b\.?", r"\1 ", s)
+    s = re.sub(r"\s+", " ", s)
+    return s.strip(" .;,")
+
+
+# --- dates ---------------------------------------------------------------------------------
+
+
+def month_end(year: int, month: int) -> date:
+    """The last day of a month."""
+    return date(year, month, calendar.monthrange(year, month)[1])
+
+
+def _clamped(year: int, month: int, day: int) -> date:
+    return date(year, month, min(max(day, 1), calendar.monthrange(year, month)[1]))
+
+
+def _month_number(word: str) -> int:
+    for stem, number in _MONTHS.items():
+        if word.startswith(stem) and not (stem == "ма" and word.startswith("март")):
+            return number
+    raise ValueError(word)
+
+
+@dataclass
+class _Point:
+    """One date-ish token: a day, a month, a quarter, a half-year or a whole year."""
+
+    unit: str  # "day" | "month" | "quarter" | "half" | "year"
+    year: int | None
+    month: int = 1
+    day: int = 1
+    number: int = 1  # quarter or half number
+
+    def bounds(self, year: int) -> tuple[date, date]:
+        if self.unit == "day":
+            day = _clamped(year, self.month, self.day)
+            return day, day
+        if self.unit == "month":
+            return date(year, self.month, 1), month_end(year, self.month)
+        if self.unit == "quarter":
+            first = 3 * (self.number - 1) + 1
+            return date(year, first, 1), month_end(year, first + 2)
+        if self.unit == "half":
+            first = 6 * (self.number - 1) + 1
+            return date(year, first, 1), month_end(year, first + 5)
+        return date(year, 1, 1), date(year, 12, 31)
+
+    @property
+    def month_key(self) -> int:
+        """Calendar order inside a year, for deciding when a range crosses New Year."""
+        if self.unit == "quarter":
+            return 3 * (self.number - 1) + 1
+        if self.unit == "half":
+            return 6 * (self.number - 1) + 1
+        return self.month
+
+
+_TOKEN = re.compile(
+    r"(?P<dmy>\b(?P<d1>\d{1,2})\.(?P<m1>\d{1,2})\.(?P<y1>\d{4}|\d{2})\b)"
+    r"|(?P<dd>\b(?P<d3>\d{1,2})\s*(?:-|по)\s*(?P<d4>\d{1,2})\s*(?P<mon3>" + _MONTH_RE + r")\b"
+    r"(?:\s*,?\s*(?P<y8>(?:19|20)\d{2})\b)?)"
+    r"|(?P<dm>\b(?P<d2>\d{1,2})\s*(?P<mon2>"
+    + _MONTH_RE
+    + r")\b(?:\s*,?\s*(?P<y2>(?:19|20)\d{2})\b)?)"
+    r"|(?P<q>\b(?P<qn>iv|i{1,3}|[1-4])(?:\s*-\s*(?P<qn2>iv|i{1,3}|[1-4]))?\s*-?\s*(?:кв\b\.?|квартал[а-я]*)"
+    r"(?:\s*\((?P<qmon>" + _MONTH_RE + r")\))?(?:\s*,?\s*(?P<y3>(?:19|20)\d{2})\b)?)"
+    r"|(?P<h>\b(?P<hn>i{1,2}|[12])\s*-?\s*полугоди[а-я]*(?:\s*,?\s*(?P<y4>(?:19|20)\d{2})\b)?)"
+    r"|(?P<m>\b(?P<mon5>" + _MONTH_RE + r")\b(?:\s*,?\s*(?P<y5>(?:19|20)\d{2})\b)?)"
+    r"|(?P<y>\b(?P<y6>(?:19|20)\d{2})\b(?:\s*/\s*(?P<y7>(?:19|20)\d{2}))?)"
+    r"|(?P<sep>\s-\s|-|,|;|\bи\b)"
+)
+
+
+def _year(text: str | None) -> int | None:
+    if not text:
+        return None
+    value = int(text)
+    return value + 2000 if value < 100 else value
+
+
+def _tokens(s: str) -> list[Any]:
+    """Date points and separators ('-' for ranges, ',' for lists) in reading order."""
+    out: list[Any] = []
+    for match in _TOKEN.finditer(s):
+        g = match.groupdict()
+        if g["dmy"]:
+            day, month = int(g["d1"]), int(g["m1"])
+            if 1 <= month <= 12 and 1 <= day <= 31:
+                out.append(_Point("day", _year(g["y1"]), month, day))
+        elif g["dd"]:
+            month, year = _month_number(g["mon3"]), _year(g["y8"])
+            out += [
+                _Point("day", year, month, int(g["d3"])),
+                "-",
+                _Point("day", year, month, int(g["d4"])),
+            ]
+        elif g["dm"]:
+            out.append(_Point("day", _year(g["y2"]), _month_number(g["mon2"]), int(g["d2"])))
+        elif g["q"]:
+            year = _year(g["y3"])
+            if g["qmon"]:
+                out.append(_Point("month", year, _month_number(g["qmon"])))
+            elif g["qn2"]:
+                out += [
+                    _Point("quarter", year, number=_ROMAN[g["qn"]]),
+                    "-",
+                    _Point("quarter", year, number=_ROMAN[g["qn2"]]),
+                ]
+            else:
+                out.append(_Point("quarter", year, number=_ROMAN[g["qn"]]))
+        elif g["h"]:
+            out.append(_Point("half", _year(g["y4"]), number=_ROMAN[g["hn"]]))
+        elif g["m"]:
+            out.append(_Point("month", _year(g["y5"]), _month_number(g["mon5"])))
+        elif g["y"]:
+            if g["y7"]:  # "2023/2024" academic year
+                out += [_Point("month", int(g["y6"]), 9), "-", _Point("month", int(g["y7"]), 8)]
+            else:
+                out.append(_Point("year", int(g["y6"])))
+        else:
+            sep = g["sep"].strip()
+            out.append("-" if sep == "-" else ",")
+    return out
+
+
+@dataclass
+class _Window:
+    """A list item: one point, or a range between two points."""
+
+    first: _Point
+    last: _Point
+
+
+def _windows(tokens: list[Any]) -> list[_Window]:
+    """Group tokens into list items; a bare year after a point repeats it in that year."""
+    windows: list[_Window] = []
+    pending_range = False
+    for token in tokens:
+        if token == "-":
+            pending_range = bool(windows)
+            continue
+        if token == ",":
+            pending_range = False
+            continue
+        if pending_range:
+            windows[-1].last = token
+            pending_range = False
+        elif token.unit == "year" and windows and windows[-1].last.unit != "year":
+            template = windows[-1]
+            windows.append(
+                _Window(
+                    _with_year(template.first, token.year), _with_year(template.last, token.year)
+                )
+            )
+        else:
+            windows.append(_Window(token, token))
+    _share_years(windows)
+    return windows
+
+
+def _with_year(point: _Point, year: int | None) -> _Point:
+    return _Point(point.unit, year, point.month, point.day, point.number)
+
+
+def _share_years(windows: list[_Window]) -> None:
+    """Give yearless points the year written after them ("25 апреля – 1 июня 2022")."""
+    following: int | None = None
+    for window in reversed(windows):
+        if window.last.year is None:
+            window.last.year = following
+        if window.first.year is None and window.last.year is not None:
+            crosses = window.first.month_key > window.last.month_key
+            window.first.year = window.last.year - 1 if crosses else window.last.year
+        following = window.first.year if window.first.year is not None else following
+
+
+def _spans(window: _Window, period: Period) -> list[tuple[date, date]]:
+    """Concrete (start, end) spans of a window: one, or one per year of the period."""
+    if window.first.year is not None and window.last.year is not None:
+        start = window.first.bounds(window.first.year)[0]
+        end = window.last.bounds(window.last.year)[1]
+        return [(start, end)] if start <= end else [(end, start)]
+    crosses = window.first.month_key > window.last.month_key
+    spans = []
+    for year in range(period.start.year - 1, period.end.year + 1):
+        start = window.first.bounds(year)[0]
+        end = window.last.bounds(year + 1 if crosses else year)[1]
+        if end in period:
+            spans.append((start, end))
+    if not spans:  # nothing lands inside: take the first one after the period starts
+        year = period.start.year
+        start = window.first.bounds(year)[0]
+        end = window.last.bounds(year + 1 if crosses else year)[1]
+        if end < period.start:
+            start, end = window.first.bounds(year + 1)[0], window.last.bounds(year + 1)[1]
+        spans.append((start, end))
+    return spans
+
+
+# --- recurrences ---------------------------------------------------------------------------
+
+_DAY_RULE = re.compile(r"(?:не позднее|до|к)\s*(\d{1,2})\s*(?:-?го\s*)?(?:числа|число)")
+_NEXT_MONTH = re.compile(r"следующ\w* за отчетн\w*|следующ\w* месяц")
+_LAST_MONTH = re.compile(r"последн\w* месяц")
+
+
+def _month_ends_in(period: Period, months: tuple[int, ...] | None = None) -> list[date]:
+    out = []
+    year, month = period.start.year, period.start.month
+    while date(year, month, 1) <= period.end:
+        if months is None or month in months:
+            out.append(month_end(year, month))
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return [d for d in out if d in period]
+
+
+def _apply_day_rule(s: str, reporting_ends: list[date], period: Period) -> list[date]:
+    """'не позднее N числа …' moves each due date into the right month, on day N."""
+    rule = _DAY_RULE.search(s)
+    if not rule:
+        return reporting_ends
+    day = int(rule.group(1))
+    out = []
+    for end in reporting_ends:
+        if _NEXT_MONTH.search(s):
+            nxt = end + timedelta(days=1)
+            out.append(_clamped(nxt.year, nxt.month, day))
+        else:
+            out.append(_clamped(end.year, end.month, day))
+    return out
+
+
+_TERM_ENDS = ((10, 31), (12, 31), (3, 31), (5, 31))  # school terms (четверти), approximately
+
+
+def _recurring(s: str, period: Period) -> list[date] | None:
+    """Due dates of a recurring expression, or None when `s` does not recur."""
+    if re.search(r"ежемесячн|каждый месяц|ежемесечн", s):
+        return _apply_day_rule(s, _month_ends_in(period), period)
+    if re.search(r"ежекварт|поквартальн|ежеквартал|каждый квартал|раз в квартал", s):
+        return _apply_day_rule(s, _month_ends_in(period, (3, 6, 9, 12)), period)
+    if re.search(r"четверт", s):
+        return [
+            d
+            for year in range(period.start.year, period.end.year + 1)
+            for month, day in _TERM_ENDS
+            if (d := date(year, month, day)) in period
+        ]
+    if re.search(r"полугоди", s) and re.search(r"кажд|по полугодиям|раз в полугодие", s):
+        return _month_ends_in(period, (6, 12))
+    if re.search(r"еженедельн", s):
+        start = period.start + timedelta(days=(4 - period.start.weekday()) % 7)
+        return [start + timedelta(weeks=n) for n in range((period.end - start).days // 7 + 1)]
+    times = re.search(r"(\d+)\s*раз[а]?\s*в\s*год", s)
+    yearly = re.search(r"ежегодн|каждый год", s)
+    if not (times or yearly):
+        return None
+    windows = _windows(_tokens(s))
+    if windows:
+        ends = [end for w in windows for _, end in _spans(_yearless(w), period)]
+        return sorted(set(ends))
+    if times and int(times.group(1)) >= 2:
+        count = int(times.group(1))
+        months = tuple(12 * (i + 1) // count for i in range(count))
+        return _month_ends_in(period, months)
+    return [
+        d
+        for year in range(period.start.year, period.end.year + 1)
+        if (d := min(date(year, 12, 31), period.end)) in period
+    ]
+
+
+def _yearless(window: _Window) -> _Window:
+    """Under "ежегодно" a written year only anchors the first time: drop it to repeat."""
+    return _Window(_with_year(window.first, None), _with_year(window.last, None))
+
+
+# --- the parser ----------------------------------------------------------------------------
+
+
+def parse_deadline(text: str | None, period: Period, *, strict: bool = False) -> Schedule:
+    """Turn a Russian deadline expression into a schedule inside `period`. Never raises.
+
+    `strict` lets a bug surface as an exception instead (for property tests).
+    """
+    raw = text or ""
+    try:
+        return _parse(raw, period)
+    except Exception as error:
+        if strict:
+            raise
+        return Schedule(raw, ScheduleKind.NONE, warnings=(f"could not read deadline: {error}",))
+
+
+def _parse(raw: str, period: Period) -> Schedule:
+    s = normalize(raw)
+    if not s:
+        return Schedule(raw, ScheduleKind.NONE, warnings=("no deadline given",))
+    recurring = _recurring(s, period)
+    if recurring is not None:
+        due = tuple(sorted({d for d in recurring if d in period}))
+        if not due:
+            return Schedule(
+                raw, ScheduleKind.RECURRING, warnings=("no due date inside the period",)
+            )
+        return Schedule(raw, ScheduleKind.RECURRING, start=None, due=due)
+    windows = _windows(_tokens(s))
+    if _CONTINUOUS.search(s) and not _has_explicit_year(windows):
+        return Schedule(raw, ScheduleKind.CONTINUOUS, start=period.start, due=(period.end,))
+    if windows:
+        return _dated(raw, s, windows, period)
+    if _ON_DEMAND.search(s):
+        return Schedule(raw, ScheduleKind.ON_DEMAND)
+    if _CONTINUOUS.search(s):
+        return Schedule(raw, ScheduleKind.CONTINUOUS, start=period.start, due=(period.end,))
+    return Schedule(raw, ScheduleKind.NONE, warnings=(f"deadline not understood: {raw!r}",))
+
+
+def _has_explicit_year(windows: list[_Window]) -> bool:
+    return any(w.first.year is not None for w in windows)
+
+
+def _dated(raw: str, s: str, windows: list[_Window], period: Period) -> Schedule:
+    by = re.match(r"^(?:до|не позднее|не позже|к|по|с)\b", s) is not None
+    spans = sorted({span for w in windows for span in _spans(w, period)})
+    if by:
+        # "до 1 сентября": due that day; "до мая": due when May begins; ranges stay ranges
+        spans = sorted(
+            {
+                span
+                if w.first is not w.last
+                else (end, end)
+                if w.first.unit == "day"
+                else (start, start)
+                for w in windows
+                for span in _spans(w, period)
+                for start, end in [span]
+            }
+        )
+    outside = tuple(
+        f"due date {end.isoformat()} lies outside the roadmap period"
+        for _, end in spans
+        if end not in period
+    )
+    if len(spans) > 1:
+        inside = tuple(end for _, end in spans if end in period)
+        return Schedule(raw, ScheduleKind.RECURRING, due=inside, warnings=outside)
+    warnings = outside
+    start, end = spans[0]
+    if start == end:
+        return Schedule(raw, ScheduleKind.DATE, due=(end,), warnings=warnings)
+    return Schedule(raw, ScheduleKind.RANGE, start=start, due=(end,), warnings=warnings)
