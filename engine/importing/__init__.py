@@ -1,0 +1,1 @@
+"""Importing roadmap documents: readers, structure recovery, and writing roadmaps."""

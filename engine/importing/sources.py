@@ -1,0 +1,233 @@
+"""Reading roadmap documents: every format becomes one stream of paragraphs and tables."""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+import re
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from engine.errors import ValidationError
+
+TEXT_SUFFIXES = {".md", ".txt", ".tsv", ".text", ".markdown"}
+SUPPORTED = ".docx, .xlsx, .md, .txt, .tsv, .csv, .yaml, .json"
+
+
+class DocumentError(ValidationError):
+    """The document cannot be read as a roadmap; the message names the file and row."""
+
+
+@dataclass
+class Paragraph:
+    """A line of running text (title, order, headings, "Приложение №2")."""
+
+    text: str
+    heading: bool = False
+
+
+@dataclass
+class Table:
+    """Rows of cell texts; `lines` gives each row's line (or row) number in the source."""
+
+    rows: list[list[str]] = field(default_factory=list)
+    lines: list[int] = field(default_factory=list)
+    bold: list[bool] = field(default_factory=list)
+
+
+Block = Paragraph | Table
+
+
+def clean_cell(raw: str) -> str:
+    """Cell text without markup: `<br>` and list items become new lines, tags vanish."""
+    text = re.sub(r"<br\s*/?>", "\n", raw, flags=re.I)
+    text = re.sub(r"</p>\s*<p>|</li>\s*<li>|<li>", "\n", text, flags=re.I)
+    text = re.sub(r"<[^>]+>", "", text)
+    text = html.unescape(text).replace("\xa0", " ")
+    lines = [re.sub(r"[ \t]+", " ", line).strip() for line in text.split("\n")]
+    return "\n".join(line for line in lines if line)
+
+
+def _is_bold(raw: str) -> bool:
+    stripped = raw.strip()
+    return bool(re.match(r"^(<b>|<strong>|\*\*).*(</b>|</strong>|\*\*)$", stripped, re.S | re.I))
+
+
+def decode(data: bytes, name: str) -> str:
+    """Text of a file: UTF-8 (with or without BOM), UTF-16 with BOM, or Windows-1251."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    try:
+        text = data.decode("cp1251")
+    except UnicodeDecodeError:
+        text = ""
+    letters = [ch for ch in text if ch.isalpha()]
+    cyrillic = sum("\u0400" <= ch <= "\u04ff" for ch in letters)
+    if letters and cyrillic / len(letters) > 0.5 and "\x00" not in text:
+        return text
+    raise DocumentError(f"{name}: unknown text encoding (expected UTF-8 or Windows-1251)")
+
+
+def read_text(text: str) -> list[Block]:
+    """Markdown pipe tables and tab-separated rows, with the text around them."""
+    blocks: list[Block] = []
+    table: Table | None = None
+    table_kind = ""
+    for number, line in enumerate(text.splitlines(), start=1):
+        stripped = line.strip()
+        if stripped.startswith("|") and stripped.count("|") >= 2:
+            cells = stripped.strip("|").split("|")
+            if all(re.fullmatch(r"\s*:?-{2,}:?\s*", c) for c in cells):
+                continue  # the |---| line under a header
+            if table is None or table_kind != "pipe":
+                table, table_kind = Table(), "pipe"
+                blocks.append(table)
+            _add_row(table, cells, number)
+            continue
+        if "\t" in line:
+            cells = line.split("\t")
+            if all(re.fullmatch(r"\s*-*\s*", c) for c in cells):
+                continue  # a ruler line of dashes closing the table
+            if table is None or table_kind != "tab":
+                table, table_kind = Table(), "tab"
+                blocks.append(table)
+            _add_row(table, cells, number)
+            continue
+        if not stripped:
+            if table_kind == "pipe":
+                table = None  # pipe tables end at a blank line (page breaks start new ones)
+            continue
+        table = None
+        heading = stripped.startswith("#")
+        plain = re.sub(r"^#+\s*|\*\*|__", "", stripped).strip()
+        if plain:
+            blocks.append(Paragraph(plain, heading=heading))
+    return blocks
+
+
+def _add_row(table: Table, raw_cells: list[str], line: int) -> None:
+    table.rows.append([clean_cell(c) for c in raw_cells])
+    table.lines.append(line)
+    non_empty = [c for c in raw_cells if c.strip()]
+    table.bold.append(bool(non_empty) and all(_is_bold(c) for c in non_empty))
+
+
+def read_docx(data: bytes, name: str) -> list[Block]:
+    """Paragraphs and tables of a Word file in document order; merged cells read once."""
+    try:
+        import docx
+        from docx.table import Table as DocxTable
+        from docx.text.paragraph import Paragraph as DocxParagraph
+
+        document = docx.Document(io.BytesIO(data))
+    except (zipfile.BadZipFile, KeyError, ValueError) as error:
+        raise DocumentError(f"{name}: not a readable DOCX file ({error})") from error
+    except Exception as error:  # python-docx raises assorted errors on damaged files
+        raise DocumentError(f"{name}: not a readable DOCX file ({type(error).__name__})") from error
+    blocks: list[Block] = []
+    for element in document.element.body.iterchildren():
+        tag = element.tag.rsplit("}", 1)[-1]
+        if tag == "p":
+            paragraph = DocxParagraph(element, document)
+            text = paragraph.text.strip()
+            if text:
+                heading = paragraph.style is not None and paragraph.style.name.startswith("Heading")
+                blocks.append(Paragraph(text, heading=heading))
+        elif tag == "tbl":
+            table = Table()
+            for number, row in enumerate(DocxTable(element, document).rows, start=1):
+                seen: set[int] = set()
+                cells, bold = [], True
+                for cell in row.cells:
+                    if id(cell._tc) in seen:  # a horizontally merged cell repeats itself
+                        cells.append("")
+                        continue
+                    seen.add(id(cell._tc))
+                    cells.append(clean_cell(cell.text))
+                    runs = [r for p in cell.paragraphs for r in p.runs if r.text.strip()]
+                    if runs and not all(r.bold for r in runs):
+                        bold = False
+                table.rows.append(cells)
+                table.lines.append(number)
+                table.bold.append(bold and any(cells))
+            blocks.append(table)
+    return blocks
+
+
+def read_xlsx(data: bytes, name: str) -> list[Block]:
+    """Rows of every sheet: one-cell rows outside a table are paragraphs."""
+    try:
+        import openpyxl
+
+        workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=False, data_only=True)
+    except Exception as error:  # openpyxl raises assorted errors on damaged files
+        raise DocumentError(f"{name}: not a readable XLSX file ({type(error).__name__})") from error
+    blocks: list[Block] = []
+    for sheet in workbook.worksheets:
+        rows, bold = [], []
+        for row in sheet.iter_rows():
+            rows.append(["" if c.value is None else clean_cell(str(c.value)) for c in row])
+            filled = [c for c in row if c.value not in (None, "")]
+            bold.append(bool(filled) and all(c.font is not None and c.font.b for c in filled))
+        blocks += _grid_blocks(rows, bold)
+    return blocks
+
+
+def read_csv(text: str) -> list[Block]:
+    """A CSV file (comma, semicolon or tab) read like a one-sheet spreadsheet."""
+    sample = text[:4096]
+    try:
+        dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
+    except csv.Error:
+        dialect = csv.excel
+    rows = [[clean_cell(c) for c in row] for row in csv.reader(io.StringIO(text), dialect)]
+    return _grid_blocks(rows, [False] * len(rows))
+
+
+def _grid_blocks(rows: list[list[str]], bold: list[bool]) -> list[Block]:
+    """Spreadsheet rows: one-cell rows before a table are paragraphs, the rest one table."""
+    blocks: list[Block] = []
+    table: Table | None = None
+    for number, (cells, is_bold) in enumerate(zip(rows, bold, strict=True), start=1):
+        filled = [c for c in cells if c]
+        if not filled:
+            continue
+        starts_part = len(filled) == 1 and re.match(r"(?i)^(приложение|раздел)\b", filled[0])
+        if table is None and len(filled) == 1 or starts_part:
+            blocks.append(Paragraph(filled[0]))
+            table = None
+            continue
+        if table is None:
+            table = Table()
+            blocks.append(table)
+        table.rows.append(cells)
+        table.lines.append(number)
+        table.bold.append(is_bold)
+    return blocks
+
+
+def read_blocks(path: Path) -> list[Block]:
+    """Read any supported table document at `path` into blocks."""
+    name = path.name
+    suffix = path.suffix.lower()
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise DocumentError(f"{name}: cannot be read ({error.strerror})") from error
+    if not data.strip():
+        raise DocumentError(f"{name}: the file is empty")
+    if suffix == ".docx":
+        return read_docx(data, name)
+    if suffix == ".xlsx":
+        return read_xlsx(data, name)
+    if suffix == ".csv":
+        return read_csv(decode(data, name))
+    if suffix in TEXT_SUFFIXES:
+        return read_text(decode(data, name))
+    raise DocumentError(f"{name}: unsupported file type '{suffix}' (supported: {SUPPORTED})")

@@ -1,0 +1,563 @@
+"""Recovering a roadmap from paragraphs and tables: title, order, period, parts, sections, rows."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from engine.deadlines import Period, Schedule, month_end, parse_deadline
+from engine.importing.sources import Block, DocumentError, Paragraph, Table
+
+FIELDS = (
+    "number",
+    "level",
+    "title",
+    "description",
+    "deadline",
+    "responsible",
+    "result",
+    "report_form",
+)
+
+#: Header words by meaning, checked in this order (the first field that matches wins).
+HEADER_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("number", re.compile(r"^(№|n|no|номер)\b|№\s*п/?п|^п/п$")),
+    ("level", re.compile(r"уровень")),
+    ("deadline", re.compile(r"срок|^дата|период исполн|^когда")),
+    ("responsible", re.compile(r"ответствен|исполнител")),
+    (
+        "report_form",
+        re.compile(
+            r"форм\w* отч|отчетн|подтвержд|информационное сопровождение"
+            r"|документ"
+        ),
+    ),
+    ("result", re.compile(r"результат|показател|ожидаем|эффект")),
+    ("description", re.compile(r"описание|целевая аудитория|специфик|содержание работы")),
+    ("title", re.compile(r"мероприят|контрольная точка|наименование|направлени|содержание")),
+)
+
+_PART = re.compile(r"(?i)^(приложение|раздел|часть)\s*(№\s*)?(\d+|[IVXLC]+)\b")
+_NUMBER = re.compile(r"^\d+(\.\d+)*\.?$")
+_SECTION_TEXT = re.compile(r"^(\d+)\.?\s+(\S.*)$", re.S)
+_PLAN_TITLE = re.compile(r"(?i)^(дорожная карта|план мероприятий|план-график|план работы)")
+
+
+@dataclass
+class DraftActivity:
+    """One activity as read from the document, before it touches the database."""
+
+    part: str | None
+    section_number: str | None
+    section_title: str | None
+    number: str
+    title: str
+    row: int | None
+    description: str | None = None
+    level: str | None = None
+    deadline: str = ""
+    responsible: str | None = None
+    result: str | None = None
+    report_form: str | None = None
+    schedule: Schedule | None = None
+
+    @property
+    def section(self) -> str | None:
+        """The section as people read it: "1. Организационно-управленческое направление"."""
+        if self.section_title is None:
+            return None
+        return (
+            f"{self.section_number}. {self.section_title}"
+            if self.section_number
+            else (self.section_title)
+        )
+
+    def responsible_parties(self) -> list[str]:
+        """The responsible text split into parties."""
+        return split_parties(self.responsible)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The activity in the dry-run JSON contract."""
+        assert self.schedule is not None
+        return {
+            "part": self.part,
+            "section": self.section,
+            "number": self.number,
+            "title": self.title,
+            "level": self.level,
+            "deadline": self.schedule.to_dict(),
+            "responsible": self.responsible_parties(),
+            "result": self.result,
+            "report_form": self.report_form,
+        }
+
+
+@dataclass
+class DraftWarning:
+    """Something the importer could not fully understand, and where."""
+
+    row: int | None
+    activity: str | None
+    message: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"row": self.row, "activity": self.activity, "message": self.message}
+
+
+@dataclass
+class RoadmapDraft:
+    """A whole roadmap as read from one document."""
+
+    source: str
+    title: str
+    order_number: str | None
+    order_date: date | None
+    period: Period
+    activities: list[DraftActivity] = field(default_factory=list)
+    warnings: list[DraftWarning] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The dry-run JSON contract."""
+        return {
+            "title": self.title,
+            "order": {
+                "number": self.order_number,
+                "date": self.order_date.isoformat() if self.order_date else None,
+            },
+            "period": {"start": self.period.start.isoformat(), "end": self.period.end.isoformat()},
+            "activities": [a.to_dict() for a in self.activities],
+            "warnings": [w.to_dict() for w in self.warnings],
+        }
+
+
+def split_parties(text: str | None) -> list[str]:
+    """'Отдел по образованию, МОЦ' → ['Отдел по образованию', 'МОЦ']."""
+    if not text:
+        return []
+    parts = re.split(r"\s*[,;\n]\s*", text)
+    return [p.strip() for p in parts if p.strip(" .")]
+
+
+def match_header(cells: list[str]) -> dict[str, int]:
+    """Column index of each field found in a header row, by the meaning of its words."""
+    columns: dict[str, int] = {}
+    for index, cell in enumerate(cells):
+        text = re.sub(r"\s+", " ", cell.lower().replace("ё", "е")).strip()
+        if not text:
+            continue
+        for name, pattern in HEADER_PATTERNS:
+            if name not in columns and pattern.search(text):
+                columns[name] = index
+                break
+    return columns
+
+
+# --- preamble ------------------------------------------------------------------------------
+
+_MONTHS_GEN = (
+    "января",
+    "февраля",
+    "марта",
+    "апреля",
+    "мая",
+    "июня",
+    "июля",
+    "августа",
+    "сентября",
+    "октября",
+    "ноября",
+    "декабря",
+)
+
+
+def _order(paragraphs: list[str]) -> tuple[str | None, date | None]:
+    """The approving order's number and date, read before its subject line."""
+    head: list[str] = []
+    for text in paragraphs:
+        if re.match(r"(?i)^об утверждении", text):
+            break
+        head.append(text)
+    number = when = None
+    for text in head[:40]:
+        if number is None and (m := re.search(r"№\s*-?\s*([\w/\-]*\d[\w/\-]*)", text)):
+            number = m.group(1).strip("-")
+        if when is None:
+            when = _date_in(text)
+    return number, when
+
+
+def _date_in(text: str) -> date | None:
+    if m := re.search(r"\b(\d{1,2})\.(\d{1,2})\.(\d{4})", text):
+        day, month, year = map(int, m.groups())
+    elif m := re.search(r"\b(\d{1,2})\s+(" + "|".join(_MONTHS_GEN) + r")\s+(\d{4})", text.lower()):
+        day, month, year = int(m.group(1)), _MONTHS_GEN.index(m.group(2)) + 1, int(m.group(3))
+    else:
+        return None
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return None
+
+
+def find_period(texts: list[str]) -> Period | None:
+    """The roadmap period written in its title or order ("на 2023-2025 г.г.", "2023/2024")."""
+    for text in texts:
+        low = text.lower()
+        if m := re.search(r"(20\d{2})\s*[/\-–—]\s*(20\d{2})\s*(?:уч\.|учебн)", low):
+            return Period(date(int(m.group(1)), 9, 1), date(int(m.group(2)), 8, 31))
+    for text in texts:
+        low = text.lower()
+        if m := re.search(r"(20\d{2})\s*[\-–—]\s*(20\d{2})", low):
+            first, last = int(m.group(1)), int(m.group(2))
+            if first <= last:
+                return Period(date(first, 1, 1), date(last, 12, 31))
+        if m := re.search(r"\bна\s+(20\d{2})\s*(?:год|г\b)", low):
+            year = int(m.group(1))
+            return Period(date(year, 1, 1), date(year, 12, 31))
+    return None
+
+
+def _title(paragraphs: list[str]) -> tuple[str | None, int]:
+    """The plan's own heading with its continuation lines, and how many plans there are."""
+    titles: list[str] = []
+    index = 0
+    while index < len(paragraphs):
+        text = paragraphs[index]
+        if _PLAN_TITLE.match(text):
+            parts = [text]
+            index += 1
+            while (
+                index < len(paragraphs)
+                and re.match(r"^[а-яё(«\"]|^по\b|^в\b|^МО\b", paragraphs[index])
+                and not (paragraphs[index].startswith("("))
+            ):
+                parts.append(paragraphs[index])
+                index += 1
+            titles.append(" ".join(parts))
+            continue
+        index += 1
+    return (titles[0] if titles else None), len(titles)
+
+
+# --- tables --------------------------------------------------------------------------------
+
+
+@dataclass
+class _Cursor:
+    """What the reader remembers while walking the document."""
+
+    columns: dict[str, int] | None = None
+    width: int = 0
+    part: str | None = None
+    explicit_part: bool = False
+    caption: str | None = None
+    section_number: str | None = None
+    section_title: str | None = None
+    level: str | None = None
+    last: DraftActivity | None = None
+    counters: dict[tuple[str | None, str | None], int] = field(default_factory=dict)
+    pending_section: tuple[str, str] | None = None
+
+
+def recover(blocks: list[Block], source: str, period: Period | None = None) -> RoadmapDraft:
+    """Build a draft roadmap from the blocks of one document; raise DocumentError if none."""
+    paragraphs = [b.text for b in blocks if isinstance(b, Paragraph)]
+    first_table = next((i for i, b in enumerate(blocks) if isinstance(b, Table)), len(blocks))
+    preamble = [b.text for b in blocks[:first_table] if isinstance(b, Paragraph)]
+    order_number, order_date = _order(preamble)
+    plan_title, plans = _title(paragraphs)
+    subject = next((p for p in paragraphs if re.match(r"(?i)^об утверждении", p)), None)
+    if plans == 1 and plan_title:
+        title = plan_title
+    elif subject:
+        rest = re.sub(r"(?i)^об утверждении\s+", "", subject)
+        title = rest[:1].upper() + rest[1:]
+    else:
+        title = plan_title or source
+    warnings: list[DraftWarning] = []
+    if period is None:
+        period = find_period([title, *(paragraphs)])
+    if period is None:
+        year = (order_date or date.today()).year
+        period = Period(date(year, 1, 1), date(year, 12, 31))
+        warnings.append(
+            DraftWarning(
+                None,
+                None,
+                f"no period found in the document; using {year} (pass --period to set it)",
+            )
+        )
+    draft = RoadmapDraft(
+        source,
+        re.sub(r"\s+", " ", title).strip(),
+        order_number,
+        order_date,
+        period,
+        warnings=warnings,
+    )
+    _read_tables(blocks, draft)
+    if not draft.activities:
+        raise DocumentError(
+            f"{source}: no roadmap table found (a table with «Мероприятие» and «Сроки» columns)"
+        )
+    for activity in draft.activities:
+        activity.schedule = parse_deadline(activity.deadline, draft.period)
+        for message in activity.schedule.warnings:
+            draft.warnings.append(DraftWarning(activity.row, activity.number, message))
+    return draft
+
+
+def _split_at_headers(blocks: list[Block]) -> list[Block]:
+    """Spreadsheets hold several tables in one grid: split at every header row, and lift a
+    one-cell row right above a header (its caption, or "Приложение №2") to a paragraph."""
+    out: list[Block] = []
+    for block in blocks:
+        if not isinstance(block, Table):
+            out.append(block)
+            continue
+        current = Table()
+        for index, (cells, line, bold) in enumerate(
+            zip(block.rows, block.lines, block.bold, strict=True)
+        ):
+            header = match_header(cells)
+            if index and "title" in header and "deadline" in header:
+                filled = [c for c in current.rows[-1] if c] if current.rows else []
+                caption = None
+                if len(filled) == 1 and not _SECTION_TEXT.match(filled[0]):
+                    caption = filled[0]
+                    for column in (current.rows, current.lines, current.bold):
+                        column.pop()
+                if current.rows:
+                    out.append(current)
+                if caption:
+                    out.append(Paragraph(caption))
+                current = Table()
+            filled = [c for c in cells if c]
+            if len(filled) == 1 and _PART.match(filled[0]):
+                if current.rows:
+                    out.append(current)
+                out.append(Paragraph(filled[0]))
+                current = Table()
+                continue
+            current.rows.append(cells)
+            current.lines.append(line)
+            current.bold.append(bold)
+        if current.rows:
+            out.append(current)
+    return out
+
+
+def _read_tables(blocks: list[Block], draft: RoadmapDraft) -> None:
+    blocks = _split_at_headers(blocks)
+    cursor = _Cursor()
+    headed_tables: list[tuple[str | None, bool, list[DraftActivity]]] = []
+    for block in blocks:
+        if isinstance(block, Paragraph):
+            _read_paragraph(block.text, cursor)
+            continue
+        rows = list(zip(block.rows, block.lines, block.bold, strict=True))
+        if not rows:
+            continue
+        header = match_header(rows[0][0])
+        if "title" in header:
+            if "deadline" not in header:
+                raise DocumentError(
+                    f"{draft.source}: row {rows[0][1]}: the table has no deadline column "
+                    "(«Сроки», «Срок исполнения»)"
+                )
+            cursor.columns, cursor.width = header, len(rows[0][0])
+            cursor.level, cursor.last = None, None
+            if cursor.pending_section is None:
+                cursor.section_number = cursor.section_title = None
+            headed_tables.append(
+                (cursor.part if cursor.explicit_part else cursor.caption, cursor.explicit_part, [])
+            )
+            rows = rows[1:]
+        elif cursor.columns is None:
+            draft.warnings.append(
+                DraftWarning(
+                    rows[0][1],
+                    None,
+                    "a table without a recognizable header (no «Мероприятие» column) was skipped",
+                )
+            )
+            continue
+        elif not any(rows[0][0]):
+            rows = rows[1:]  # the empty header of a table continued after a page break
+        if cursor.pending_section is not None:
+            cursor.section_number, cursor.section_title = cursor.pending_section
+            cursor.pending_section = None
+        collected = headed_tables[-1][2]
+        page_break = True
+        for cells, line, bold in rows:
+            activity = _read_row(cells, line, bold, cursor, draft, page_break)
+            if activity is not None:
+                collected.append(activity)
+            if any(cells):
+                page_break = False
+        cursor.caption = None
+    explicit = any(flag for _, flag, _ in headed_tables)
+    for label, flag, activities in headed_tables:
+        part = label if (flag or (not explicit and len(headed_tables) > 1)) else None
+        for activity in activities:
+            activity.part = part
+    draft.activities = [a for _, _, acts in headed_tables for a in acts]
+    _number_unnumbered(draft.activities)
+
+
+def _read_paragraph(text: str, cursor: _Cursor) -> None:
+    if m := _PART.match(text):
+        cursor.part = f"{m.group(1).capitalize()} {'№' if m.group(2) else ''}{m.group(3)}"
+        cursor.explicit_part = True
+        cursor.columns = None
+        return
+    if cursor.columns is not None and (m := _SECTION_TEXT.match(text)) and len(text) < 300:
+        cursor.pending_section = (m.group(1), m.group(2).strip())
+        return
+    cursor.caption = text
+
+
+def _fit(cells: list[str], cursor: _Cursor, line: int, draft: RoadmapDraft) -> list[str]:
+    """Align a row with the header: shifted rows lose a merged column, extras are kept."""
+    width = cursor.width
+    cells = list(cells)
+    assert cursor.columns is not None
+    if len(cells) < width:
+        for name in ("level", "number", "description"):
+            if len(cells) < width and name in cursor.columns:
+                cells.insert(cursor.columns[name], "")
+        cells += [""] * (width - len(cells))
+    if len(cells) > width:
+        extra = [c for c in cells[width:] if c]
+        cells = cells[:width]
+        if extra:
+            last = max(cursor.columns.values())
+            cells[last] = "\n".join([cells[last], *extra]).strip()
+            draft.warnings.append(
+                DraftWarning(
+                    line,
+                    None,
+                    f"row has {width + len(extra)} filled "
+                    "cells for a header of "
+                    f"{width}; the extra text was kept in the last "
+                    "column",
+                )
+            )
+    return cells
+
+
+def _read_row(
+    cells: list[str], line: int, bold: bool, cursor: _Cursor, draft: RoadmapDraft, page_break: bool
+) -> DraftActivity | None:
+    """Apply one table row: a section header, a new activity, or a continuation."""
+    if not any(cells):
+        return None
+    columns = cursor.columns
+    assert columns is not None
+    cells = _fit(cells, cursor, line, draft)
+    value = {name: cells[index] for name, index in columns.items()}
+    filled = [c for c in cells if c]
+    number = value.get("number", "")
+    title = value.get("title", "")
+    deadline = value.get("deadline", "")
+
+    section = _section(cells, value, filled, bold)
+    if section is not None:
+        cursor.section_number, cursor.section_title = section
+        cursor.last = None
+        return None
+    if "number" in columns:
+        is_new = bool(_NUMBER.match(number))
+        if number and not is_new:
+            draft.warnings.append(
+                DraftWarning(
+                    line,
+                    None,
+                    f"unexpected text in the number column: {number!r}; read as a continuation",
+                )
+            )
+    else:
+        others = [c for name, c in value.items() if name != "title" and c]
+        continues_title = bool(title) and title[:1].islower() and not others
+        is_new = bool(title) and not continues_title
+        if not title and not cursor.last:
+            is_new = True
+    if not is_new and cursor.last is not None:
+        _continue(cursor.last, value)
+        return None
+    level = value.get("level") or None
+    if "level" in columns:
+        if level:
+            cursor.level = level
+        level = cursor.level
+    activity = DraftActivity(
+        part=None,
+        section_number=cursor.section_number,
+        section_title=cursor.section_title,
+        number=number.rstrip("."),
+        title=title,
+        row=line,
+        description=value.get("description") or None,
+        level=level,
+        deadline=deadline,
+        responsible=value.get("responsible") or None,
+        result=value.get("result") or None,
+        report_form=value.get("report_form") or None,
+    )
+    if not title:
+        draft.warnings.append(DraftWarning(line, activity.number or None, "activity has no title"))
+    cursor.last = activity
+    return activity
+
+
+def _section(
+    cells: list[str], value: dict[str, str], filled: list[str], bold: bool
+) -> tuple[str | None, str] | None:
+    """(number, title) when the row is a section header, else None."""
+    number = value.get("number", "")
+    if value.get("deadline"):
+        return None
+    if number and re.fullmatch(r"\d+\.?", number) and len(filled) == 2:
+        text = next(c for c in filled if c != number)
+        return number.rstrip("."), text
+    if len(filled) == 1 and not _NUMBER.match(filled[0]):
+        text = filled[0]
+        m = _SECTION_TEXT.match(text)
+        if bold or (m and text[len(m.group(1)) :].lstrip(". ")[:1].isupper()):
+            if m:
+                return m.group(1), m.group(2).strip()
+            return None, text
+    return None
+
+
+_JOIN_FIELDS = ("title", "description", "deadline", "responsible", "result", "report_form")
+
+
+def _continue(activity: DraftActivity, value: dict[str, str]) -> None:
+    """Append the text of a continuation row to the activity above it."""
+    for name in _JOIN_FIELDS:
+        text = value.get(name)
+        if not text:
+            continue
+        current = getattr(activity, name) or ""
+        # a cell that already holds several lines was split by the page: keep the lines apart
+        joint = "\n" if "\n" in current else " "
+        setattr(activity, name, f"{current}{joint}{text}" if current else text)
+
+
+def _number_unnumbered(activities: list[DraftActivity]) -> None:
+    """Give activities of tables without a number column numbers like "2.3" by section."""
+    counters: dict[tuple[str | None, str | None], int] = {}
+    for activity in activities:
+        key = (activity.part, activity.section_number or activity.section_title)
+        counters[key] = counters.get(key, 0) + 1
+        if not activity.number:
+            prefix = f"{activity.section_number}." if activity.section_number else ""
+            activity.number = f"{prefix}{counters[key]}"
+
+
+def month_end_of(day: date) -> date:
+    """The last day of `day`'s month (re-exported for callers that date occurrences)."""
+    return month_end(day.year, day.month)

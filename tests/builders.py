@@ -1,0 +1,111 @@
+"""Build DOCX and XLSX files from the seed texts, the way Word and Excel would hold them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import docx
+import openpyxl
+from openpyxl.styles import Font
+
+from engine.importing.sources import Paragraph, read_text
+from engine.importing.structure import match_header
+
+SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
+SEED_FILES = {
+    "000": SEEDS / "000_ebceac3924bcbe66.txt",
+    "001": SEEDS / "001_1ca03add9573aafe.txt",
+    "003": SEEDS / "003_edcc1390fe166960.txt",
+}
+
+
+def _grid(blocks) -> list:
+    """Paragraphs, and whole tables: page-broken pieces rejoined, short rows re-aligned.
+
+    Returns ("p", text) and ("t", rows, bold, level_index, short_rows) items.
+    """
+    out: list = []
+    for block in blocks:
+        if isinstance(block, Paragraph):
+            out.append(("p", block.text))
+            continue
+        rows, bold = list(block.rows), list(block.bold)
+        header = match_header(rows[0])
+        if "title" not in header and out and out[-1][0] == "t":
+            if not any(rows[0]):
+                rows, bold = rows[1:], bold[1:]
+            out[-1][1].extend(rows)
+            out[-1][2].extend(bold)
+            continue
+        out.append(("t", rows, bold, header.get("level"), set()))
+    for item in out:
+        if item[0] != "t":
+            continue
+        _, rows, _, level, short = item
+        width = len(rows[0])
+        for index, row in enumerate(rows):
+            if len(row) < width and level is not None:
+                row.insert(level, "")  # Word merges that cell with the one above
+                short.add(index)
+            row += [""] * (width - len(row))
+            del row[width:]
+    return out
+
+
+def build_docx(seed: str, path: Path) -> Path:
+    """A Word file: paragraphs, one table per plan, bold section rows merged across."""
+    document = docx.Document()
+    for item in _grid(read_text(SEED_FILES[seed].read_text(encoding="utf-8"))):
+        if item[0] == "p":
+            document.add_paragraph(item[1])
+            continue
+        _, rows, bold, level, short = item
+        table = document.add_table(rows=len(rows), cols=len(rows[0]))
+        for r, row in enumerate(rows):
+            for c, text in enumerate(row):
+                cell = table.cell(r, c)
+                lines = text.split("\n")
+                cell.paragraphs[0].add_run(lines[0]).bold = bold[r]
+                for extra in lines[1:]:
+                    cell.add_paragraph().add_run(extra).bold = bold[r]
+            filled = [c for c, text in enumerate(row) if text]
+            if r and len(filled) == 1 and filled[0] < len(row) - 1:
+                table.cell(r, filled[0]).merge(table.cell(r, len(row) - 1))
+            elif r and len(filled) == 2 and filled[0] == 0 and filled[1] < len(row) - 1:
+                table.cell(r, filled[1]).merge(table.cell(r, len(row) - 1))
+            if r in short and r > 0:
+                above = table.cell(r - 1, level)
+                if above.text:
+                    merged = above.merge(table.cell(r, level))
+                    merged.paragraphs[-1]._p.getparent().remove(merged.paragraphs[-1]._p)
+    document.save(path)
+    return path
+
+
+def build_xlsx(seed: str, path: Path) -> Path:
+    """An Excel file: the text above the table in single cells, sections bold and merged."""
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    row_number = 0
+    for item in _grid(read_text(SEED_FILES[seed].read_text(encoding="utf-8"))):
+        if item[0] == "p":
+            row_number += 1
+            sheet.cell(row_number, 1, item[1])
+            continue
+        _, rows, bold, _, _ = item
+        for r, row in enumerate(rows):
+            row_number += 1
+            for c, text in enumerate(row, start=1):
+                if text:
+                    cell = sheet.cell(row_number, c, text)
+                    cell.font = Font(bold=bold[r])
+            filled = [c for c, text in enumerate(row, start=1) if text]
+            if r and len(filled) == 1 and bold[r] and filled[0] < len(row):
+                sheet.merge_cells(
+                    start_row=row_number,
+                    start_column=filled[0],
+                    end_row=row_number,
+                    end_column=len(row),
+                )
+    workbook.save(path)
+    return path
