@@ -8,7 +8,8 @@ from sqlalchemy import ColumnElement, false, or_, select, true
 from sqlmodel import Session
 
 from engine.errors import NotFoundError, PermissionDeniedError
-from engine.models import CuratorAssignment, Organization, Role, User
+from engine.lifecycle import Party
+from engine.models import CuratorAssignment, Organization, OrganizationKind, Role, User
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,28 @@ def can_reach(session: Session, actor: Actor, organization_id: int) -> bool:
         )
     ).first()
     return found is not None
+
+
+def stands_as(session: Session, actor: Actor, party: str, organization_id: int) -> bool:
+    """Whether `actor` is the assignee, reviewer or supervisor of `organization_id`'s work."""
+    if party == Party.ASSIGNEE:
+        return actor.organization_id == organization_id
+    if party == Party.REVIEWER:
+        if actor.role == Role.CURATOR:
+            query = select(CuratorAssignment.school_id).where(
+                CuratorAssignment.curator_id == actor.id,
+                CuratorAssignment.school_id == organization_id,
+            )
+        elif actor.role == Role.REGIONAL_COORDINATOR:
+            query = select(Organization.id).where(
+                Organization.id == organization_id,
+                Organization.kind == OrganizationKind.MUNICIPALITY,
+                Organization.parent_id == actor.organization_id,
+            )
+        else:
+            return False
+        return session.execute(query).first() is not None
+    return can_reach(session, actor, organization_id)
 
 
 def require_reach(session: Session, actor: Actor, organization_id: int, what: str) -> None:

@@ -14,15 +14,13 @@ from sqlmodel import Session
 from engine.access import Actor, require_reach
 from engine.errors import PermissionDeniedError, ValidationError
 from engine.lifecycle import WorkflowRegistry
-from engine.models import Evidence, Role, utcnow
+from engine.models import Evidence, utcnow
 from engine.workflow import LINK_COLUMN, SubjectKind, load_subject
 
 #: Content types accepted as evidence, told apart by their first bytes, never by name.
 PDF, PNG, JPEG = "application/pdf", "image/png", "image/jpeg"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-UPLOADER_ROLES = frozenset({Role.SCHOOL})
 
 
 def sniff_content_type(data: bytes) -> str | None:
@@ -68,8 +66,8 @@ def attach(
     """Store one file as evidence of a subject, in the caller's transaction."""
     ref = load_subject(session, kind, subject_id)
     require_reach(session, actor, ref.owner_id, f"{kind} {subject_id}")
-    if actor.role not in UPLOADER_ROLES:
-        raise PermissionDeniedError(f"role '{actor.role}' may not attach evidence")
+    if actor.organization_id != ref.owner_id:
+        raise PermissionDeniedError(f"only the assignee of {kind} {subject_id} attaches evidence")
     definition = registry.get(ref.workflow_name, ref.workflow_version).definition
     if not definition.accepts_evidence(ref.state):
         raise ValidationError(

@@ -24,6 +24,16 @@ class State:
     final: bool = False
 
 
+class Party:
+    """How the actor must stand to the subject's organization to fire a rule."""
+
+    ASSIGNEE = "assignee"  # its own people: the school's staff, the municipality's coordinator
+    REVIEWER = "reviewer"  # a school's curator; for a municipality, its regional coordinator
+    SUPERVISOR = "supervisor"  # coordinators whose territory holds it
+
+    ALL = (ASSIGNEE, REVIEWER, SUPERVISOR)
+
+
 @dataclass(frozen=True)
 class Rule:
     """One trigger from some states to another, and who may fire it."""
@@ -33,6 +43,7 @@ class Rule:
     dest: str
     roles: frozenset[str]
     label: str
+    party: str = Party.SUPERVISOR
     requires_comment: bool = False
     guards: tuple[str, ...] = ()
 
@@ -55,6 +66,8 @@ class WorkflowDefinition:
         if self.initial not in names:
             raise ValueError(f"{self.name} v{self.version}: unknown initial state {self.initial}")
         for rule in self.rules:
+            if rule.party not in Party.ALL:
+                raise ValueError(f"{self.name} v{self.version}: unknown party {rule.party}")
             for state in (*rule.sources, rule.dest):
                 if state not in names:
                     raise ValueError(f"{self.name} v{self.version}: unknown state {state}")
@@ -99,6 +112,7 @@ class WorkflowDefinition:
                     "source": list(r.sources),
                     "dest": r.dest,
                     "roles": sorted(r.roles),
+                    "party": r.party,
                     "requires_comment": r.requires_comment,
                     "guards": list(r.guards),
                 }

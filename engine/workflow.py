@@ -10,7 +10,7 @@ from sqlalchemy import exists, insert, or_, select, update
 from sqlmodel import Session
 
 from engine import outbox
-from engine.access import Actor, require_reach
+from engine.access import Actor, require_reach, stands_as
 from engine.errors import (
     ConflictError,
     InvalidTransitionError,
@@ -157,6 +157,11 @@ def fire(
         allowed = ", ".join(sorted(rule.roles))
         raise PermissionDeniedError(
             f"role '{actor.role}' may not fire '{trigger}'; it is for: {allowed}"
+        )
+    if not stands_as(session, actor, rule.party, ref.owner_id):
+        raise PermissionDeniedError(
+            f"{actor.login} is not the {rule.party} of {kind} {subject_id}; '{trigger}' is for "
+            f"its {rule.party}"
         )
     comment = (comment or "").strip() or None
     if rule.requires_comment and comment is None:

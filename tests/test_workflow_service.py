@@ -309,3 +309,37 @@ def test_audit_trail_is_append_only(world: World, registry, statement: str) -> N
             session.execute(text(statement))
     assert len(_log(world, world.occurrence_a)) == 2
     assert _count(world, Comment) == 1
+
+
+def _municipal_occurrence(world: World, registry) -> int:
+    with unit_of_work(world.engine) as session:
+        add_occurrences(
+            session, registry.current("activity"), world.activity, [world.municipality], [None]
+        )
+        return session.execute(
+            select(Occurrence.id).where(Occurrence.assignee_id == world.municipality)
+        ).scalar_one()
+
+
+def test_the_municipality_does_its_own_work_and_the_region_reviews_it(world, registry):
+    occ = _municipal_occurrence(world, registry)
+    with pytest.raises(PermissionDeniedError):  # not the school's occurrence
+        _fire(world, registry, occ, "start", "school_a")
+    with pytest.raises(PermissionDeniedError):  # another municipality's coordinator
+        _fire(world, registry, occ, "start", "coord_m2")
+    _fire(world, registry, occ, "start", "coord_m1")
+    _fire(world, registry, occ, "report", "coord_m1", report_text="Совещание проведено")
+    with pytest.raises(PermissionDeniedError, match="outside their schools"):
+        _fire(world, registry, occ, "approve", "curator_a")  # curators review schools only
+    assert _fire(world, registry, occ, "approve", "regional").to_state == "approved"
+
+
+def test_coordinators_do_not_act_for_schools_nor_review_them(world, registry) -> None:
+    occ = world.occurrence_a
+    with pytest.raises(PermissionDeniedError, match="not the assignee"):
+        _fire(world, registry, occ, "start", "coord_m1")
+    _fire(world, registry, occ, "start", "school_a")
+    _fire(world, registry, occ, "report", "school_a", report_text="готово")
+    with pytest.raises(PermissionDeniedError, match="not the reviewer"):
+        _fire(world, registry, occ, "approve", "regional")
+    assert world.state(occ) == "reported"

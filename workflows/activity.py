@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from engine.lifecycle import Rule, State, WorkflowDefinition
+from engine.lifecycle import Party, Rule, State, WorkflowDefinition
 from engine.models import Role
 
+#: Schools do their own occurrences; a municipal coordinator does the municipality's.
+_DOERS = frozenset({Role.SCHOOL, Role.MUNICIPAL_COORDINATOR})
+#: Curators review schools; regional coordinators review municipalities.
+_REVIEWERS = frozenset({Role.CURATOR, Role.REGIONAL_COORDINATOR})
 _COORDINATORS = frozenset({Role.MUNICIPAL_COORDINATOR, Role.REGIONAL_COORDINATOR})
 
 ACTIVITY_V1 = WorkflowDefinition(
@@ -22,31 +26,34 @@ ACTIVITY_V1 = WorkflowDefinition(
         State("cancelled", "Отменено", final=True),
     ),
     rules=(
-        Rule("start", ("planned",), "in_progress", frozenset({Role.SCHOOL}), "Начать работу"),
+        Rule("start", ("planned",), "in_progress", _DOERS, "Начать работу", Party.ASSIGNEE),
         Rule(
             "report",
             ("in_progress",),
             "reported",
-            frozenset({Role.SCHOOL}),
+            _DOERS,
             "Отправить отчёт",
+            Party.ASSIGNEE,
             guards=("has_evidence_or_report",),
         ),
-        Rule("approve", ("reported",), "approved", frozenset({Role.CURATOR}), "Одобрить"),
+        Rule("approve", ("reported",), "approved", _REVIEWERS, "Одобрить", Party.REVIEWER),
         Rule(
             "return",
             ("reported",),
             "returned",
-            frozenset({Role.CURATOR}),
+            _REVIEWERS,
             "Вернуть на доработку",
+            Party.REVIEWER,
             requires_comment=True,
         ),
-        Rule("rework", ("returned",), "in_progress", frozenset({Role.SCHOOL}), "Взять в доработку"),
+        Rule("rework", ("returned",), "in_progress", _DOERS, "Взять в доработку", Party.ASSIGNEE),
         Rule(
             "cancel",
             ("planned", "in_progress", "reported", "returned"),
             "cancelled",
             _COORDINATORS,
             "Отменить",
+            Party.SUPERVISOR,
             requires_comment=True,
         ),
     ),

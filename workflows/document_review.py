@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from engine.lifecycle import Rule, State, WorkflowDefinition
+from engine.lifecycle import Party, Rule, State, WorkflowDefinition
 from engine.models import Role
 
 DOCUMENT_REVIEW_V1 = WorkflowDefinition(
@@ -24,15 +24,24 @@ DOCUMENT_REVIEW_V1 = WorkflowDefinition(
             "submitted",
             frozenset({Role.SCHOOL}),
             "Отправить на проверку",
+            Party.ASSIGNEE,
             guards=("has_file",),
         ),
-        Rule("approve", ("submitted",), "approved", frozenset({Role.CURATOR}), "Одобрить"),
+        Rule(
+            "approve",
+            ("submitted",),
+            "approved",
+            frozenset({Role.CURATOR}),
+            "Одобрить",
+            Party.REVIEWER,
+        ),
         Rule(
             "return",
             ("submitted",),
             "returned",
             frozenset({Role.CURATOR}),
             "Вернуть на доработку",
+            Party.REVIEWER,
             requires_comment=True,
         ),
     ),
