@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: install run demo test lint format services clean
+.PHONY: install run demo test lint format services bench clean
 
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,10 @@ test: install services
 
 services:
 	@bash .ci/services
+
+## bench: benchmarks (bench/); they report numbers, no test asserts them
+bench: install
+	$(BIN)/python -m bench.import_seeds
 
 lint: install
 	$(BIN)/ruff check .

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import sys
+from collections import Counter
 from datetime import date
 from pathlib import Path
 
@@ -14,6 +16,7 @@ import workflows
 from engine import evidence, queries
 from engine.access import Actor, load_actor
 from engine.db import make_engine, unit_of_work
+from engine.deadlines import Period
 from engine.demo import DEMO_PASSWORD, demo_present, load_demo
 from engine.errors import (
     ConflictError,
@@ -21,7 +24,11 @@ from engine.errors import (
     NotFoundError,
     PermissionDeniedError,
 )
-from engine.migrate import current_revision, upgrade
+from engine.importing.apply import ImportReport, find_municipality, import_roadmap
+from engine.importing.canonical import dump_yaml, export_dict, export_xlsx
+from engine.importing.document import read_roadmap
+from engine.importing.structure import RoadmapDraft
+from engine.migrate import current_revision, head_revision, upgrade
 from engine.models import Role
 from engine.settings import Settings
 from engine.workflow import SubjectKind, fire
@@ -55,8 +62,14 @@ class Context:
 
     def migrated_engine(self) -> Engine:
         """The engine, after checking that the schema has been migrated."""
-        if current_revision(self.engine) is None:
+        current, head = current_revision(self.engine), head_revision()
+        if current is None:
             raise DomainError("the database has no schema yet; run `roadmap db upgrade` first")
+        if current != head:
+            raise DomainError(
+                f"the database is at revision {current}, this version needs "
+                f"{head}; run `roadmap db upgrade`"
+            )
         return self.engine
 
 
@@ -225,6 +238,142 @@ def history(ctx: Context, occurrence_id: int, login: str | None) -> None:
             f"{entry.from_state} → {entry.to_state}"
         )
         click.echo(line + (f"  «{entry.comment}»" if entry.comment else ""))
+
+
+def _period(text: str | None) -> Period | None:
+    if text is None:
+        return None
+    try:
+        start, end = (date.fromisoformat(part) for part in text.split(".."))
+    except ValueError:
+        raise click.BadParameter("use YYYY-MM-DD..YYYY-MM-DD", param_hint="--period") from None
+    if end < start:
+        raise click.BadParameter("the period ends before it starts", param_hint="--period")
+    return Period(start, end)
+
+
+@cli.command("import")
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--period", "period_text", help="YYYY-MM-DD..YYYY-MM-DD; overrides the document.")
+@click.option("--municipality", help="Owner municipality (part of its name).")
+@click.option(
+    "--roadmap", "roadmap_id", type=int, help="Update this roadmap (default: same title)."
+)
+@click.option("--dry-run", is_flag=True, help="Read and report; write nothing.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as one JSON object.")
+@pass_context
+def import_(
+    ctx: Context,
+    path: Path,
+    period_text: str | None,
+    municipality: str | None,
+    roadmap_id: int | None,
+    dry_run: bool,
+    as_json: bool,
+) -> None:
+    """Import a roadmap from DOCX, XLSX, CSV, Markdown/TSV text, YAML or JSON."""
+    draft = read_roadmap(path, _period(period_text))
+    if dry_run:
+        if as_json:
+            click.echo(json.dumps(draft.to_dict(), ensure_ascii=False, indent=2))
+        else:
+            _print_summary(draft, None)
+        return
+    engine = ctx.migrated_engine()
+    with unit_of_work(engine) as session:
+        owner = find_municipality(session, municipality)
+        report = import_roadmap(session, workflows.REGISTRY, draft, owner, roadmap_id=roadmap_id)
+    if as_json:
+        click.echo(
+            json.dumps(
+                {
+                    "roadmap_id": report.roadmap_id,
+                    "created": report.created,
+                    "activities": report.activities,
+                    "added": report.added,
+                    "changed": report.changed,
+                    "missing": report.missing,
+                    "occurrences_added": report.occurrences_added,
+                    "occurrences_removed": report.occurrences_removed,
+                    "occurrences_kept": report.occurrences_kept,
+                    "unresolved": report.unresolved,
+                    "warnings": [w.to_dict() for w in draft.warnings],
+                },
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
+    else:
+        _print_summary(draft, report)
+
+
+def _print_summary(draft: RoadmapDraft, report: ImportReport | None) -> None:
+    click.echo(draft.title)
+    order = draft.order_number or "—"
+    when = draft.order_date.isoformat() if draft.order_date else "—"
+    click.echo(f"приказ № {order} от {when}; период {draft.period.start} – {draft.period.end}")
+    click.echo(f"activities: {len(draft.activities)}")
+    kinds = Counter(str(a.schedule.kind) for a in draft.activities if a.schedule)
+    for kind in ("date", "range", "recurring", "continuous", "on_demand", "none"):
+        click.echo(f"  {kind:<11} {kinds.get(kind, 0)}")
+    if report is not None:
+        verb = "created" if report.created else "updated"
+        click.echo(
+            f"roadmap {report.roadmap_id} {verb}: {len(report.added)} activities added, "
+            f"{len(report.changed)} changed, {len(report.missing)} no longer in the "
+            f"document (kept)"
+        )
+        click.echo(
+            f"occurrences: {report.occurrences_added} added, "
+            f"{report.occurrences_removed} removed (never started), "
+            f"{report.occurrences_kept} kept with their history"
+        )
+        for label in report.changed:
+            click.echo(f"  changed: {label}")
+        for label in report.missing:
+            click.echo(f"  not in the document: {label}")
+        for label, parties in report.unresolved.items():
+            click.echo(f"  assigned to the coordinator: {label} ({'; '.join(parties)})")
+    click.echo(f"warnings: {len(draft.warnings)}")
+    for warning in draft.warnings:
+        where = f"row {warning.row}" if warning.row else "document"
+        what = f", activity {warning.activity}" if warning.activity else ""
+        click.echo(f"  {where}{what}: {warning.message}")
+
+
+@cli.command()
+@click.argument("roadmap_id", type=int)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["yaml", "json", "xlsx"]),
+    default="yaml",
+    show_default=True,
+)
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write to this file (default: standard output; xlsx needs a file).",
+)
+@pass_context
+def export(ctx: Context, roadmap_id: int, fmt: str, output: Path | None) -> None:
+    """Export a roadmap in the canonical format, or as a spreadsheet; both import back."""
+    engine = ctx.migrated_engine()
+    with unit_of_work(engine, readonly=True) as session:
+        data = export_dict(session, roadmap_id)
+    if fmt == "xlsx":
+        if output is None:
+            raise click.UsageError("--format xlsx needs --output FILE")
+        output.write_bytes(export_xlsx(data))
+        click.echo(f"written {output}")
+        return
+    text = dump_yaml(data) if fmt == "yaml" else json.dumps(data, ensure_ascii=False, indent=2)
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")
+        click.echo(f"written {output}")
 
 
 def _exit_code(error: DomainError) -> int:

@@ -189,6 +189,7 @@ class Activity(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     roadmap_id: int = Field(foreign_key="roadmap.id")
     section_id: int | None = Field(default=None, foreign_key="section.id")
+    part: str | None = Field(default=None, sa_type=String(200))
     number: str = Field(sa_type=String(20))
     title: str = Field(sa_type=Text)
     description: str | None = Field(default=None, sa_type=Text)
@@ -214,6 +215,9 @@ class Occurrence(SQLModel, table=True):
     activity_id: int = Field(foreign_key="activity.id")
     assignee_id: int = Field(foreign_key="organization.id")
     due_on: date | None = None
+    #: True when `due_on` comes from the activity's schedule; False for on-demand work,
+    #: even after a coordinator has dated it, so a re-import leaves it alone.
+    scheduled: bool = True
     state: str = Field(sa_type=String(32))
     version: int = 1
     escalation_level: int = 0

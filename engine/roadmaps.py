@@ -20,6 +20,8 @@ def add_occurrences(
     activity_id: int,
     assignee_ids: Iterable[int],
     due_dates: Iterable[date | None],
+    *,
+    scheduled: bool = True,
 ) -> int:
     """Insert one occurrence per assignee and due date, in one statement; return the count."""
     now = utcnow()
@@ -30,6 +32,7 @@ def add_occurrences(
             "activity_id": activity_id,
             "assignee_id": assignee_id,
             "due_on": due_on,
+            "scheduled": scheduled,
             "state": definition.initial,
             "version": 1,
             "escalation_level": 0,

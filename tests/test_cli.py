@@ -121,6 +121,15 @@ def test_commands_refuse_an_unmigrated_database(tmp_path, monkeypatch, capsys) -
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'empty.db'}")
     assert main(["occurrences", "list"]) == 1
     assert "roadmap db upgrade" in capsys.readouterr().err
+    from engine.db import make_engine
+    from engine.migrate import upgrade
+
+    old = make_engine(f"sqlite:///{tmp_path / 'empty.db'}")
+    upgrade(old, "0001")
+    old.dispose()
+    capsys.readouterr()
+    assert main(["occurrences", "list"]) == 1
+    assert "at revision 0001" in capsys.readouterr().err
     assert main(["db", "upgrade"]) == 0
     assert main(["occurrences", "list"]) == 0
 

@@ -8,7 +8,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect
 from sqlmodel import SQLModel
 
-from engine.migrate import alembic_config, current_revision
+from engine.migrate import alembic_config, current_revision, head_revision
 
 
 def test_migrated_schema_matches_the_models(db) -> None:
@@ -36,4 +36,4 @@ def test_downgrade_to_nothing_and_back(db, db_url) -> None:
     assert current_revision(db) is None
     assert "occurrence" not in inspect(db).get_table_names()
     command.upgrade(config, "head")
-    assert current_revision(db) == "0001"
+    assert current_revision(db) == head_revision() == "0002"

@@ -42,7 +42,7 @@ HEADER_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
 _PART = re.compile(r"(?i)^(приложение|раздел|часть)\s*(№\s*)?(\d+|[IVXLC]+)\b")
 _NUMBER = re.compile(r"^\d+(\.\d+)*\.?$")
 _SECTION_TEXT = re.compile(r"^(\d+)\.?\s+(\S.*)$", re.S)
-_PLAN_TITLE = re.compile(r"(?i)^(дорожная карта|план мероприятий|план-график|план работы)")
+_PLAN_TITLE = re.compile(r"(?i)^(дорожн\w* карт\w*|план\w* мероприяти\w*|план-график|план работы)")
 
 
 @dataclass
@@ -204,6 +204,17 @@ def _date_in(text: str) -> date | None:
 def find_period(texts: list[str]) -> Period | None:
     """The roadmap period written in its title or order ("на 2023-2025 г.г.", "2023/2024")."""
     for text in texts:
+        if m := re.search(
+            r"(?i)период\W+(\d{2})\.(\d{2})\.(\d{4})\s*[-–—]\s*"
+            r"(\d{2})\.(\d{2})\.(\d{4})",
+            text,
+        ):
+            d1, m1, y1, d2, m2, y2 = map(int, m.groups())
+            try:
+                return Period(date(y1, m1, d1), date(y2, m2, d2))
+            except ValueError:
+                continue
+    for text in texts:
         low = text.lower()
         if m := re.search(r"(20\d{2})\s*[/\-–—]\s*(20\d{2})\s*(?:уч\.|учебн)", low):
             return Period(date(int(m.group(1)), 9, 1), date(int(m.group(2)), 8, 31))
@@ -275,7 +286,7 @@ def recover(blocks: list[Block], source: str, period: Period | None = None) -> R
         rest = re.sub(r"(?i)^об утверждении\s+", "", subject)
         title = rest[:1].upper() + rest[1:]
     else:
-        title = plan_title or source
+        title = plan_title or (preamble[0] if preamble else source)
     warnings: list[DraftWarning] = []
     if period is None:
         period = find_period([title, *(paragraphs)])
@@ -302,11 +313,16 @@ def recover(blocks: list[Block], source: str, period: Period | None = None) -> R
         raise DocumentError(
             f"{source}: no roadmap table found (a table with «Мероприятие» and «Сроки» columns)"
         )
+    recover_schedules(draft)
+    return draft
+
+
+def recover_schedules(draft: RoadmapDraft) -> None:
+    """Parse every activity's deadline within the draft's period, collecting the warnings."""
     for activity in draft.activities:
         activity.schedule = parse_deadline(activity.deadline, draft.period)
         for message in activity.schedule.warnings:
             draft.warnings.append(DraftWarning(activity.row, activity.number, message))
-    return draft
 
 
 def _split_at_headers(blocks: list[Block]) -> list[Block]:

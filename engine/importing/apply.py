@@ -1,0 +1,390 @@
+"""Writing a roadmap draft into the database: first import, and re-import in place."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import delete, exists, select
+from sqlmodel import Session
+
+from engine.deadlines import Schedule, ScheduleKind
+from engine.errors import NotFoundError, ValidationError
+from engine.importing.structure import DraftActivity, RoadmapDraft
+from engine.lifecycle import Lifecycle, WorkflowRegistry
+from engine.models import (
+    Activity,
+    Occurrence,
+    Organization,
+    OrganizationKind,
+    Roadmap,
+    RoadmapLevel,
+    RoadmapParticipant,
+    RoadmapStatus,
+    Section,
+    TransitionLog,
+)
+from engine.roadmaps import add_occurrences
+
+_MUNICIPAL_BODY = re.compile(
+    r"^(омо|рмо|ммо|мс|моц|руму|отдел|управлен|муниципальн|совет|специалист|член|методист"
+    r"|информационно|гл\.? специалист|ст\.? методист|начальник|зам\.? начальника)"
+)
+_SCHOOL_PARTY = re.compile(
+    r"(^|[^а-яa-z])(оо|оу)([^а-яa-z]|$)|школ|директор|образовательн\w* (организац|учрежден)"
+    r"|куратор"
+)
+_MUNICIPAL_COORDINATOR = re.compile(r"муниципальн\w*( и школьн\w*)? координатор")
+
+
+@dataclass(frozen=True)
+class School:
+    """A participating school, by id and name."""
+
+    id: int
+    name: str
+
+
+def resolve_assignees(
+    parties: list[str], schools: list[School], municipality_id: int
+) -> tuple[set[int], list[str]]:
+    """Organizations that execute an activity, and the parties that could not be resolved.
+
+    "Руководители ОО", "ОО", "школы" mean every participating school; "Директор МКОУ СОШ №8"
+    the school named so; the municipal coordinator, the department and anything unknown fall
+    to the municipality, whose coordinator sees it and can reassign it.
+    """
+    assignees: set[int] = set()
+    unresolved: list[str] = []
+    for party in parties:
+        low = party.lower().replace("ё", "е")
+        if _MUNICIPAL_COORDINATOR.search(low):
+            assignees.add(municipality_id)
+            if "школьн" in low:
+                assignees.update(s.id for s in schools)
+            continue
+        if _SCHOOL_PARTY.search(low) and not _MUNICIPAL_BODY.match(low):
+            named = re.search(r"№\s*(\d+)", party)
+            if named:
+                matching = [
+                    s.id for s in schools if re.search(rf"№\s*{named.group(1)}(\D|$)", s.name)
+                ]
+                if matching:
+                    assignees.update(matching)
+                    continue
+                unresolved.append(party)
+                assignees.add(municipality_id)
+                continue
+            assignees.update(s.id for s in schools)
+            continue
+        if _MUNICIPAL_BODY.match(low):
+            assignees.add(municipality_id)
+            continue
+        unresolved.append(party)
+        assignees.add(municipality_id)
+    if not parties:
+        assignees.add(municipality_id)
+    return assignees, unresolved
+
+
+def due_dates(schedule: Schedule) -> tuple[list[date], bool]:
+    """The due dates an activity's schedule gives each assignee, and whether they are dated."""
+    if schedule.kind in (ScheduleKind.ON_DEMAND, ScheduleKind.NONE):
+        return [], False
+    if schedule.kind == ScheduleKind.CONTINUOUS:
+        return [schedule.due[-1]], True
+    return list(schedule.due), True
+
+
+@dataclass
+class ImportReport:
+    """What an import did, for the readable summary."""
+
+    roadmap_id: int
+    created: bool
+    activities: int
+    kinds: Counter[str]
+    added: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+    occurrences_added: int = 0
+    occurrences_removed: int = 0
+    occurrences_kept: int = 0
+    unresolved: dict[str, list[str]] = field(default_factory=dict)
+
+
+def find_municipality(session: Session, name: str | None) -> Organization:
+    """The owner municipality, by (part of) its name; the only one when no name is given."""
+    query = select(Organization).where(Organization.kind == OrganizationKind.MUNICIPALITY)
+    if name:
+        query = query.where(Organization.name.ilike(f"%{name}%"))
+    found = session.execute(query.limit(3)).scalars().all()
+    if not found:
+        what = f"matches '{name}'" if name else "exists"
+        raise NotFoundError(f"no municipality {what}; create it first (roadmap demo makes one)")
+    if len(found) > 1:
+        raise ValidationError("several municipalities match; name one with --municipality")
+    return found[0]
+
+
+_FIELDS = (
+    "title",
+    "description",
+    "level",
+    "deadline_text",
+    "responsible_text",
+    "planned_result",
+    "report_form",
+)
+
+
+def _activity_values(draft: DraftActivity) -> dict[str, object]:
+    assert draft.schedule is not None
+    return {
+        "title": draft.title,
+        "description": draft.description,
+        "level": draft.level,
+        "deadline_text": draft.deadline,
+        "schedule": draft.schedule.to_dict(),
+        "responsible_text": draft.responsible,
+        "planned_result": draft.result,
+        "report_form": draft.report_form,
+    }
+
+
+def import_roadmap(
+    session: Session,
+    registry: WorkflowRegistry,
+    draft: RoadmapDraft,
+    municipality: Organization,
+    *,
+    roadmap_id: int | None = None,
+) -> ImportReport:
+    """Create the roadmap, or update the one imported before, in the caller's transaction.
+
+    The roadmap updated is `roadmap_id`, or the municipality's roadmap with the same title.
+    Re-import matches activities by part and number, then by title; it keeps every existing
+    occurrence that has been worked on, adds what the new schedule asks for, removes only
+    untouched planned occurrences the schedule no longer has, and creates no duplicates.
+    """
+    schools = [
+        School(row.id, row.name)
+        for row in session.execute(
+            select(Organization.id, Organization.name)
+            .where(
+                Organization.parent_id == municipality.id,
+                Organization.kind == OrganizationKind.SCHOOL,
+            )
+            .order_by(Organization.id)
+        )
+    ]
+    roadmap = _existing_roadmap(session, draft, municipality.id, roadmap_id)
+    created = roadmap is None
+    if roadmap is None:
+        roadmap = Roadmap(
+            title=draft.title,
+            level=RoadmapLevel.MUNICIPAL,
+            owner_id=municipality.id,
+            period_start=draft.period.start,
+            period_end=draft.period.end,
+            order_number=draft.order_number,
+            order_date=draft.order_date,
+            status=RoadmapStatus.ACTIVE,
+        )
+        session.add(roadmap)
+        session.flush()
+    else:
+        roadmap.title = draft.title
+        roadmap.period_start, roadmap.period_end = draft.period.start, draft.period.end
+        roadmap.order_number, roadmap.order_date = draft.order_number, draft.order_date
+    known = set(
+        session.execute(
+            select(RoadmapParticipant.school_id).where(RoadmapParticipant.roadmap_id == roadmap.id)
+        ).scalars()
+    )
+    session.add_all(
+        RoadmapParticipant(roadmap_id=roadmap.id, school_id=s.id)
+        for s in schools
+        if s.id not in known
+    )
+
+    report = ImportReport(
+        roadmap.id,
+        created,
+        len(draft.activities),
+        Counter(str(a.schedule.kind) for a in draft.activities if a.schedule),
+    )
+    sections = _sections(session, roadmap.id, draft)
+    existing = list(
+        session.execute(
+            select(Activity).where(Activity.roadmap_id == roadmap.id).order_by(Activity.position)
+        ).scalars()
+    )
+    matched = _match(existing, draft.activities)
+    lifecycle = registry.current("activity")
+    for position, item in enumerate(draft.activities, start=1):
+        values = _activity_values(item)
+        section_id = sections.get((item.part, item.section_number, item.section_title))
+        activity = matched.get(id(item))
+        label = f"{item.part + ': ' if item.part else ''}{item.number} {item.title[:60]}"
+        if activity is None:
+            activity = Activity(
+                roadmap_id=roadmap.id,
+                section_id=section_id,
+                part=item.part,
+                number=item.number,
+                position=position,
+                **values,
+            )
+            session.add(activity)
+            session.flush()
+            report.added.append(label)
+        else:
+            changed = (
+                any(getattr(activity, name) != values[name] for name in (*_FIELDS, "schedule"))
+                or activity.number != item.number
+            )
+            for name, value in values.items():
+                setattr(activity, name, value)
+            activity.number, activity.section_id, activity.part = item.number, section_id, item.part
+            activity.position = position
+            if changed and not created:
+                report.changed.append(label)
+        assignees, unresolved = resolve_assignees(
+            item.responsible_parties(), schools, municipality.id
+        )
+        if unresolved:
+            report.unresolved[label] = unresolved
+        _sync_occurrences(session, lifecycle, activity.id, assignees, item.schedule, report)
+    matched_ids = {a.id for a in matched.values()}
+    report.missing = [
+        f"{a.part + ': ' if a.part else ''}{a.number} {a.title[:60]}"
+        for a in existing
+        if a.id not in matched_ids
+    ]
+    return report
+
+
+def _existing_roadmap(
+    session: Session, draft: RoadmapDraft, owner_id: int, roadmap_id: int | None
+) -> Roadmap | None:
+    """The roadmap to update: the one named, else the owner's roadmap of the same title."""
+    if roadmap_id is not None:
+        roadmap = session.get(Roadmap, roadmap_id)
+        if roadmap is None or roadmap.owner_id != owner_id:
+            raise NotFoundError(f"roadmap {roadmap_id} does not exist in this municipality")
+        return roadmap
+    query = select(Roadmap).where(Roadmap.owner_id == owner_id, Roadmap.title == draft.title)
+    return session.execute(query.order_by(Roadmap.id).limit(1)).scalars().first()
+
+
+def _sections(
+    session: Session, roadmap_id: int, draft: RoadmapDraft
+) -> dict[tuple[str | None, str | None, str | None], int]:
+    """Section ids by (part, number, title), creating the ones not there yet."""
+    existing = {
+        (s.part, s.number, s.title): s.id
+        for s in session.execute(select(Section).where(Section.roadmap_id == roadmap_id)).scalars()
+    }
+    position = len(existing)
+    for item in draft.activities:
+        key = (item.part, item.section_number, item.section_title)
+        if item.section_title is None or key in existing:
+            continue
+        position += 1
+        section = Section(
+            roadmap_id=roadmap_id,
+            part=item.part,
+            number=item.section_number,
+            title=item.section_title,
+            position=position,
+        )
+        session.add(section)
+        session.flush()
+        existing[key] = section.id  # type: ignore[assignment]
+    return existing  # type: ignore[return-value]
+
+
+def _match(existing: list[Activity], drafts: list[DraftActivity]) -> dict[int, Activity]:
+    """Pair document activities with stored ones: by part and number, else by part and title."""
+    free = list(existing)
+    matched: dict[int, Activity] = {}
+    passes = (
+        lambda a, d: a.part == d.part and a.number == d.number and a.title == d.title,
+        lambda a, d: a.part == d.part and a.number == d.number,
+        lambda a, d: a.part == d.part and a.title == d.title,
+    )
+    for same in passes:
+        for item in drafts:
+            if id(item) in matched:
+                continue
+            candidates = [a for a in free if same(a, item)]
+            if len(candidates) >= 1:
+                matched[id(item)] = candidates[0]
+                free.remove(candidates[0])
+    return matched
+
+
+def _sync_occurrences(
+    session: Session,
+    lifecycle: Lifecycle,
+    activity_id: int,
+    assignees: set[int],
+    schedule: Schedule | None,
+    report: ImportReport,
+) -> None:
+    """Make the activity's occurrences match its schedule, losing nothing anyone touched."""
+    assert schedule is not None
+    dates, scheduled = due_dates(schedule)
+    rows = session.execute(
+        select(
+            Occurrence.id,
+            Occurrence.assignee_id,
+            Occurrence.due_on,
+            Occurrence.scheduled,
+            Occurrence.state,
+            Occurrence.version,
+        ).where(Occurrence.activity_id == activity_id)
+    ).all()
+    have_dated = {(r.assignee_id, r.due_on) for r in rows if r.scheduled}
+    have_unscheduled = {r.assignee_id for r in rows if not r.scheduled}
+    for assignee in sorted(assignees):
+        if scheduled:
+            wanted = [d for d in dates if (assignee, d) not in have_dated]
+            report.occurrences_added += add_occurrences(
+                session, lifecycle, activity_id, [assignee], wanted
+            )
+        elif assignee not in have_unscheduled:
+            report.occurrences_added += add_occurrences(
+                session, lifecycle, activity_id, [assignee], [None], scheduled=False
+            )
+    wanted_dated = {(a, d) for a in assignees for d in dates} if scheduled else set()
+    stale = [
+        r.id
+        for r in rows
+        if (r.scheduled and (r.assignee_id, r.due_on) not in wanted_dated)
+        or (not r.scheduled and (scheduled or r.assignee_id not in assignees))
+    ]
+    removable = _untouched(session, lifecycle.definition.initial, stale)
+    if removable:
+        session.execute(delete(Occurrence).where(Occurrence.id.in_(removable)))
+    report.occurrences_removed += len(removable)
+    report.occurrences_kept += len(stale) - len(removable)
+
+
+def _untouched(session: Session, initial: str, ids: list[int]) -> list[int]:
+    """Of `ids`, the occurrences nobody has worked on: still initial, never transitioned."""
+    if not ids:
+        return []
+    return list(
+        session.execute(
+            select(Occurrence.id).where(
+                Occurrence.id.in_(ids),
+                Occurrence.state == initial,
+                Occurrence.version == 1,
+                ~exists().where(TransitionLog.occurrence_id == Occurrence.id),
+            )
+        ).scalars()
+    )

@@ -1,0 +1,210 @@
+"""The canonical roadmap format (YAML or JSON), and exports that import back unchanged."""
+
+from __future__ import annotations
+
+import io
+import json
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import yaml
+from sqlalchemy import select
+from sqlmodel import Session
+
+from engine.deadlines import Period
+from engine.errors import NotFoundError
+from engine.importing.sources import DocumentError
+from engine.importing.structure import DraftActivity, RoadmapDraft, recover_schedules
+from engine.models import Activity, Roadmap, Section
+
+FORMAT = "roadmap-engine/1"
+ACTIVITY_KEYS = (
+    "part",
+    "section_number",
+    "section_title",
+    "number",
+    "title",
+    "description",
+    "level",
+    "deadline",
+    "responsible",
+    "result",
+    "report_form",
+)
+
+
+def export_dict(session: Session, roadmap_id: int) -> dict[str, Any]:
+    """A roadmap as plain data: what a person wrote, not what was derived from it."""
+    roadmap = session.get(Roadmap, roadmap_id)
+    if roadmap is None:
+        raise NotFoundError(f"roadmap {roadmap_id} does not exist")
+    rows = session.execute(
+        select(Activity, Section)
+        .outerjoin(Section, Section.id == Activity.section_id)
+        .where(Activity.roadmap_id == roadmap_id)
+        .order_by(Activity.position, Activity.id)
+    ).all()
+    return {
+        "format": FORMAT,
+        "title": roadmap.title,
+        "order": {
+            "number": roadmap.order_number,
+            "date": roadmap.order_date.isoformat() if roadmap.order_date else None,
+        },
+        "period": {
+            "start": roadmap.period_start.isoformat(),
+            "end": roadmap.period_end.isoformat(),
+        },
+        "activities": [
+            {
+                "part": activity.part,
+                "section_number": section.number if section else None,
+                "section_title": section.title if section else None,
+                "number": activity.number,
+                "title": activity.title,
+                "description": activity.description,
+                "level": activity.level,
+                "deadline": activity.deadline_text,
+                "responsible": activity.responsible_text,
+                "result": activity.planned_result,
+                "report_form": activity.report_form,
+            }
+            for activity, section in rows
+        ],
+    }
+
+
+def dump_yaml(data: dict[str, Any]) -> str:
+    """YAML that people can read and edit: Cyrillic as is, keys in their order."""
+    return yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=100)
+
+
+def read_canonical(path: Path, period: Period | None = None) -> RoadmapDraft:
+    """A draft from a canonical YAML or JSON file; every problem names the file and activity."""
+    name = path.name
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise DocumentError(f"{name}: unknown text encoding (expected UTF-8)") from error
+    try:
+        data = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
+    except (yaml.YAMLError, json.JSONDecodeError) as error:
+        raise DocumentError(
+            f"{name}: not valid {path.suffix.lstrip('.').upper()}: {str(error).splitlines()[0]}"
+        ) from error
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise DocumentError(f"{name}: not a roadmap file (expected format: {FORMAT})")
+    try:
+        file_period = Period(
+            date.fromisoformat(data["period"]["start"]), date.fromisoformat(data["period"]["end"])
+        )
+        order = data.get("order") or {}
+        order_date = date.fromisoformat(order["date"]) if order.get("date") else None
+    except (KeyError, TypeError, ValueError) as error:
+        raise DocumentError(
+            f"{name}: period or order date missing or malformed ({error})"
+        ) from None
+    activities = []
+    for index, item in enumerate(data.get("activities") or [], start=1):
+        if not isinstance(item, dict) or not item.get("title") or not item.get("number"):
+            raise DocumentError(f"{name}: activity {index}: needs at least a number and a title")
+        unknown = set(item) - set(ACTIVITY_KEYS)
+        if unknown:
+            raise DocumentError(f"{name}: activity {index}: unknown fields {sorted(unknown)}")
+        values = {
+            key: (str(item[key]) if item.get(key) is not None else None) for key in ACTIVITY_KEYS
+        }
+        activities.append(
+            DraftActivity(
+                part=values["part"],
+                section_number=values["section_number"],
+                section_title=values["section_title"],
+                number=values["number"] or "",
+                title=values["title"] or "",
+                row=None,
+                description=values["description"],
+                level=values["level"],
+                deadline=values["deadline"] or "",
+                responsible=values["responsible"],
+                result=values["result"],
+                report_form=values["report_form"],
+            )
+        )
+    if not activities:
+        raise DocumentError(f"{name}: the roadmap has no activities")
+    draft = RoadmapDraft(
+        name,
+        str(data.get("title") or name),
+        order.get("number"),
+        order_date,
+        period or file_period,
+        activities,
+        [],
+    )
+    recover_schedules(draft)
+    return draft
+
+
+_COLUMNS = (
+    "№",
+    "Уровень управления",
+    "Мероприятие",
+    "Описание (целевая аудитория)",
+    "Сроки",
+    "Ответственные",
+    "Планируемый результат",
+    "Формы отчетных документов",
+)
+
+
+def export_xlsx(data: dict[str, Any]) -> bytes:
+    """The roadmap as a spreadsheet in the shape people send, which imports back the same."""
+    import openpyxl
+    from openpyxl.styles import Alignment, Font
+
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.title = "Дорожная карта"
+    sheet.append([data["title"]])
+    order = data["order"]
+    if order["number"] or order["date"]:
+        when = date.fromisoformat(order["date"]).strftime("%d.%m.%Y") if order["date"] else ""
+        sheet.append([f"Приказ № {order['number'] or ''} от {when}".strip()])
+    start, end = (date.fromisoformat(data["period"][k]) for k in ("start", "end"))
+    sheet.append([f"Период: {start:%d.%m.%Y} – {end:%d.%m.%Y}"])
+    part = section = object()
+    for item in data["activities"]:
+        if item["part"] != part:
+            part, section = item["part"], object()
+            if part:
+                sheet.append([part])
+            sheet.append(list(_COLUMNS))
+            for cell in sheet[sheet.max_row]:
+                cell.font = Font(bold=True)
+        key = (item["section_number"], item["section_title"])
+        if key != section:
+            section = key
+            if item["section_title"]:
+                number = f"{item['section_number']}. " if item["section_number"] else ""
+                sheet.append([f"{number}{item['section_title']}"])
+                sheet[sheet.max_row][0].font = Font(bold=True)
+        sheet.append(
+            [
+                item["number"],
+                item["level"],
+                item["title"],
+                item["description"],
+                item["deadline"],
+                item["responsible"],
+                item["result"],
+                item["report_form"],
+            ]
+        )
+        for cell in sheet[sheet.max_row]:
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+    for letter, width in zip("ABCDEFGH", (8, 16, 50, 40, 20, 30, 35, 30), strict=True):
+        sheet.column_dimensions[letter].width = width
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
