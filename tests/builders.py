@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import docx
@@ -11,7 +12,10 @@ from openpyxl.styles import Font
 from engine.importing.sources import Paragraph, read_text
 from engine.importing.structure import match_header
 
-SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
+#: The real roadmaps live in ../shared/seeds beside the repository (ROADMAP_SEEDS overrides).
+SEEDS = Path(
+    os.environ.get("ROADMAP_SEEDS") or Path(__file__).resolve().parents[2] / "shared" / "seeds"
+)
 SEED_FILES = {
     "000": SEEDS / "000_ebceac3924bcbe66.txt",
     "001": SEEDS / "001_1ca03add9573aafe.txt",
