@@ -46,6 +46,8 @@ class Rule:
     party: str = Party.SUPERVISOR
     requires_comment: bool = False
     guards: tuple[str, ...] = ()
+    #: Who is told when it fires: the subject's assignee staff, or its reviewers.
+    notify: str | None = None
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,8 @@ class WorkflowDefinition:
         if self.initial not in names:
             raise ValueError(f"{self.name} v{self.version}: unknown initial state {self.initial}")
         for rule in self.rules:
+            if rule.notify not in (None, Party.ASSIGNEE, Party.REVIEWER):
+                raise ValueError(f"{self.name} v{self.version}: cannot notify {rule.notify}")
             if rule.party not in Party.ALL:
                 raise ValueError(f"{self.name} v{self.version}: unknown party {rule.party}")
             for state in (*rule.sources, rule.dest):
@@ -115,6 +119,7 @@ class WorkflowDefinition:
                     "party": r.party,
                     "requires_comment": r.requires_comment,
                     "guards": list(r.guards),
+                    "notify": r.notify,
                 }
                 for r in self.rules
             ],

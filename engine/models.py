@@ -208,6 +208,8 @@ class Occurrence(SQLModel, table=True):
     __table_args__ = (
         Index("ix_occurrence_state_due", "state", "due_on"),
         Index("ix_occurrence_assignee_state", "assignee_id", "state", "due_on"),
+        Index("ix_occurrence_escalation", "state", "escalation_level", "due_on"),
+        Index("ix_occurrence_state_changed", "state", "state_changed_at"),
         UniqueConstraint("activity_id", "assignee_id", "due_on", name="uq_occurrence_slot"),
     )
 
@@ -218,13 +220,18 @@ class Occurrence(SQLModel, table=True):
     #: True when `due_on` comes from the activity's schedule; False for on-demand work,
     #: even after a coordinator has dated it, so a re-import leaves it alone.
     scheduled: bool = True
+    #: Bumped by every deadline extension: escalations of an earlier due date are a past cycle.
+    due_revision: int = 0
     state: str = Field(sa_type=String(32))
     version: int = 1
     escalation_level: int = 0
+    #: A coordinator acknowledged the current escalation: no further level for this due date.
+    escalation_held: bool = False
     workflow_name: str = Field(sa_type=String(50))
     workflow_version: int
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    state_changed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
 class Document(SQLModel, table=True):
@@ -233,6 +240,7 @@ class Document(SQLModel, table=True):
     __table_args__ = (
         Index("ix_document_school_state", "school_id", "state"),
         Index("ix_document_state_updated", "state", "updated_at"),
+        Index("ix_document_state_changed", "state", "state_changed_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -245,6 +253,7 @@ class Document(SQLModel, table=True):
     workflow_version: int
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    state_changed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
 _ONE_SUBJECT = "(occurrence_id IS NULL) <> (document_id IS NULL)"
@@ -312,19 +321,85 @@ class TransitionLog(SQLModel, table=True):
     workflow_version: int
 
 
-class OutboxMessage(SQLModel, table=True):
-    """A side effect recorded in the same transaction as its cause, carried out after commit."""
+class EscalationKind(StrEnum):
+    """What a deadline event is about."""
 
-    __tablename__ = "outbox_message"
-    __table_args__ = (Index("ix_outbox_message_pending", "sent_at", "id"),)
+    REMINDER = "reminder"  # level 0: the due date is near
+    OVERDUE = "overdue"  # levels 1–3: school and curator, municipal, regional coordinator
+    REVIEW = "review"  # level 1: a report waits too long for the curator's verdict
+
+
+class Escalation(SQLModel, table=True):
+    """One reminder or escalation step; its unique key makes every step happen once."""
+
+    __table_args__ = (
+        UniqueConstraint("occurrence_id", "kind", "level", "cycle", name="uq_escalation_occ"),
+        UniqueConstraint("document_id", "kind", "level", "cycle", name="uq_escalation_doc"),
+        Index("ix_escalation_open", "acknowledged_at", "kind", "level"),
+        CheckConstraint(_ONE_SUBJECT, name="escalation_one_subject"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
-    key: str = Field(sa_type=String(200), unique=True)
-    topic: str = Field(sa_type=String(100))
-    payload: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType)
-    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
-    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
-    attempts: int = 0
+    occurrence_id: int | None = Field(default=None, foreign_key="occurrence.id")
+    document_id: int | None = Field(default=None, foreign_key="document.id")
+    kind: str = Field(sa_type=String(16))
+    level: int
+    #: The due-date revision (reminders, overdue) or the reported version (review).
+    cycle: int
+    due_on: date | None = None
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    acknowledged_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    acknowledged_by: int | None = Field(default=None, foreign_key="app_user.id")
+    ack_comment: str | None = Field(default=None, sa_type=Text)
+
+
+class Notification(SQLModel, table=True):
+    """One message to one user: the in-app inbox, and the outbox its e-mail is sent from.
+
+    It is written in the same transaction as its cause; the sender marks `emailed_at` on
+    success, and `key` travels as the e-mail's Message-ID so a receiver can drop a repeat.
+    """
+
+    __table_args__ = (
+        Index("ix_notification_inbox", "user_id", "read_at", "id"),
+        Index("ix_notification_unsent", "emailed_at", "id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(sa_type=String(120), unique=True)
+    user_id: int = Field(foreign_key="app_user.id")
+    kind: str = Field(sa_type=String(32))
+    escalation_id: int | None = Field(default=None, foreign_key="escalation.id")
+    transition_id: int | None = Field(default=None, foreign_key="transition_log.id")
+    payload: dict[str, Any] | None = Field(default=None, sa_type=JSONType)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    read_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    emailed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    email_attempts: int = 0
+    email_error: str | None = Field(default=None, sa_type=Text)
+
+
+class EscalationPolicyOverride(SQLModel, table=True):
+    """A municipality's own working-day offsets for one workflow, over the defaults."""
+
+    __tablename__ = "escalation_policy_override"
+
+    municipality_id: int = Field(foreign_key="organization.id", primary_key=True)
+    workflow_name: str = Field(sa_type=String(50), primary_key=True)
+    reminder_days: int
+    municipal_after_days: int
+    regional_after_days: int
+    review_days: int
+
+
+class CalendarOverride(SQLModel, table=True):
+    """A local change to the production calendar: a day off, or a working day."""
+
+    __tablename__ = "calendar_override"
+
+    day: date = Field(primary_key=True)
+    is_working: bool
+    note: str | None = Field(default=None, sa_type=String(300))
 
 
 APPEND_ONLY_TABLES = ("transition_log", "comment", "evidence")

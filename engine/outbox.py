@@ -1,51 +1,95 @@
-"""Transactional outbox: side effects are rows written with their cause, sent after commit."""
+"""The e-mail outbox: unsent notifications are sent after commit, each marked once sent."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Engine, func, select, update
 from sqlmodel import Session
 
 from engine.db import unit_of_work
-from engine.models import OutboxMessage, utcnow
+from engine.lifecycle import WorkflowRegistry
+from engine.models import Notification, User, utcnow
+from engine.notifications import Message, render
 
-Sender = Callable[[OutboxMessage], None]
+log = logging.getLogger(__name__)
+
+Send = Callable[[Message], None]
+MAX_ATTEMPTS = 5
 
 
-def record(session: Session, *, key: str, topic: str, payload: dict[str, Any]) -> None:
-    """Write a message in the caller's transaction; it exists only if that transaction commits."""
-    session.execute(
-        insert(OutboxMessage).values(key=key, topic=topic, payload=payload, created_at=utcnow())
+def _pending():  # type: ignore[no-untyped-def]
+    return (
+        select(Notification.id)
+        .join(User, User.id == Notification.user_id)
+        .where(
+            Notification.emailed_at.is_(None),
+            Notification.email_attempts < MAX_ATTEMPTS,
+            User.email.is_not(None),
+            User.email != "",
+        )
     )
 
 
-def deliver_pending(
-    engine: Engine, send: Sender, *, limit: int = 100, now: datetime | None = None
-) -> int:
-    """Send up to `limit` unsent messages, oldest first, marking each sent; return the count.
+def pending_count(session: Session) -> int:
+    """How many e-mails wait in the outbox."""
+    return session.execute(select(func.count()).select_from(_pending().subquery())).scalar_one()
 
-    Rows are claimed with `FOR UPDATE SKIP LOCKED` on PostgreSQL, so concurrent senders share
-    the work; a crash before the sent mark commits means a later retry, and each message
-    carries its unique key so the receiver can drop the duplicate.
+
+def deliver_pending(
+    engine: Engine,
+    registry: WorkflowRegistry,
+    send: Send,
+    *,
+    base_url: str,
+    limit: int = 500,
+    now: Callable[[], datetime] = utcnow,
+) -> int:
+    """Send up to `limit` waiting e-mails, one transaction each; return how many were sent.
+
+    Each message is claimed with `FOR UPDATE SKIP LOCKED` (PostgreSQL), so senders running
+    at once never take the same one; it is marked sent in the transaction that sent it. A
+    crash after the SMTP server accepted it and before the mark commits sends it again,
+    with the same Message-ID, so the receiver can drop the repeat. A failed send counts an
+    attempt and stays for the next run, up to MAX_ATTEMPTS.
     """
     sent = 0
-    with unit_of_work(engine) as session:
-        query = (
-            select(OutboxMessage)
-            .where(OutboxMessage.sent_at.is_(None))  # type: ignore[union-attr]
-            .order_by(OutboxMessage.id)  # type: ignore[arg-type]
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        )
-        for message in session.execute(query).scalars():
-            send(message)
+    failed: list[int] = []  # tried once in this run already: left for the next run
+    for _ in range(limit):
+        with unit_of_work(engine) as session:
+            query = _pending().order_by(Notification.id).limit(1)
+            if failed:
+                query = query.where(Notification.id.not_in(failed))
+            claimed = session.execute(
+                query.with_for_update(skip_locked=True, of=Notification)
+            ).scalar()
+            if claimed is None:
+                break
+            message = render(session, registry, [claimed], base_url)[0]
+            try:
+                send(message)
+            except Exception as error:  # noqa: BLE001 - any transport failure is retried
+                log.warning("e-mail %s to %s failed: %s", message.key, message.email, error)
+                session.execute(
+                    update(Notification)
+                    .where(Notification.id == claimed)
+                    .values(
+                        email_attempts=Notification.email_attempts + 1,
+                        email_error=str(error)[:500],
+                    )
+                )
+                failed.append(claimed)
+                continue
             session.execute(
-                update(OutboxMessage)
-                .where(OutboxMessage.id == message.id)
-                .values(sent_at=now or utcnow(), attempts=OutboxMessage.attempts + 1)
+                update(Notification)
+                .where(Notification.id == claimed)
+                .values(
+                    emailed_at=now(),
+                    email_attempts=Notification.email_attempts + 1,
+                    email_error=None,
+                )
             )
             sent += 1
     return sent

@@ -9,7 +9,6 @@ from enum import StrEnum
 from sqlalchemy import exists, insert, or_, select, update
 from sqlmodel import Session
 
-from engine import outbox
 from engine.access import Actor, require_reach, stands_as
 from engine.errors import (
     ConflictError,
@@ -28,6 +27,7 @@ from engine.models import (
     TransitionLog,
     utcnow,
 )
+from engine.notifications import notify_transition
 
 
 class SubjectKind(StrEnum):
@@ -143,7 +143,7 @@ def fire(
 
     The state changes only through `UPDATE … WHERE id, state, version` match what was read,
     so of two concurrent firings the database lets one win and the other gets ConflictError.
-    The log row and the outbox message are written in the same transaction. Never commits.
+    The log row and the notifications are written in the same transaction. Never commits.
     """
     now = now or utcnow()
     ref = load_subject(session, kind, subject_id)
@@ -173,7 +173,7 @@ def fire(
     changed = session.execute(
         update(table)
         .where(table.id == ref.id, table.state == ref.state, table.version == ref.version)
-        .values(state=dest, version=ref.version + 1, updated_at=now)
+        .values(state=dest, version=ref.version + 1, updated_at=now, state_changed_at=now)
     )
     if changed.rowcount != 1:
         raise ConflictError(f"{kind} {subject_id} was changed by someone else; reload and retry")
@@ -203,20 +203,5 @@ def fire(
                 created_at=now,
             )
         )
-    outbox.record(
-        session,
-        key=f"transition:{log_id}",
-        topic=f"{kind}.{trigger}",
-        payload={
-            "subject": str(kind),
-            "subject_id": ref.id,
-            "owner_id": ref.owner_id,
-            "trigger": trigger,
-            "from": ref.state,
-            "to": dest,
-            "actor_id": actor.id,
-            "comment": comment,
-            "log_id": log_id,
-        },
-    )
+    notify_transition(session, rule.notify, ref.owner_id, log_id, now)
     return TransitionResult(kind, ref.id, trigger, ref.state, dest, ref.version + 1, log_id)

@@ -105,6 +105,7 @@ def build_world(engine: Engine, registry: WorkflowRegistry) -> World:
                 login=login,
                 full_name=login,
                 role=role,
+                email=f"{login}@roadmap.test",
                 password_hash=password_hash(),
                 organization_id=org,
             )

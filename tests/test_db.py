@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from engine.db import normalize_url, unit_of_work
-from engine.models import OutboxMessage
+from engine.models import User
 from engine.settings import Settings
 
 
@@ -41,14 +41,18 @@ def test_plain_postgres_urls_use_psycopg3(url: str) -> None:
 
 def test_timestamps_come_back_aware_and_in_utc(db) -> None:
     moscow = timezone(timedelta(hours=3))
-    with unit_of_work(db) as session:
-        session.add(
-            OutboxMessage(key="k", topic="t", created_at=datetime(2024, 3, 1, 12, tzinfo=moscow))
+
+    def user(login: str, created_at: datetime) -> User:
+        return User(
+            login=login, full_name=login, password_hash="x", role="admin", created_at=created_at
         )
+
+    with unit_of_work(db) as session:
+        session.add(user("k", datetime(2024, 3, 1, 12, tzinfo=moscow)))
     with unit_of_work(db, readonly=True) as session:
-        stored = session.execute(select(OutboxMessage.created_at)).scalar_one()
+        stored = session.execute(select(User.created_at)).scalar_one()
     assert stored == datetime(2024, 3, 1, 9, tzinfo=UTC)
     assert stored.tzinfo is not None
     with pytest.raises(Exception, match="naive datetime"):
         with unit_of_work(db) as session:
-            session.add(OutboxMessage(key="n", topic="t", created_at=datetime(2024, 3, 1)))
+            session.add(user("n", datetime(2024, 3, 1)))

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import func, select, text
 
 import engine.workflow as workflow_module
-from engine import evidence, outbox
+from engine import evidence
 from engine.db import on_commit, unit_of_work
 from engine.errors import (
     ConflictError,
@@ -15,7 +15,7 @@ from engine.errors import (
     ValidationError,
 )
 from engine.lifecycle import WorkflowDefinition, WorkflowRegistry
-from engine.models import Comment, Occurrence, OutboxMessage, TransitionLog
+from engine.models import Comment, Notification, Occurrence, TransitionLog
 from engine.roadmaps import add_occurrences
 from engine.workflow import GUARDS, SubjectKind, fire
 from tests.factories import World, add_document
@@ -245,51 +245,44 @@ def test_document_review_ends_approved_or_returned(world: World, registry, tmp_p
 
 
 def test_side_effects_are_recorded_in_the_transaction_and_run_after_commit(world, registry):
+    for occ, school in [(world.occurrence_a, "school_a"), (world.occurrence_b, "school_b")]:
+        _fire(world, registry, occ, "start", school)
     seen: list[int] = []
 
-    def count_outbox_from_outside() -> None:
-        seen.append(_count(world, OutboxMessage))
+    def count_notifications_from_outside() -> None:
+        seen.append(_count(world, Notification))
 
     with unit_of_work(world.engine) as session:
-        fire(session, registry, OCC, world.occurrence_a, "start", world.actor("school_a"))
-        on_commit(session, count_outbox_from_outside)
+        fire(
+            session,
+            registry,
+            OCC,
+            world.occurrence_a,
+            "report",
+            world.actor("school_a"),
+            report_text="готово",
+        )
+        on_commit(session, count_notifications_from_outside)
         assert seen == []  # not yet: the transaction is still open
-    assert seen == [1]  # ran after commit, and the message was visible to another connection
+    assert seen == [1]  # after commit, and visible to another connection: curator_a is told
 
     with pytest.raises(RuntimeError):
         with unit_of_work(world.engine) as session:
-            fire(session, registry, OCC, world.occurrence_b, "start", world.actor("school_b"))
-            on_commit(session, count_outbox_from_outside)
+            fire(
+                session,
+                registry,
+                OCC,
+                world.occurrence_b,
+                "report",
+                world.actor("school_b"),
+                report_text="готово",
+            )
+            on_commit(session, count_notifications_from_outside)
             raise RuntimeError("something failed after the transition")
     assert seen == [1]  # never ran for the rolled-back transaction
-    assert world.state(world.occurrence_b) == "planned"
-    assert _count(world, OutboxMessage) == 1
-    assert _log(world, world.occurrence_b) == []
-
-
-def test_outbox_messages_are_delivered_once(world: World, registry) -> None:
-    _fire(world, registry, world.occurrence_a, "start", "school_a")
-    _fire(world, registry, world.occurrence_b, "start", "school_b")
-    delivered = []
-    assert outbox.deliver_pending(world.engine, lambda m: delivered.append(m.payload)) == 2
-    assert outbox.deliver_pending(world.engine, lambda m: delivered.append(m.payload)) == 0
-    assert [(p["subject_id"], p["trigger"], p["to"]) for p in delivered] == [
-        (world.occurrence_a, "start", "in_progress"),
-        (world.occurrence_b, "start", "in_progress"),
-    ]
-
-
-def test_a_failed_send_leaves_the_message_for_a_retry(world: World, registry) -> None:
-    _fire(world, registry, world.occurrence_a, "start", "school_a")
-
-    def broken(_message) -> None:
-        raise ConnectionError("SMTP down")
-
-    with pytest.raises(ConnectionError):
-        outbox.deliver_pending(world.engine, broken)
-    keys = []
-    assert outbox.deliver_pending(world.engine, lambda m: keys.append(m.key)) == 1
-    assert len(keys) == 1 and keys[0].startswith("transition:")
+    assert world.state(world.occurrence_b) == "in_progress"
+    assert _count(world, Notification) == 1
+    assert [t for t, *_ in _log(world, world.occurrence_b)] == ["start"]
 
 
 @pytest.mark.parametrize(

@@ -35,8 +35,17 @@ ACTIVITY_V1 = WorkflowDefinition(
             "Отправить отчёт",
             Party.ASSIGNEE,
             guards=("has_evidence_or_report",),
+            notify=Party.REVIEWER,
         ),
-        Rule("approve", ("reported",), "approved", _REVIEWERS, "Одобрить", Party.REVIEWER),
+        Rule(
+            "approve",
+            ("reported",),
+            "approved",
+            _REVIEWERS,
+            "Одобрить",
+            Party.REVIEWER,
+            notify=Party.ASSIGNEE,
+        ),
         Rule(
             "return",
             ("reported",),
@@ -45,6 +54,7 @@ ACTIVITY_V1 = WorkflowDefinition(
             "Вернуть на доработку",
             Party.REVIEWER,
             requires_comment=True,
+            notify=Party.ASSIGNEE,
         ),
         Rule("rework", ("returned",), "in_progress", _DOERS, "Взять в доработку", Party.ASSIGNEE),
         Rule(
@@ -55,6 +65,7 @@ ACTIVITY_V1 = WorkflowDefinition(
             "Отменить",
             Party.SUPERVISOR,
             requires_comment=True,
+            notify=Party.ASSIGNEE,
         ),
     ),
 )

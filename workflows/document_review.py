@@ -26,6 +26,7 @@ DOCUMENT_REVIEW_V1 = WorkflowDefinition(
             "Отправить на проверку",
             Party.ASSIGNEE,
             guards=("has_file",),
+            notify=Party.REVIEWER,
         ),
         Rule(
             "approve",
@@ -34,6 +35,7 @@ DOCUMENT_REVIEW_V1 = WorkflowDefinition(
             frozenset({Role.CURATOR}),
             "Одобрить",
             Party.REVIEWER,
+            notify=Party.ASSIGNEE,
         ),
         Rule(
             "return",
@@ -43,6 +45,7 @@ DOCUMENT_REVIEW_V1 = WorkflowDefinition(
             "Вернуть на доработку",
             Party.REVIEWER,
             requires_comment=True,
+            notify=Party.ASSIGNEE,
         ),
     ),
 )

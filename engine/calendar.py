@@ -1,0 +1,51 @@
+"""Working days by the Russian production calendar, open to local overrides."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, timedelta
+
+import holidays
+from sqlalchemy import select
+from sqlmodel import Session
+
+from engine.models import CalendarOverride
+
+
+class WorkCalendar:
+    """Which days are working days: `holidays`' Russia (moved days off and working Saturdays
+    included), then local overrides, which win."""
+
+    def __init__(self, overrides: Mapping[date, bool] | None = None) -> None:
+        self._country = holidays.Russia()
+        self._overrides = dict(overrides or {})
+
+    @classmethod
+    def load(cls, session: Session) -> WorkCalendar:
+        """The calendar with the overrides stored in the database."""
+        rows = session.execute(select(CalendarOverride.day, CalendarOverride.is_working))
+        return cls({day: working for day, working in rows})
+
+    def is_working_day(self, day: date) -> bool:
+        """Whether people work on `day`."""
+        if day in self._overrides:
+            return self._overrides[day]
+        return self._country.is_working_day(day)
+
+    def add_working_days(self, day: date, count: int) -> date:
+        """The date `count` working days after `day` (`day` itself not counted)."""
+        while count > 0:
+            day += timedelta(days=1)
+            if self.is_working_day(day):
+                count -= 1
+        return day
+
+    def latest_due_escalated(self, today: date, after: int) -> date:
+        """The latest due date whose deadline plus `after` working days is already past.
+
+        Escalation at `after` working days is due for every occurrence due on or before it.
+        """
+        day = today - timedelta(days=1)
+        while self.add_working_days(day, after) >= today:
+            day -= timedelta(days=1)
+        return day

@@ -1,0 +1,213 @@
+"""Escalations are work for people: list them, acknowledge them, extend the deadline."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy.orm import aliased
+from sqlmodel import Session
+
+from engine.access import Actor, require_reach
+from engine.errors import ConflictError, NotFoundError, PermissionDeniedError, ValidationError
+from engine.models import (
+    Activity,
+    Escalation,
+    EscalationKind,
+    Occurrence,
+    Organization,
+    OrganizationKind,
+    Role,
+    TransitionLog,
+    utcnow,
+)
+from engine.policy import PolicyBook
+
+COORDINATORS = frozenset({Role.MUNICIPAL_COORDINATOR, Role.REGIONAL_COORDINATOR, Role.ADMIN})
+
+
+@dataclass(frozen=True)
+class OpenEscalation:
+    """An escalation nobody has acknowledged, whose occurrence is still not done."""
+
+    id: int
+    occurrence_id: int
+    kind: str
+    level: int
+    due_on: date | None
+    created_at: datetime
+    school: str
+    activity_number: str
+    activity_title: str
+    state: str
+
+
+def open_escalations(
+    session: Session,
+    policies: PolicyBook,
+    *,
+    municipality_id: int | None = None,
+    level: int | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> list[OpenEscalation]:
+    """The current escalations of unfinished occurrences, oldest due first, one page."""
+    policy = policies.defaults["activity"]
+    owner = aliased(Organization)
+    is_current_overdue = and_(
+        Escalation.kind == EscalationKind.OVERDUE,
+        Escalation.level == Occurrence.escalation_level,
+        Escalation.cycle == Occurrence.due_revision,
+        Occurrence.state.in_(policy.open_states),
+    )
+    is_current_review = and_(
+        Escalation.kind == EscalationKind.REVIEW,
+        Escalation.cycle == Occurrence.version,
+        Occurrence.state == policy.review_state,
+    )
+    query = (
+        select(
+            Escalation.id,
+            Occurrence.id,
+            Escalation.kind,
+            Escalation.level,
+            Escalation.due_on,
+            Escalation.created_at,
+            owner.name,
+            Activity.number,
+            Activity.title,
+            Occurrence.state,
+        )
+        .join(Occurrence, Occurrence.id == Escalation.occurrence_id)
+        .join(Activity, Activity.id == Occurrence.activity_id)
+        .join(owner, owner.id == Occurrence.assignee_id)
+        .where(Escalation.acknowledged_at.is_(None), or_(is_current_overdue, is_current_review))
+        .order_by(Escalation.due_on, Escalation.id)
+        .limit(limit)
+        .offset(offset)
+    )
+    if level is not None:
+        query = query.where(Escalation.level == level, Escalation.kind == EscalationKind.OVERDUE)
+    if municipality_id is not None:
+        query = query.where(or_(owner.id == municipality_id, owner.parent_id == municipality_id))
+    return [OpenEscalation(*row) for row in session.execute(query)]
+
+
+def _require_coordinator(session: Session, actor: Actor, occurrence: Occurrence) -> None:
+    require_reach(session, actor, occurrence.assignee_id, f"occurrence {occurrence.id}")
+    if actor.role not in COORDINATORS:
+        raise PermissionDeniedError("only coordinators acknowledge escalations and extend dates")
+
+
+def _log(
+    session: Session,
+    occurrence: Occurrence,
+    trigger: str,
+    actor: Actor,
+    comment: str,
+    now: datetime,
+) -> None:
+    session.execute(
+        insert(TransitionLog).values(
+            occurrence_id=occurrence.id,
+            from_state=occurrence.state,
+            to_state=occurrence.state,
+            trigger=trigger,
+            actor_id=actor.id,
+            at=now,
+            comment=comment,
+            workflow_name=occurrence.workflow_name,
+            workflow_version=occurrence.workflow_version,
+        )
+    )
+
+
+def acknowledge(
+    session: Session, actor: Actor, escalation_id: int, comment: str, now: datetime | None = None
+) -> None:
+    """A coordinator takes an escalation in hand: logged, and no further level follows."""
+    now = now or utcnow()
+    comment = (comment or "").strip()
+    if not comment:
+        raise ValidationError("acknowledging an escalation requires a comment")
+    escalation = session.get(Escalation, escalation_id)
+    if escalation is None or escalation.occurrence_id is None:
+        raise NotFoundError(f"escalation {escalation_id} does not exist")
+    occurrence = session.get(Occurrence, escalation.occurrence_id)
+    assert occurrence is not None
+    _require_coordinator(session, actor, occurrence)
+    done = session.execute(
+        update(Escalation)
+        .where(Escalation.id == escalation_id, Escalation.acknowledged_at.is_(None))
+        .values(acknowledged_at=now, acknowledged_by=actor.id, ack_comment=comment)
+    )
+    if done.rowcount != 1:
+        raise ConflictError(f"escalation {escalation_id} was acknowledged already")
+    if escalation.kind == EscalationKind.OVERDUE:
+        session.execute(
+            update(Occurrence).where(Occurrence.id == occurrence.id).values(escalation_held=True)
+        )
+    _log(
+        session,
+        occurrence,
+        "acknowledge",
+        actor,
+        f"эскалация {escalation.kind} уровня {escalation.level}: {comment}",
+        now,
+    )
+
+
+def extend_deadline(
+    session: Session,
+    actor: Actor,
+    occurrence_id: int,
+    new_due_on: date,
+    reason: str,
+    now: datetime | None = None,
+) -> None:
+    """Move an occurrence's due date, with a reason: logged, and escalation starts over."""
+    now = now or utcnow()
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError("extending a deadline requires a reason")
+    occurrence = session.get(Occurrence, occurrence_id)
+    if occurrence is None:
+        raise NotFoundError(f"occurrence {occurrence_id} does not exist")
+    _require_coordinator(session, actor, occurrence)
+    old = occurrence.due_on
+    if old is not None and new_due_on <= old:
+        raise ValidationError(f"the new date must be after the current one ({old:%d.%m.%Y})")
+    changed = session.execute(
+        update(Occurrence)
+        .where(Occurrence.id == occurrence_id, Occurrence.version == occurrence.version)
+        .values(
+            due_on=new_due_on,
+            due_revision=Occurrence.due_revision + 1,
+            escalation_level=0,
+            escalation_held=False,
+            version=Occurrence.version + 1,
+            updated_at=now,
+        )
+    )
+    if changed.rowcount != 1:
+        raise ConflictError(f"occurrence {occurrence_id} was changed by someone else")
+    was = f"{old:%d.%m.%Y}" if old else "без срока"
+    _log(session, occurrence, "extend", actor, f"срок {was} → {new_due_on:%d.%m.%Y}: {reason}", now)
+
+
+def municipality_of(session: Session, name: str) -> int:
+    """A municipality's id by part of its name."""
+    found = (
+        session.execute(
+            select(Organization.id).where(
+                Organization.kind == OrganizationKind.MUNICIPALITY,
+                func.lower(Organization.name).contains(name.lower()),
+            )
+        )
+        .scalars()
+        .all()
+    )
+    if len(found) != 1:
+        raise NotFoundError(f"no single municipality matches '{name}'")
+    return found[0]

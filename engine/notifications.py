@@ -1,0 +1,412 @@
+"""Notifications: who is told of what, written set-based in the transaction of their cause.
+
+A notification row is both the user's inbox entry and the e-mail outbox: `outbox.py` sends
+it after commit and marks it sent. Text is rendered from the rows when it is read or sent,
+so inbox and e-mail always say the same thing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import (
+    Integer,
+    String,
+    and_,
+    case,
+    cast,
+    func,
+    literal,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import aliased
+from sqlmodel import Session
+
+from engine.lifecycle import Party, WorkflowRegistry
+from engine.models import (
+    Activity,
+    CuratorAssignment,
+    Document,
+    Escalation,
+    EscalationKind,
+    Notification,
+    Occurrence,
+    Organization,
+    OrganizationKind,
+    Role,
+    TransitionLog,
+    User,
+)
+
+STAFF_ROLES = (Role.SCHOOL, Role.MUNICIPAL_COORDINATOR)
+
+
+def _insert(session: Session):  # type: ignore[no-untyped-def]
+    """INSERT … ON CONFLICT DO NOTHING for this session's dialect."""
+    dialect = session.get_bind().dialect.name
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(Notification)
+
+
+def _add(session: Session, rows) -> int:  # type: ignore[no-untyped-def]
+    """Insert the (key, user_id, kind, escalation_id, transition_id, created_at) rows of a
+    SELECT, skipping keys already there; return how many were new."""
+    statement = (
+        _insert(session)
+        .from_select(
+            [
+                "key",
+                "user_id",
+                "kind",
+                "escalation_id",
+                "transition_id",
+                "created_at",
+                "email_attempts",
+            ],
+            rows,
+        )
+        .on_conflict_do_nothing()
+        .returning(Notification.id)
+    )
+    return len(session.execute(statement).all())
+
+
+def _key(prefix: str, subject_id, user_id):  # type: ignore[no-untyped-def]
+    return (
+        literal(prefix).concat(cast(subject_id, String)).concat(":").concat(cast(user_id, String))
+    )
+
+
+def notify_escalations(session: Session, escalation_ids: Sequence[int], now: datetime) -> int:
+    """Tell the right people of each new escalation; return the number of notifications.
+
+    Reminders go to the assignee's staff; level 1 also to the school's curators; level 2 and
+    review escalations to the municipal coordinator; level 3 to the regional coordinator.
+    """
+    if not escalation_ids:
+        return 0
+    owner = aliased(Organization)
+    municipality_id = case((owner.kind == OrganizationKind.SCHOOL, owner.parent_id), else_=owner.id)
+    municipality = aliased(Organization)
+    base = (
+        select(
+            Escalation.id.label("escalation_id"),
+            Escalation.kind,
+            Escalation.level,
+            owner.id.label("owner_id"),
+            municipality.id.label("municipality_id"),
+            municipality.parent_id.label("region_id"),
+        )
+        .outerjoin(Occurrence, Occurrence.id == Escalation.occurrence_id)
+        .outerjoin(Document, Document.id == Escalation.document_id)
+        .join(owner, owner.id == func.coalesce(Occurrence.assignee_id, Document.school_id))
+        .join(municipality, municipality.id == municipality_id)
+        .where(Escalation.id.in_(escalation_ids))
+        .subquery()
+    )
+    kind = base.c.kind
+    staff_wanted = or_(
+        kind == EscalationKind.REMINDER, and_(kind == EscalationKind.OVERDUE, base.c.level == 1)
+    )
+    municipal_wanted = or_(
+        kind == EscalationKind.REVIEW, and_(kind == EscalationKind.OVERDUE, base.c.level == 2)
+    )
+    regional_wanted = and_(kind == EscalationKind.OVERDUE, base.c.level == 3)
+    curator_wanted = and_(kind == EscalationKind.OVERDUE, base.c.level == 1)
+
+    def rows(user_id, join_condition, wanted):  # type: ignore[no-untyped-def]
+        return (
+            select(
+                _key("esc:", base.c.escalation_id, user_id),
+                user_id,
+                base.c.kind,
+                base.c.escalation_id,
+                literal(None, Integer),
+                literal(now, Notification.created_at.type),
+                literal(0),
+            )
+            .select_from(base)
+            .join(User, join_condition)
+            .where(wanted, User.is_active.is_(True))
+        )
+
+    count = _add(
+        session,
+        rows(
+            User.id,
+            and_(User.organization_id == base.c.owner_id, User.role.in_(STAFF_ROLES)),
+            staff_wanted,
+        ),
+    )
+    count += _add(
+        session,
+        rows(
+            User.id,
+            and_(
+                User.organization_id == base.c.municipality_id,
+                User.role == Role.MUNICIPAL_COORDINATOR,
+            ),
+            municipal_wanted,
+        ),
+    )
+    count += _add(
+        session,
+        rows(
+            User.id,
+            and_(User.organization_id == base.c.region_id, User.role == Role.REGIONAL_COORDINATOR),
+            regional_wanted,
+        ),
+    )
+    curator = (
+        select(
+            _key("esc:", base.c.escalation_id, CuratorAssignment.curator_id),
+            CuratorAssignment.curator_id,
+            base.c.kind,
+            base.c.escalation_id,
+            literal(None, Integer),
+            literal(now, Notification.created_at.type),
+            literal(0),
+        )
+        .select_from(base)
+        .join(CuratorAssignment, CuratorAssignment.school_id == base.c.owner_id)
+        .join(User, and_(User.id == CuratorAssignment.curator_id, User.is_active.is_(True)))
+        .where(curator_wanted)
+    )
+    return count + _add(session, curator)
+
+
+def notify_transition(
+    session: Session, party: str | None, owner_id: int, log_id: int, now: datetime
+) -> int:
+    """Tell the subject's assignee staff or its reviewers that a transition happened."""
+    if party is None:
+        return 0
+    created = literal(now, Notification.created_at.type)
+    if party == Party.ASSIGNEE:
+        staff = select(
+            _key("tr:", literal(log_id), User.id),
+            User.id,
+            literal("transition"),
+            literal(None, Integer),
+            literal(log_id),
+            created,
+            literal(0),
+        ).where(
+            User.organization_id == owner_id, User.role.in_(STAFF_ROLES), User.is_active.is_(True)
+        )
+        return _add(session, staff)
+    curators = (
+        select(
+            _key("tr:", literal(log_id), CuratorAssignment.curator_id),
+            CuratorAssignment.curator_id,
+            literal("transition"),
+            literal(None, Integer),
+            literal(log_id),
+            created,
+            literal(0),
+        )
+        .join(User, and_(User.id == CuratorAssignment.curator_id, User.is_active.is_(True)))
+        .where(CuratorAssignment.school_id == owner_id)
+    )
+    regional = (
+        select(
+            _key("tr:", literal(log_id), User.id),
+            User.id,
+            literal("transition"),
+            literal(None, Integer),
+            literal(log_id),
+            created,
+            literal(0),
+        )
+        .join(
+            Organization,
+            and_(Organization.id == owner_id, Organization.kind == OrganizationKind.MUNICIPALITY),
+        )
+        .where(
+            User.organization_id == Organization.parent_id,
+            User.role == Role.REGIONAL_COORDINATOR,
+            User.is_active.is_(True),
+        )
+    )
+    return _add(session, curators) + _add(session, regional)
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Message:
+    """A notification rendered for people: the same text in the inbox and in the e-mail."""
+
+    notification_id: int
+    key: str
+    user_id: int
+    email: str | None
+    full_name: str
+    subject: str
+    body: str
+    link: str
+    created_at: datetime
+    read: bool
+
+
+_LEVELS = {
+    1: "уровень 1 — школа и куратор",
+    2: "уровень 2 — муниципальный координатор",
+    3: "уровень 3 — региональный координатор",
+}
+_VERBS = {
+    "start": "взято в работу",
+    "report": "отправлен отчёт на проверку",
+    "approve": "ОДОБРЕНО",
+    "return": "возвращено на доработку",
+    "rework": "взято в доработку",
+    "cancel": "отменено",
+    "submit": "документ отправлен на проверку",
+    "extend": "срок продлён",
+    "acknowledge": "эскалация принята к сведению",
+}
+_DOCUMENT_KINDS = {
+    "self_diagnostic": "Самодиагностика",
+    "school_roadmap": "Дорожная карта школы",
+    "development_concept": "Концепция развития",
+    "midterm_programme": "Среднесрочная программа развития",
+    "antirisk_programme": "Антирисковая программа",
+}
+
+
+def _ru(day: date | None) -> str:
+    return day.strftime("%d.%m.%Y") if day else "без срока"
+
+
+def render(
+    session: Session, registry: WorkflowRegistry, notification_ids: Iterable[int], base_url: str
+) -> list[Message]:
+    """Render notifications in Russian: what, which school, which activity, due when, a link."""
+    ids = list(notification_ids)
+    if not ids:
+        return []
+    owner = aliased(Organization)
+    actor = aliased(User)
+    rows = session.execute(
+        select(
+            Notification,
+            User.email,
+            User.full_name,
+            Escalation.kind.label("esc_kind"),
+            Escalation.level.label("esc_level"),
+            TransitionLog.trigger,
+            TransitionLog.comment,
+            actor.full_name.label("actor_name"),
+            Occurrence.id.label("occ_id"),
+            Occurrence.due_on,
+            Occurrence.state.label("occ_state"),
+            Occurrence.workflow_name,
+            Occurrence.workflow_version,
+            Activity.number,
+            Activity.title,
+            Document.id.label("doc_id"),
+            Document.kind.label("doc_kind"),
+            Document.title.label("doc_title"),
+            owner.name.label("owner_name"),
+        )
+        .join(User, User.id == Notification.user_id)
+        .outerjoin(Escalation, Escalation.id == Notification.escalation_id)
+        .outerjoin(TransitionLog, TransitionLog.id == Notification.transition_id)
+        .outerjoin(actor, actor.id == TransitionLog.actor_id)
+        .outerjoin(
+            Occurrence,
+            Occurrence.id == func.coalesce(Escalation.occurrence_id, TransitionLog.occurrence_id),
+        )
+        .outerjoin(Activity, Activity.id == Occurrence.activity_id)
+        .outerjoin(
+            Document,
+            Document.id == func.coalesce(Escalation.document_id, TransitionLog.document_id),
+        )
+        .outerjoin(owner, owner.id == func.coalesce(Occurrence.assignee_id, Document.school_id))
+        .where(Notification.id.in_(ids))
+        .order_by(Notification.id)
+    ).all()
+    return [_message(row, registry, base_url.rstrip("/")) for row in rows]
+
+
+def _message(row, registry: WorkflowRegistry, base_url: str) -> Message:  # type: ignore[no-untyped-def]
+    note: Notification = row.Notification
+    if row.occ_id is not None:
+        what = f"мероприятие {row.number} «{row.title}»"
+        link = f"{base_url}/occurrences/{row.occ_id}"
+    elif row.doc_id is not None:
+        what = f"документ «{_DOCUMENT_KINDS.get(row.doc_kind, row.doc_kind)}: {row.doc_title}»"
+        link = f"{base_url}/documents/{row.doc_id}"
+    else:
+        what, link = "", f"{base_url}/inbox"
+    lines = [f"Здравствуйте, {row.full_name}!", ""]
+    if note.kind == EscalationKind.REMINDER:
+        subject = f"Напоминание: срок {_ru(row.due_on)} — {row.number} {row.title[:60]}"
+        lines.append(f"Приближается срок: {what}.")
+    elif note.kind == EscalationKind.OVERDUE:
+        subject = f"Просрочено ({_LEVELS[row.esc_level]}): {row.number} {row.title[:60]}"
+        lines.append(f"Не выполнено в срок: {what}. Эскалация: {_LEVELS[row.esc_level]}.")
+    elif note.kind == EscalationKind.REVIEW:
+        subject = f"Отчёт ждёт проверки куратора: {row.owner_name}"
+        lines.append(f"Отчёт слишком долго ждёт решения куратора: {what}.")
+    elif note.kind == "transition":
+        verb = _VERBS.get(row.trigger, row.trigger)
+        subject = f"{verb.capitalize()}: {(row.title or row.doc_title or '')[:70]}"
+        lines.append(f"{row.actor_name}: {verb} — {what}.")
+        if row.comment:
+            lines.append(f"Комментарий: {row.comment}")
+    else:
+        payload = note.payload or {}
+        subject = str(payload.get("subject", "Уведомление"))
+        lines += [str(line) for line in payload.get("lines", [])]
+    if row.owner_name and note.kind != "digest":
+        lines.append(f"Организация: {row.owner_name}")
+    if row.occ_id is not None:
+        lines.append(f"Срок: {_ru(row.due_on)}")
+        definition = registry.get(row.workflow_name, row.workflow_version).definition
+        lines.append(f"Состояние: {definition.state_label(row.occ_state)}")
+    lines += ["", f"Открыть: {link}", "", "— Roadmap Engine"]
+    return Message(
+        notification_id=note.id,  # type: ignore[arg-type]
+        key=note.key,
+        user_id=note.user_id,
+        email=row.email,
+        full_name=row.full_name,
+        subject=subject,
+        body="\n".join(lines),
+        link=link,
+        created_at=note.created_at,
+        read=note.read_at is not None,
+    )
+
+
+def inbox(
+    session: Session, user_id: int, *, unread_only: bool = False, limit: int = 50, offset: int = 0
+) -> list[int]:
+    """Ids of a user's notifications, newest first, one page at a time."""
+    query = select(Notification.id).where(Notification.user_id == user_id)
+    if unread_only:
+        query = query.where(Notification.read_at.is_(None))
+    query = query.order_by(Notification.id.desc()).limit(min(limit, 200)).offset(offset)
+    return list(session.execute(query).scalars())
+
+
+def mark_read(session: Session, user_id: int, ids: Iterable[int], now: datetime) -> int:
+    """Mark the user's own notifications read; others' ids are ignored."""
+    return (
+        session.execute(
+            update(Notification)
+            .where(
+                Notification.user_id == user_id,
+                Notification.id.in_(list(ids)),
+                Notification.read_at.is_(None),
+            )
+            .values(read_at=now)
+        ).rowcount
+        or 0
+    )

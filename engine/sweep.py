@@ -1,0 +1,318 @@
+"""The deadline sweep: reminders, overdue marking and escalations, set-based and exactly once.
+
+One sweep takes its "now" from the caller. It walks indexed queries in batches: each batch
+claims its rows with `FOR UPDATE SKIP LOCKED` (PostgreSQL), inserts the escalation rows with
+ON CONFLICT DO NOTHING against their unique key (subject, kind, level, cycle), raises the
+subject's level, and writes the notifications, all in one transaction. Two sweeps at once
+share the work; a sweep killed halfway leaves whole batches behind; running it again with
+the same "now" finds nothing to do.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Engine, and_, case, exists, literal, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import aliased
+from sqlmodel import Session
+
+from engine.calendar import WorkCalendar
+from engine.db import unit_of_work
+from engine.models import (
+    Document,
+    Escalation,
+    EscalationKind,
+    Occurrence,
+    Organization,
+    OrganizationKind,
+)
+from engine.notifications import notify_escalations
+from engine.policy import EscalationPolicy, PolicyBook
+
+BATCH_SIZE = 2000
+
+
+@dataclass
+class SweepResult:
+    """What one sweep did."""
+
+    reminders: int = 0
+    escalations: dict[int, int] = field(default_factory=lambda: {1: 0, 2: 0, 3: 0})
+    review_escalations: int = 0
+    notifications: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON the CLI prints: "overdue" counts the subjects that became overdue."""
+        return {
+            "reminders": self.reminders,
+            "overdue": self.escalations[1],
+            "escalations": {str(level): n for level, n in self.escalations.items()},
+            "review_escalations": self.review_escalations,
+        }
+
+
+@dataclass(frozen=True)
+class SweepContext:
+    """The fixed facts of one sweep."""
+
+    now: datetime
+    today: date
+    calendar: WorkCalendar
+    timezone: ZoneInfo
+
+
+#: Called before each batch commits; tests use it to kill a sweep halfway.
+BatchHook = Callable[[str], None]
+
+
+def local_today(now: datetime, timezone: str) -> date:
+    """The calendar date of `now` where the schools are (deadlines are local dates)."""
+    return now.astimezone(ZoneInfo(timezone)).date()
+
+
+def sweep(
+    engine: Engine,
+    policies: PolicyBook,
+    now: datetime,
+    *,
+    timezone: str = "Europe/Moscow",
+    batch_size: int = BATCH_SIZE,
+    after_batch: BatchHook | None = None,
+) -> SweepResult:
+    """Run one sweep as of `now`; return its counts."""
+    with unit_of_work(engine, readonly=True) as session:
+        groups = policies.groups(session)
+        calendar = WorkCalendar.load(session)
+    context = SweepContext(now, local_today(now, timezone), calendar, ZoneInfo(timezone))
+    result = SweepResult()
+    for policy, municipalities, include in groups:
+        scope = (municipalities, include)
+        if policy.open_states:
+            result.reminders += _batches(
+                engine,
+                context,
+                _reminder_step(policy, context, scope),
+                batch_size,
+                after_batch,
+                result,
+            )
+            for level in (1, 2, 3):
+                result.escalations[level] += _batches(
+                    engine,
+                    context,
+                    _overdue_step(policy, context, scope, level),
+                    batch_size,
+                    after_batch,
+                    result,
+                )
+        for table in (Occurrence, Document):
+            result.review_escalations += _batches(
+                engine,
+                context,
+                _review_step(policy, context, scope, table),
+                batch_size,
+                after_batch,
+                result,
+            )
+    return result
+
+
+# --- steps -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Step:
+    """One kind of escalation: which rows need it, what row it inserts, what it updates."""
+
+    name: str
+    table: Any
+    needs: Any  # WHERE clause on `table`
+    kind: str
+    level: int
+    cycle: Any  # column of `table`
+    due_on: Any
+    raise_level: bool
+
+
+def _owner_column(table: Any) -> Any:
+    return table.assignee_id if table is Occurrence else table.school_id
+
+
+def _in_scope(table: Any, scope: tuple[list[int] | None, bool]) -> Any:
+    """Restrict a step to the municipalities a policy applies to."""
+    municipalities, include = scope
+    if municipalities is None:
+        return literal(True)
+    owner = aliased(Organization)
+    municipality = case((owner.kind == OrganizationKind.SCHOOL, owner.parent_id), else_=owner.id)
+    belongs = exists().where(owner.id == _owner_column(table), municipality.in_(municipalities))
+    return belongs if include else ~belongs
+
+
+def _workflow(table: Any, policy: EscalationPolicy) -> Any:
+    return table.workflow_name == policy.workflow
+
+
+def _reminder_step(
+    policy: EscalationPolicy, context: SweepContext, scope: tuple[list[int] | None, bool]
+) -> _Step:
+    horizon = context.calendar.add_working_days(context.today, policy.reminder_days)
+    reminded = exists().where(
+        Escalation.occurrence_id == Occurrence.id,
+        Escalation.kind == EscalationKind.REMINDER,
+        Escalation.cycle == Occurrence.due_revision,
+    )
+    needs = and_(
+        Occurrence.state.in_(policy.open_states),
+        Occurrence.escalation_level == 0,
+        Occurrence.due_on >= context.today,
+        Occurrence.due_on <= horizon,
+        _workflow(Occurrence, policy),
+        ~reminded,
+        _in_scope(Occurrence, scope),
+    )
+    return _Step(
+        "reminder",
+        Occurrence,
+        needs,
+        EscalationKind.REMINDER,
+        0,
+        Occurrence.due_revision,
+        Occurrence.due_on,
+        raise_level=False,
+    )
+
+
+def _overdue_step(
+    policy: EscalationPolicy,
+    context: SweepContext,
+    scope: tuple[list[int] | None, bool],
+    level: int,
+) -> _Step:
+    latest_due = context.calendar.latest_due_escalated(context.today, policy.offsets()[level])
+    needs = and_(
+        Occurrence.state.in_(policy.open_states),
+        Occurrence.escalation_level == level - 1,
+        Occurrence.escalation_held.is_(False),
+        Occurrence.due_on <= latest_due,
+        _workflow(Occurrence, policy),
+        _in_scope(Occurrence, scope),
+    )
+    return _Step(
+        f"overdue-{level}",
+        Occurrence,
+        needs,
+        EscalationKind.OVERDUE,
+        level,
+        Occurrence.due_revision,
+        Occurrence.due_on,
+        raise_level=True,
+    )
+
+
+def _review_step(
+    policy: EscalationPolicy,
+    context: SweepContext,
+    scope: tuple[list[int] | None, bool],
+    table: Any,
+) -> _Step:
+    latest_day = context.calendar.latest_due_escalated(context.today, policy.review_days)
+    # reported on or before `latest_day` (local date) = before the next local midnight
+    cutoff = datetime.combine(latest_day + timedelta(days=1), time(), tzinfo=context.timezone)
+    link = Escalation.occurrence_id if table is Occurrence else Escalation.document_id
+    escalated = exists().where(
+        link == table.id,
+        Escalation.kind == EscalationKind.REVIEW,
+        Escalation.cycle == table.version,
+    )
+    needs = and_(
+        table.state == policy.review_state,
+        table.state_changed_at < cutoff,
+        _workflow(table, policy),
+        ~escalated,
+        _in_scope(table, scope),
+    )
+    due = table.due_on if table is Occurrence else literal(None)
+    return _Step(
+        f"review-{table.__tablename__}",
+        table,
+        needs,
+        EscalationKind.REVIEW,
+        1,
+        table.version,
+        due,
+        raise_level=False,
+    )
+
+
+# --- running ---------------------------------------------------------------------------------
+
+
+def _insert(session: Session):  # type: ignore[no-untyped-def]
+    dialect = session.get_bind().dialect.name
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(Escalation)
+
+
+def _batches(
+    engine: Engine,
+    context: SweepContext,
+    step: _Step,
+    batch_size: int,
+    after_batch: BatchHook | None,
+    result: SweepResult,
+) -> int:
+    """Run `step` batch by batch until no row needs it; return the escalations inserted."""
+    inserted_total = 0
+    while True:
+        with unit_of_work(engine) as session:
+            ids = (
+                session.execute(
+                    select(step.table.id)
+                    .where(step.needs)
+                    .order_by(step.table.id)
+                    .limit(batch_size)
+                    .with_for_update(skip_locked=True, of=step.table)
+                )
+                .scalars()
+                .all()
+            )
+            if not ids:
+                return inserted_total
+            link = "occurrence_id" if step.table is Occurrence else "document_id"
+            rows = select(
+                step.table.id,
+                literal(step.kind),
+                literal(step.level),
+                step.cycle,
+                step.due_on,
+                literal(context.now, Escalation.created_at.type),
+            ).where(step.table.id.in_(ids))
+            new_ids = (
+                session.execute(
+                    _insert(session)
+                    .from_select([link, "kind", "level", "cycle", "due_on", "created_at"], rows)
+                    .on_conflict_do_nothing()
+                    .returning(Escalation.id)
+                )
+                .scalars()
+                .all()
+            )
+            if step.raise_level:
+                session.execute(
+                    update(step.table)
+                    .where(step.table.id.in_(ids), step.table.escalation_level < step.level)
+                    .values(escalation_level=step.level)
+                )
+            result.notifications += notify_escalations(session, new_ids, context.now)
+            if after_batch is not None:
+                after_batch(step.name)  # inside the transaction: a crash here loses the batch
+            inserted_total += len(new_ids)
+            claimed = len(ids)
+        if claimed < batch_size and not step.raise_level:
+            # the rows just handled no longer match; a short batch means the set is done
+            return inserted_total
