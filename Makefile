@@ -14,17 +14,17 @@ $(INSTALLED): pyproject.toml
 
 install: $(INSTALLED)
 
-## run: install, migrate, load the demo and print its logins (SQLite unless DATABASE_URL is set)
+## run: install, migrate, load the demo, print its logins, then enforce deadlines (serve)
 run: install
 	$(BIN)/roadmap db upgrade
 	$(BIN)/roadmap demo
 	@echo
-	@echo "Try it (prefix with $(BIN)/ or activate the venv):"
+	@echo "In another shell (prefix with $(BIN)/ or activate the venv):"
 	@echo "  roadmap occurrences list --as school1 --state planned"
 	@echo "  roadmap transition ID start --as school1"
-	@echo "  roadmap transition ID report --as school1 --report 'Проведено'"
-	@echo "  roadmap transition ID approve --as curator1"
-	@echo "  roadmap history ID"
+	@echo "  roadmap escalations"
+	@echo
+	$(BIN)/roadmap serve
 
 ## test: install, start PostgreSQL and Redis if needed, run the whole suite on both databases
 test: install services

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 import sys
 from collections import Counter
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import click
+import redis
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 
@@ -24,6 +27,8 @@ from engine.errors import (
     NotFoundError,
     PermissionDeniedError,
 )
+from engine.escalations import acknowledge as acknowledge_escalation
+from engine.escalations import extend_deadline, municipality_of, open_escalations
 from engine.importing.apply import ImportReport, find_municipality, import_roadmap
 from engine.importing.canonical import dump_yaml, export_dict, export_xlsx
 from engine.importing.document import read_roadmap
@@ -32,10 +37,14 @@ from engine.migrate import current_revision, head_revision, upgrade
 from engine.models import Role
 from engine.settings import Settings
 from engine.workflow import SubjectKind, fire
+from worker import jobs
+from worker.embedded import EmbeddedScheduler
+from workflows.escalation import POLICIES
 
 #: Exit codes, so scripts can tell failures apart.
 EXIT_ERROR, EXIT_USAGE, EXIT_FORBIDDEN, EXIT_NOT_FOUND, EXIT_CONFLICT = 1, 2, 3, 4, 5
 
+LOCAL_REDIS = "redis://127.0.0.1:6379/0"
 OPERATOR = Actor(id=0, login="operator", role=Role.ADMIN, organization_id=None)
 
 
@@ -374,6 +383,173 @@ def export(ctx: Context, roadmap_id: int, fmt: str, output: Path | None) -> None
     else:
         output.write_text(text, encoding="utf-8")
         click.echo(f"written {output}")
+
+
+@cli.command()
+@click.option("--now", "now_text", help="ISO instant to sweep as of (default: now).")
+@click.option("--json", "as_json", is_flag=True, help="Print the counts as JSON.")
+@pass_context
+def sweep(ctx: Context, now_text: str | None, as_json: bool) -> None:
+    """Run one deadline sweep: reminders, overdue marking, escalations."""
+    try:
+        now = jobs.parse_now(now_text)
+    except ValueError:
+        raise click.BadParameter("use an ISO date-time", param_hint="--now") from None
+    counts = jobs.run_sweep(ctx.migrated_engine(), ctx.settings, now)
+    if as_json:
+        click.echo(json.dumps(counts))
+        return
+    levels = counts["escalations"]
+    click.echo(
+        f"reminders {counts['reminders']}, overdue {counts['overdue']}, "
+        f"escalations 1:{levels['1']} 2:{levels['2']} 3:{levels['3']}, "
+        f"review {counts['review_escalations']}"
+    )
+
+
+@cli.command()
+@click.option("--municipality", help="Only this municipality (part of its name).")
+@click.option("--level", type=click.IntRange(1, 3), help="Only this escalation level.")
+@click.option("--limit", default=100, show_default=True, type=click.IntRange(1, 500))
+@click.option("--page", default=1, show_default=True, type=click.IntRange(1))
+@pass_context
+def escalations(
+    ctx: Context, municipality: str | None, level: int | None, limit: int, page: int
+) -> None:
+    """List open escalations: unacknowledged, on work still not done."""
+    with unit_of_work(ctx.migrated_engine(), readonly=True) as session:
+        municipality_id = municipality_of(session, municipality) if municipality else None
+        rows = open_escalations(
+            session,
+            POLICIES,
+            municipality_id=municipality_id,
+            level=level,
+            limit=limit,
+            offset=(page - 1) * limit,
+        )
+    for row in rows:
+        due = row.due_on.isoformat() if row.due_on else "—"
+        click.echo(
+            f"{row.id:>7}  {row.kind:<7} L{row.level}  {due:<10}  occurrence "
+            f"{row.occurrence_id:<7} {row.school[:28]:<28} {row.activity_number:<5} "
+            f"{row.activity_title[:50]}"
+        )
+    if not rows:
+        click.echo("no open escalations", err=True)
+
+
+@cli.command()
+@click.argument("escalation_id", type=int)
+@click.option("--as", "login", required=True, help="The coordinator's login.")
+@click.option("--comment", required=True, help="What is being done about it.")
+@pass_context
+def acknowledge(ctx: Context, escalation_id: int, login: str, comment: str) -> None:
+    """Acknowledge an escalation: logged, and the next level will not follow."""
+    with unit_of_work(ctx.migrated_engine()) as session:
+        acknowledge_escalation(session, load_actor(session, login), escalation_id, comment)
+    click.echo(f"escalation {escalation_id} acknowledged by {login}")
+
+
+@cli.command()
+@click.argument("occurrence_id", type=int)
+@click.argument("new_due_on", type=click.DateTime(["%Y-%m-%d"]))
+@click.option("--as", "login", required=True, help="The coordinator's login.")
+@click.option("--reason", required=True, help="Why the deadline moves.")
+@pass_context
+def extend(ctx: Context, occurrence_id: int, new_due_on: datetime, login: str, reason: str) -> None:
+    """Move an occurrence's due date, with a reason; escalation starts over."""
+    with unit_of_work(ctx.migrated_engine()) as session:
+        extend_deadline(
+            session, load_actor(session, login), occurrence_id, new_due_on.date(), reason
+        )
+    click.echo(f"occurrence {occurrence_id} is now due {new_due_on:%Y-%m-%d}")
+
+
+@cli.command("send-mail")
+@pass_context
+def send_mail(ctx: Context) -> None:
+    """Send the e-mails waiting in the outbox now (SMTP_* settings)."""
+    sent = jobs.run_send(ctx.migrated_engine(), ctx.settings)
+    click.echo(f"sent {sent}")
+
+
+@cli.group()
+def policy() -> None:
+    """Escalation policies (working days)."""
+
+
+@policy.command("show")
+@click.option("--municipality", help="Show this municipality's policy in force.")
+@pass_context
+def policy_show(ctx: Context, municipality: str | None) -> None:
+    """Print the policies as JSON."""
+    with unit_of_work(ctx.migrated_engine(), readonly=True) as session:
+        if municipality:
+            municipality_id = municipality_of(session, municipality)
+            data = [
+                POLICIES.for_municipality(session, name, municipality_id).to_dict()
+                for name in POLICIES.defaults
+            ]
+        else:
+            data = [p.to_dict() for p in POLICIES.defaults.values()]
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+@policy.command("set")
+@click.option("--municipality", required=True, help="The municipality (part of its name).")
+@click.option("--workflow", default="activity", show_default=True)
+@click.option("--reminder-days", type=int)
+@click.option("--municipal-after-days", type=int)
+@click.option("--regional-after-days", type=int)
+@click.option("--review-days", type=int)
+@pass_context
+def policy_set(ctx: Context, municipality: str, workflow: str, **days: int | None) -> None:
+    """Give a municipality its own working-day offsets."""
+    changes = {name: value for name, value in days.items() if value is not None}
+    if not changes:
+        raise click.UsageError("give at least one of the --…-days options")
+    with unit_of_work(ctx.migrated_engine()) as session:
+        result = POLICIES.set_override(
+            session, municipality_of(session, municipality), workflow, **changes
+        )
+    click.echo(json.dumps(result.to_dict(), ensure_ascii=False))
+
+
+@cli.command()
+@click.option("--once", is_flag=True, help="Run one deadline tick and exit.")
+@pass_context
+def serve(ctx: Context, once: bool) -> None:
+    """Enforce deadlines: Celery worker and beat with Redis, the same jobs in-process without."""
+    engine = ctx.migrated_engine()
+    settings = ctx.settings
+    redis_url = settings.redis_url or LOCAL_REDIS
+    if not once and _redis_answers(redis_url):
+        click.echo(f"Redis at {redis_url}: a Celery worker with beat enforces deadlines")
+        schedule = Path(settings.evidence_dir).parent / "celerybeat-schedule"
+        command = [sys.executable, "-m", "celery", "-A", "worker.celery_app", "worker",
+                   "--beat", "--schedule", str(schedule), "--loglevel", "INFO",
+                   "--concurrency", "2"]  # fmt: skip
+        env = {**os.environ, "REDIS_URL": redis_url, "DATABASE_URL": settings.database_url}
+        raise SystemExit(subprocess.call(command, env=env))
+    scheduler = EmbeddedScheduler(engine, settings)
+    if once:
+        click.echo(json.dumps(scheduler.tick()))
+        return
+    click.echo(
+        "Redis is not reachable: deadlines are enforced in-process, every "
+        f"{settings.sweep_interval_seconds} s. Stop with Ctrl-C."
+    )
+    try:
+        scheduler.run()
+    except KeyboardInterrupt:
+        click.echo("stopped")
+
+
+def _redis_answers(url: str) -> bool:
+    try:
+        return bool(redis.Redis.from_url(url, socket_connect_timeout=1).ping())
+    except redis.RedisError:
+        return False
 
 
 def _exit_code(error: DomainError) -> int:

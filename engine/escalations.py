@@ -178,6 +178,17 @@ def extend_deadline(
     old = occurrence.due_on
     if old is not None and new_due_on <= old:
         raise ValidationError(f"the new date must be after the current one ({old:%d.%m.%Y})")
+    taken = session.execute(
+        select(Occurrence.id).where(
+            Occurrence.activity_id == occurrence.activity_id,
+            Occurrence.assignee_id == occurrence.assignee_id,
+            Occurrence.due_on == new_due_on,
+        )
+    ).first()
+    if taken is not None:
+        raise ValidationError(
+            f"occurrence {taken.id} of the same activity is already due {new_due_on:%d.%m.%Y}"
+        )
     changed = session.execute(
         update(Occurrence)
         .where(Occurrence.id == occurrence_id, Occurrence.version == occurrence.version)

@@ -20,6 +20,7 @@ class Settings:
     timezone: str = "Europe/Moscow"
     public_url: str = "http://127.0.0.1:8000"
     sweep_interval_seconds: int = 60
+    sweep_batch_size: int = 2000
     digest_hour_utc: int = 5
     smtp_host: str | None = None
     smtp_port: int = 25
@@ -29,6 +30,7 @@ class Settings:
     smtp_timeout: float = 30.0
     mail_from: str = "Roadmap Engine <roadmap@localhost>"
     visibility_timeout: int = 3600
+    restore_interval: int | None = None
     task_time_limit: int = 600
     max_deliveries: int = 5
 
@@ -45,6 +47,7 @@ class Settings:
             timezone=env.get("ROADMAP_TIMEZONE", "Europe/Moscow"),
             public_url=env.get("PUBLIC_URL", "http://127.0.0.1:8000"),
             sweep_interval_seconds=int(env.get("SWEEP_INTERVAL_SECONDS", "60")),
+            sweep_batch_size=int(env.get("SWEEP_BATCH_SIZE", "2000")),
             digest_hour_utc=int(env.get("DIGEST_HOUR_UTC", "5")),
             smtp_host=env.get("SMTP_HOST") or None,
             smtp_port=int(env.get("SMTP_PORT", "25")),
@@ -54,6 +57,9 @@ class Settings:
             smtp_timeout=float(env.get("SMTP_TIMEOUT", "30")),
             mail_from=env.get("MAIL_FROM", "Roadmap Engine <roadmap@localhost>"),
             visibility_timeout=int(env.get("CELERY_VISIBILITY_TIMEOUT", "3600")),
+            restore_interval=int(env["CELERY_RESTORE_INTERVAL"])
+            if env.get("CELERY_RESTORE_INTERVAL")
+            else None,
             task_time_limit=int(env.get("CELERY_TASK_TIME_LIMIT", "600")),
             max_deliveries=int(env.get("CELERY_MAX_DELIVERIES", "5")),
         )

@@ -1,0 +1,16 @@
+# One image for every role: web (gunicorn), worker, beat and the one-shot migrate.
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
+WORKDIR /app
+COPY pyproject.toml README.md ./
+COPY engine engine
+COPY workflows workflows
+COPY web web
+COPY worker worker
+COPY cli cli
+RUN pip install . && useradd --create-home --uid 10001 roadmap \
+    && mkdir -p /data/evidence && chown roadmap /data/evidence
+USER roadmap
+EXPOSE 8000
+CMD ["gunicorn", "--bind", "0.0.0.0:8000", "--workers", "2", "web.wsgi:app"]

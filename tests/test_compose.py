@@ -1,0 +1,87 @@
+"""docker-compose.yml: one image in every role, healthchecks, order, environment only."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text(encoding="utf-8"))
+SERVICES = COMPOSE["services"]
+APP_ROLES = ("migrate", "web", "worker", "beat")
+
+
+def _command(name: str) -> str:
+    command = SERVICES[name]["command"]
+    return " ".join(command) if isinstance(command, list) else command
+
+
+def test_services_and_one_image() -> None:
+    assert set(SERVICES) == {"postgres", "redis", "migrate", "web", "worker", "beat"}
+    assert {SERVICES[name]["image"] for name in APP_ROLES} == {"roadmap-engine:latest"}
+    assert all(SERVICES[name]["build"] == "." for name in APP_ROLES)
+    assert (ROOT / "Dockerfile").is_file()
+
+
+def test_commands() -> None:
+    assert _command("migrate") == "roadmap db upgrade"
+    assert _command("web").startswith("gunicorn ") and _command("web").endswith("web.wsgi:app")
+    assert _command("worker").startswith("celery -A worker.celery_app worker")
+    assert _command("beat").startswith("celery -A worker.celery_app beat")
+    redis = _command("redis")
+    for setting in ("--appendonly yes", "--appendfsync everysec", "--maxmemory-policy noeviction"):
+        assert setting in redis
+
+
+def test_every_service_has_a_healthcheck() -> None:
+    for name, service in SERVICES.items():
+        assert service.get("healthcheck", {}).get("test"), f"{name} has no healthcheck"
+    worker_check = " ".join(SERVICES["worker"]["healthcheck"]["test"])
+    assert "celery -A worker.celery_app inspect ping" in worker_check
+    assert "/healthz" in " ".join(SERVICES["web"]["healthcheck"]["test"])
+
+
+def test_startup_order() -> None:
+    assert SERVICES["migrate"]["depends_on"] == {"postgres": {"condition": "service_healthy"}}
+    assert SERVICES["migrate"]["restart"] == "no"
+    for name in ("web", "worker", "beat"):
+        depends = SERVICES[name]["depends_on"]
+        assert depends["migrate"] == {"condition": "service_completed_successfully"}
+        assert depends["postgres"] == {"condition": "service_healthy"}
+        assert depends["redis"] == {"condition": "service_healthy"}
+
+
+def test_configuration_only_through_the_environment() -> None:
+    for name in APP_ROLES:
+        env = SERVICES[name]["environment"]
+        assert env["DATABASE_URL"].startswith("postgresql+psycopg://roadmap:${POSTGRES_PASSWORD")
+        assert env["REDIS_URL"] == "redis://redis:6379/0"
+        assert env["SECRET_KEY"] == "${SECRET_KEY:?set SECRET_KEY}"
+        assert "configs" not in SERVICES[name] and "secrets" not in SERVICES[name]
+    assert int(SERVICES["worker"]["environment"]["CELERY_TASK_TIME_LIMIT"]) < int(
+        SERVICES["worker"]["environment"]["CELERY_VISIBILITY_TIMEOUT"]
+    )
+
+
+def test_docker_compose_config_accepts_it_where_the_client_can_check() -> None:
+    docker = shutil.which("docker")
+    if (
+        docker is None
+        or subprocess.run(
+            [docker, "compose", "version"], capture_output=True, check=False
+        ).returncode
+        != 0
+    ):
+        return  # no compose plugin on this machine: the structure checks above stand alone
+    done = subprocess.run(
+        [docker, "compose", "config", "--quiet"],
+        cwd=ROOT,
+        env={"POSTGRES_PASSWORD": "x", "SECRET_KEY": "x", "PATH": "/usr/bin"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr

@@ -1,0 +1,59 @@
+"""Embedded mode: with no Redis, the same jobs run in-process on the same schedule."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import timedelta
+
+from sqlalchemy import Engine
+
+from engine.models import utcnow
+from engine.settings import Settings
+from worker import jobs
+
+log = logging.getLogger(__name__)
+
+
+class EmbeddedScheduler:
+    """Sweep every `sweep_interval_seconds`, send mail after each sweep, digest once a day."""
+
+    def __init__(self, engine: Engine, settings: Settings) -> None:
+        self.engine = engine
+        self.settings = settings
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._digest_day = None
+
+    def tick(self) -> dict[str, object]:
+        """One round: the sweep, the mail, and the digest when its hour has come."""
+        now = utcnow()
+        counts = jobs.run_sweep(self.engine, self.settings, now)
+        jobs.run_send(self.engine, self.settings)
+        if now.hour >= self.settings.digest_hour_utc and self._digest_day != now.date():
+            jobs.run_digest(self.engine, self.settings)
+            jobs.run_send(self.engine, self.settings)
+            self._digest_day = now.date()
+        return counts
+
+    def run(self) -> None:
+        """Tick until stopped; an error in one tick is logged and the next tick comes anyway."""
+        interval = timedelta(seconds=self.settings.sweep_interval_seconds)
+        while not self._stop.is_set():
+            try:
+                self.tick()
+            except Exception:  # noqa: BLE001 - keep enforcing deadlines after a bad tick
+                log.exception("deadline tick failed")
+            self._stop.wait(interval.total_seconds())
+
+    def start(self) -> EmbeddedScheduler:
+        """Run in a daemon thread."""
+        self._thread = threading.Thread(target=self.run, name="deadlines", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop after the current tick."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=30)
