@@ -34,8 +34,9 @@ services:
 	@bash .ci/services
 
 ## bench: benchmarks (bench/); they report numbers, no test asserts them
-bench: install
+bench: install services
 	$(BIN)/python -m bench.import_seeds
+	$(BIN)/python -m bench.sweep
 
 lint: install
 	$(BIN)/ruff check .

@@ -7,7 +7,7 @@ import os
 import subprocess
 import sys
 from collections import Counter
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import click
@@ -18,6 +18,8 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 import workflows
 from engine import evidence, queries
 from engine.access import Actor, load_actor
+from engine.calendar import WorkCalendar
+from engine.calendar import set_override as set_calendar_override
 from engine.db import make_engine, unit_of_work
 from engine.deadlines import Period
 from engine.demo import DEMO_PASSWORD, demo_present, load_demo
@@ -513,6 +515,43 @@ def policy_set(ctx: Context, municipality: str, workflow: str, **days: int | Non
             session, municipality_of(session, municipality), workflow, **changes
         )
     click.echo(json.dumps(result.to_dict(), ensure_ascii=False))
+
+
+@cli.group()
+def calendar() -> None:
+    """The production calendar and its local changes."""
+
+
+@calendar.command("set")
+@click.argument("day", type=click.DateTime(["%Y-%m-%d"]))
+@click.option(
+    "--day-off/--working-day",
+    "day_off",
+    required=True,
+    help="A local day off, or a working day on a weekend.",
+)
+@click.option("--note", help="Why (the order that moved it).")
+@pass_context
+def calendar_set(ctx: Context, day: datetime, day_off: bool, note: str | None) -> None:
+    """Override the production calendar for one day."""
+    with unit_of_work(ctx.migrated_engine()) as session:
+        set_calendar_override(session, day.date(), is_working=not day_off, note=note)
+    click.echo(f"{day:%Y-%m-%d} is now a {'day off' if day_off else 'working day'}")
+
+
+@calendar.command("show")
+@click.argument("start", type=click.DateTime(["%Y-%m-%d"]))
+@click.option("--days", default=14, show_default=True, type=click.IntRange(1, 366))
+@pass_context
+def calendar_show(ctx: Context, start: datetime, days: int) -> None:
+    """Print which days are working days."""
+    with unit_of_work(ctx.migrated_engine(), readonly=True) as session:
+        work = WorkCalendar.load(session)
+    for offset in range(days):
+        day = start.date() + timedelta(days=offset)
+        click.echo(
+            f"{day:%Y-%m-%d} {day:%a}  {'рабочий' if work.is_working_day(day) else 'выходной'}"
+        )
 
 
 @cli.command()

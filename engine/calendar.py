@@ -49,3 +49,13 @@ class WorkCalendar:
         while self.add_working_days(day, after) >= today:
             day -= timedelta(days=1)
         return day
+
+
+def set_override(session: Session, day: date, *, is_working: bool, note: str | None) -> None:
+    """Mark `day` a working day or a day off, over the production calendar."""
+    row = session.get(CalendarOverride, day)
+    if row is None:
+        session.add(CalendarOverride(day=day, is_working=is_working, note=note))
+    else:
+        row.is_working, row.note = is_working, note
+    session.flush()

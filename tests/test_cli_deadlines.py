@@ -88,3 +88,17 @@ def test_serve_once_without_redis_runs_the_jobs_in_process(roadmap, caplog) -> N
     code, out, _ = roadmap("send-mail")
     assert (code, out.strip()) == (0, "sent 0")
     assert "SMTP is not configured" in caplog.text
+
+
+def test_calendar_overrides_move_escalations(roadmap) -> None:
+    code, out, _ = roadmap("calendar", "show", "2023-10-02", "--days", "2")
+    assert out.splitlines() == ["2023-10-02 Mon  рабочий", "2023-10-03 Tue  рабочий"]
+    code, out, _ = roadmap("calendar", "set", "2023-10-02", "--day-off", "--note", "приказ №5")
+    assert code == 0
+    code, out, _ = roadmap("calendar", "show", "2023-10-01", "--days", "2")
+    assert out.splitlines() == ["2023-10-01 Sun  выходной", "2023-10-02 Mon  выходной"]
+    # due 30 September + 5 working days: Friday 6 October, moved to Monday 9 October
+    code, out, _ = roadmap("sweep", "--now", "2023-10-09T09:00:00+03:00", "--json")
+    assert json.loads(out)["escalations"]["2"] == 0
+    code, out, _ = roadmap("sweep", "--now", "2023-10-10T09:00:00+03:00", "--json")
+    assert json.loads(out)["escalations"]["2"] > 0
