@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: install run demo test lint format services bench clean
+.PHONY: install run demo test lint format services browser bench clean
 
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,8 +27,12 @@ run: install
 	$(BIN)/roadmap serve
 
 ## test: install, start PostgreSQL and Redis if needed, run the whole suite on both databases
-test: install services
+test: install services browser
 	$(BIN)/pytest
+
+## browser: Debian's Chromium for the browser tests (Playwright drives it; never `playwright install`)
+browser:
+	@command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
 
 services:
 	@bash .ci/services

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import subprocess
 import sys
 from collections import Counter
@@ -556,31 +557,90 @@ def calendar_show(ctx: Context, start: datetime, days: int) -> None:
 
 @cli.command()
 @click.option("--once", is_flag=True, help="Run one deadline tick and exit.")
+@click.option("--no-web", is_flag=True, help="Enforce deadlines only; do not serve the UI.")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
 @pass_context
-def serve(ctx: Context, once: bool) -> None:
-    """Enforce deadlines: Celery worker and beat with Redis, the same jobs in-process without."""
+def serve(ctx: Context, once: bool, no_web: bool, host: str, port: int) -> None:
+    """Serve the web UI (gunicorn) and enforce deadlines: Celery worker and beat when Redis
+    answers, the same jobs in-process when it does not."""
     engine = ctx.migrated_engine()
     settings = ctx.settings
-    redis_url = settings.redis_url or LOCAL_REDIS
-    if not once and _redis_answers(redis_url):
-        click.echo(f"Redis at {redis_url}: a Celery worker with beat enforces deadlines")
-        schedule = Path(settings.evidence_dir).parent / "celerybeat-schedule"
-        command = [sys.executable, "-m", "celery", "-A", "worker.celery_app", "worker",
-                   "--beat", "--schedule", str(schedule), "--loglevel", "INFO",
-                   "--concurrency", "2"]  # fmt: skip
-        env = {**os.environ, "REDIS_URL": redis_url, "DATABASE_URL": settings.database_url}
-        raise SystemExit(subprocess.call(command, env=env))
-    scheduler = EmbeddedScheduler(engine, settings)
     if once:
-        click.echo(json.dumps(scheduler.tick()))
+        click.echo(json.dumps(EmbeddedScheduler(engine, settings).tick()))
         return
-    click.echo(
-        "Redis is not reachable: deadlines are enforced in-process, every "
-        f"{settings.sweep_interval_seconds} s. Stop with Ctrl-C."
-    )
+    env = {
+        **os.environ,
+        "DATABASE_URL": settings.database_url,
+        "EVIDENCE_DIR": str(settings.evidence_dir),
+    }
+    if not env.get("SECRET_KEY"):
+        # one key for every gunicorn worker; sessions end when serve restarts
+        env["SECRET_KEY"] = secrets.token_hex(32)
+    children: list[subprocess.Popen[bytes]] = []
+    scheduler = None
+    redis_url = settings.redis_url or LOCAL_REDIS
+    if _redis_answers(redis_url):
+        click.echo(f"Redis at {redis_url}: a Celery worker with beat enforces deadlines")
+        env["REDIS_URL"] = redis_url
+        schedule = Path(settings.evidence_dir).parent / "celerybeat-schedule"
+        children.append(
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "celery",
+                    "-A",
+                    "worker.celery_app",
+                    "worker",
+                    "--beat",
+                    "--schedule",
+                    str(schedule),
+                    "--loglevel",
+                    "INFO",
+                    "--concurrency",
+                    "2",
+                ],
+                env=env,
+            )
+        )
+    else:
+        click.echo(
+            "Redis is not reachable: deadlines are enforced in-process, every "
+            f"{settings.sweep_interval_seconds} s"
+        )
+        scheduler = EmbeddedScheduler(engine, settings).start()
     try:
-        scheduler.run()
+        if no_web:
+            if scheduler is not None:
+                scheduler.join()
+            else:
+                children[0].wait()
+            return
+        click.echo(f"The UI is at http://{host}:{port}/login — stop with Ctrl-C")
+        subprocess.call(
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "--bind",
+                f"{host}:{port}",
+                "--workers",
+                "2",
+                "--threads",
+                "4",
+                "web.wsgi:app",
+            ],
+            env=env,
+        )
     except KeyboardInterrupt:
+        pass
+    finally:
+        for child in children:
+            child.terminate()
+            child.wait(30)
+        if scheduler is not None:
+            scheduler.stop()
         click.echo("stopped")
 
 

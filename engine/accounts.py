@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import secrets
+
+from sqlalchemy import select, update
 from sqlmodel import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -45,3 +48,35 @@ def create_user(
     session.add(user)
     session.flush()
     return user
+
+
+def rotate_session_token(session: Session, user_id: int) -> str:
+    """End every signed-in session of a user (sign-out, password change)."""
+    token = secrets.token_hex(16)
+    session.execute(update(User).where(User.id == user_id).values(session_token=token))
+    return token
+
+
+def change_password(session: Session, user_id: int, old: str, new: str) -> None:
+    """Change a user's password after checking the old one; every session ends."""
+    user = session.get(User, user_id)
+    if user is None or not verify_password(user, old):
+        raise ValidationError("the current password is wrong")
+    session.execute(update(User).where(User.id == user_id).values(password_hash=hash_password(new)))
+    rotate_session_token(session, user_id)
+
+
+def authenticate(session: Session, login: str, password: str) -> User | None:
+    """The active user with this login and password, or None (same answer for both faults)."""
+    user = (
+        session.execute(select(User).where(User.login == login, User.is_active.is_(True)))
+        .scalars()
+        .first()
+    )
+    if user is None:
+        check_password_hash(_DUMMY_HASH, password)  # same time whether or not the login exists
+        return None
+    return user if verify_password(user, password) else None
+
+
+_DUMMY_HASH = generate_password_hash("not-a-real-password")

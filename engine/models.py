@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any
@@ -126,6 +127,10 @@ class User(SQLModel, table=True):
     organization_id: int | None = Field(default=None, foreign_key="organization.id")
     is_active: bool = True
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    #: Part of the signed-in cookie; rotating it (sign-out, new password) ends every session.
+    session_token: str = Field(default_factory=lambda: secrets.token_hex(16), sa_type=String(64))
+    #: The user's own time zone for dates and times on pages (None: the product's default).
+    timezone: str | None = Field(default=None, sa_type=String(64))
 
 
 class CuratorAssignment(SQLModel, table=True):

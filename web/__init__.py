@@ -1,31 +1,131 @@
-"""The Flask web UI: factory only; depends on engine and workflows, never on worker."""
+"""The Flask web UI, in Russian: factory only; depends on engine and workflows, never on worker."""
 
 from __future__ import annotations
 
+import logging
+import os
+import secrets
+from datetime import timedelta
 from typing import Any
 
-from flask import Flask, jsonify
+from flask import Flask, jsonify, redirect, render_template, request, url_for
+from flask_login import current_user
 from sqlalchemy import text
 
 from engine.db import make_engine
+from engine.errors import NotFoundError, PermissionDeniedError
 from engine.settings import Settings
+from web.extensions import babel, csrf, limiter, login_manager
+
+log = logging.getLogger(__name__)
+
+#: Every page and file leaves the browser no room for inline scripts or foreign origins.
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+        "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
+}
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the application; settings come from the environment unless a test gives them."""
     app = Flask(__name__)
     settings = Settings.from_env()
-    app.config.from_mapping(DATABASE_URL=settings.database_url)
+    secret = os.environ.get("SECRET_KEY")
+    app.config.from_mapping(
+        SECRET_KEY=secret or secrets.token_hex(32),
+        DATABASE_URL=settings.database_url,
+        ROADMAP_SETTINGS=settings,
+        MAX_CONTENT_LENGTH=5 * settings.max_evidence_bytes + 1024 * 1024,
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=8),
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=os.environ.get("SESSION_COOKIE_SECURE", "") == "1",
+        REMEMBER_COOKIE_DURATION=timedelta(seconds=0),
+        BABEL_DEFAULT_LOCALE="ru",
+        BABEL_DEFAULT_TIMEZONE=settings.timezone,
+        RATELIMIT_STORAGE_URI=settings.redis_url or "memory://",
+        RATELIMIT_HEADERS_ENABLED=True,
+        LOGIN_RATE_LIMIT="10 per minute",
+        UPLOAD_DIR=str(settings.evidence_dir.parent / "uploads"),
+    )
     if test_config:
         app.config.from_mapping(test_config)
-    engine = make_engine(app.config["DATABASE_URL"])
-    app.extensions["roadmap.engine"] = engine
+    if not secret and not app.testing:
+        log.warning("SECRET_KEY is not set: a random key is used, sessions end at restart")
+    app.extensions["roadmap.engine"] = make_engine(app.config["DATABASE_URL"])
+    app.config["ROADMAP_SETTINGS"] = app.config.get("ROADMAP_SETTINGS") or settings
+
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Войдите, чтобы продолжить."
+    login_manager.session_protection = "strong"
+    csrf.init_app(app)
+    babel.init_app(app, timezone_selector=_timezone)
+    limiter.init_app(app)
+
+    from web import auth, coordination, inbox, review, tasks, template_helpers
+
+    for blueprint in (auth.bp, tasks.bp, review.bp, coordination.bp, inbox.bp):
+        app.register_blueprint(blueprint)
+    template_helpers.register(app)
 
     @app.get("/healthz")
     def healthz():  # type: ignore[no-untyped-def]
         """Liveness and database reachability, for load balancers and compose."""
-        with engine.connect() as connection:
+        with app.extensions["roadmap.engine"].connect() as connection:
             connection.execute(text("SELECT 1"))
         return jsonify(status="ok")
 
+    @app.get("/")
+    def home():  # type: ignore[no-untyped-def]
+        """Each kind of user starts where their work is."""
+        if not current_user.is_authenticated:
+            return redirect(url_for("auth.login"))
+        if current_user.is_curator:
+            return redirect(url_for("review.queue"))
+        if current_user.is_coordinator:
+            return redirect(url_for("coordination.dashboard"))
+        return redirect(url_for("tasks.task_list"))
+
+    @app.after_request
+    def security_headers(response):  # type: ignore[no-untyped-def]
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        if request.path.startswith(("/evidence", "/roadmaps")) or current_user.is_authenticated:
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+    @app.errorhandler(NotFoundError)
+    @app.errorhandler(404)
+    def not_found(error):  # type: ignore[no-untyped-def]
+        return render_template("error.html", code=404, message="Страница не найдена."), 404
+
+    @app.errorhandler(PermissionDeniedError)
+    @app.errorhandler(403)
+    def forbidden(error):  # type: ignore[no-untyped-def]
+        return render_template("error.html", code=403, message="Нет доступа."), 403
+
+    @app.errorhandler(413)
+    def too_large(error):  # type: ignore[no-untyped-def]
+        return render_template("error.html", code=413, message="Файлы слишком большие."), 413
+
+    @app.errorhandler(429)
+    def too_many(error):  # type: ignore[no-untyped-def]
+        return render_template(
+            "error.html", code=429, message="Слишком много попыток входа. Подождите минуту."
+        ), 429
+
     return app
+
+
+def _timezone() -> str:
+    zone = getattr(current_user, "timezone", None)
+    from flask import current_app
+
+    return zone or current_app.config["ROADMAP_SETTINGS"].timezone

@@ -52,6 +52,12 @@ class EmbeddedScheduler:
         self._thread.start()
         return self
 
+    def join(self) -> None:
+        """Wait for the thread (until the process is interrupted)."""
+        if self._thread is not None:
+            while self._thread.is_alive():
+                self._thread.join(1)
+
     def stop(self) -> None:
         """Stop after the current tick."""
         self._stop.set()

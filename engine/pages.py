@@ -1,0 +1,491 @@
+"""Read models for people's pages: task lists, queues, details, dashboards, reports.
+
+Every function takes the actor and filters by their tenant in SQL; lists are paginated and
+served by the indexes on (assignee, state, due_on) and (state, state_changed_at).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy.orm import aliased
+from sqlmodel import Session
+
+from engine.access import Actor, require_reach, scope_clause
+from engine.errors import NotFoundError, PermissionDeniedError
+from engine.models import (
+    Activity,
+    Comment,
+    CommentKind,
+    Document,
+    Evidence,
+    Occurrence,
+    Organization,
+    OrganizationKind,
+    Roadmap,
+    Section,
+    TransitionLog,
+    User,
+)
+from engine.queries import HistoryEntry, history
+from engine.workflow import SubjectKind, load_subject
+
+OPEN_STATES = ("planned", "in_progress", "returned")
+
+
+@dataclass(frozen=True)
+class TaskRow:
+    """One line of a school's task list."""
+
+    id: int
+    number: str
+    title: str
+    section: str | None
+    roadmap: str
+    school: str
+    due_on: date | None
+    state: str
+    escalation_level: int
+    overdue: bool
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a list, with the numbers a pager needs."""
+
+    rows: list
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+def _overdue(today: date):  # type: ignore[no-untyped-def]
+    return and_(Occurrence.state.in_(OPEN_STATES), Occurrence.due_on < today)
+
+
+def task_list(
+    session: Session,
+    actor: Actor,
+    today: date,
+    *,
+    school_id: int | None = None,
+    state: str | None = None,
+    section_id: int | None = None,
+    overdue_only: bool = False,
+    page: int = 1,
+    per_page: int = 50,
+) -> tuple[Page, int]:
+    """Occurrences visible to `actor` by due date, and how many of them are overdue."""
+    school = aliased(Organization)
+    where = [scope_clause(actor, Occurrence.assignee_id)]
+    if school_id is not None:
+        where.append(Occurrence.assignee_id == school_id)
+    if state:
+        where.append(Occurrence.state == state)
+    if section_id is not None:
+        where.append(Activity.section_id == section_id)
+    if overdue_only:
+        where.append(_overdue(today))
+    base = select(Occurrence.id).join(Activity, Activity.id == Occurrence.activity_id).where(*where)
+    total = session.execute(select(func.count()).select_from(base.subquery())).scalar_one()
+    overdue = session.execute(
+        select(func.count()).select_from(base.where(_overdue(today)).subquery())
+    ).scalar_one()
+    rows = session.execute(
+        select(
+            Occurrence.id,
+            Activity.number,
+            Activity.title,
+            Section.title,
+            Roadmap.title,
+            school.name,
+            Occurrence.due_on,
+            Occurrence.state,
+            Occurrence.escalation_level,
+            _overdue(today),
+        )
+        .join(Activity, Activity.id == Occurrence.activity_id)
+        .join(Roadmap, Roadmap.id == Activity.roadmap_id)
+        .outerjoin(Section, Section.id == Activity.section_id)
+        .join(school, school.id == Occurrence.assignee_id)
+        .where(*where)
+        .order_by(Occurrence.due_on.is_(None), Occurrence.due_on, Occurrence.id)
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    ).all()
+    return Page([TaskRow(*row) for row in rows], total, page, per_page), overdue
+
+
+@dataclass(frozen=True)
+class EvidenceItem:
+    """An evidence file as listed on a page."""
+
+    id: int
+    name: str
+    size_bytes: int
+    content_type: str
+    sha256: str
+    uploaded_at: datetime
+    uploaded_by: str
+
+
+@dataclass(frozen=True)
+class CommentItem:
+    """A written report or remark."""
+
+    author: str
+    kind: str
+    body: str
+    created_at: datetime
+
+
+@dataclass
+class OccurrenceDetail:
+    """Everything the occurrence page shows."""
+
+    id: int
+    version: int
+    state: str
+    workflow_name: str
+    workflow_version: int
+    due_on: date | None
+    escalation_level: int
+    assignee_id: int
+    assignee: str
+    roadmap: str
+    roadmap_id: int
+    section: str | None
+    number: str
+    title: str
+    description: str | None
+    deadline_text: str
+    responsible: str | None
+    planned_result: str | None
+    report_form: str | None
+    evidence: list[EvidenceItem] = field(default_factory=list)
+    comments: list[CommentItem] = field(default_factory=list)
+    history: list[HistoryEntry] = field(default_factory=list)
+
+
+def occurrence_detail(session: Session, actor: Actor, occurrence_id: int) -> OccurrenceDetail:
+    """One occurrence with its activity, evidence, reports and history, for its tenant only."""
+    ref = load_subject(session, SubjectKind.OCCURRENCE, occurrence_id)
+    require_reach(session, actor, ref.owner_id, f"occurrence {occurrence_id}")
+    row = session.execute(
+        select(Occurrence, Activity, Roadmap.title, Section.title, Organization.name)
+        .join(Activity, Activity.id == Occurrence.activity_id)
+        .join(Roadmap, Roadmap.id == Activity.roadmap_id)
+        .outerjoin(Section, Section.id == Activity.section_id)
+        .join(Organization, Organization.id == Occurrence.assignee_id)
+        .where(Occurrence.id == occurrence_id)
+    ).one()
+    occ, activity = row[0], row[1]
+    detail = OccurrenceDetail(
+        id=occ.id,
+        version=occ.version,
+        state=occ.state,
+        workflow_name=occ.workflow_name,
+        workflow_version=occ.workflow_version,
+        due_on=occ.due_on,
+        escalation_level=occ.escalation_level,
+        assignee_id=occ.assignee_id,
+        assignee=row[4],
+        roadmap=row[2],
+        roadmap_id=activity.roadmap_id,
+        section=row[3],
+        number=activity.number,
+        title=activity.title,
+        description=activity.description,
+        deadline_text=activity.deadline_text,
+        responsible=activity.responsible_text,
+        planned_result=activity.planned_result,
+        report_form=activity.report_form,
+    )
+    detail.evidence = evidence_list(session, SubjectKind.OCCURRENCE, occurrence_id)
+    detail.comments = [
+        CommentItem(*r)
+        for r in session.execute(
+            select(User.full_name, Comment.kind, Comment.body, Comment.created_at)
+            .join(User, User.id == Comment.author_id)
+            .where(Comment.occurrence_id == occurrence_id)
+            .order_by(Comment.id)
+        )
+    ]
+    detail.history = history(session, actor, SubjectKind.OCCURRENCE, occurrence_id)
+    return detail
+
+
+def evidence_list(session: Session, kind: SubjectKind, subject_id: int) -> list[EvidenceItem]:
+    """The files of one subject, oldest first (the caller has checked the tenant)."""
+    link = Evidence.occurrence_id if kind == SubjectKind.OCCURRENCE else Evidence.document_id
+    return [
+        EvidenceItem(*r)
+        for r in session.execute(
+            select(
+                Evidence.id,
+                Evidence.original_name,
+                Evidence.size_bytes,
+                Evidence.content_type,
+                Evidence.sha256,
+                Evidence.uploaded_at,
+                User.full_name,
+            )
+            .join(User, User.id == Evidence.uploaded_by)
+            .where(link == subject_id)
+            .order_by(Evidence.id)
+        )
+    ]
+
+
+def evidence_for_download(session: Session, actor: Actor, evidence_id: int) -> Evidence:
+    """An evidence row the actor may download: its subject lies inside their tenant.
+
+    Outsiders get NotFoundError, the same answer as for an id that does not exist.
+    """
+    evidence = session.get(Evidence, evidence_id)
+    if evidence is None:
+        raise NotFoundError(f"file {evidence_id} does not exist")
+    kind = SubjectKind.OCCURRENCE if evidence.occurrence_id else SubjectKind.DOCUMENT
+    ref = load_subject(session, kind, evidence.occurrence_id or evidence.document_id)  # type: ignore[arg-type]
+    try:
+        require_reach(session, actor, ref.owner_id, f"file {evidence_id}")
+    except PermissionDeniedError:
+        raise NotFoundError(f"file {evidence_id} does not exist") from None
+    return evidence
+
+
+@dataclass(frozen=True)
+class QueueItem:
+    """A report or document waiting for the curator's verdict."""
+
+    kind: str
+    id: int
+    school: str
+    title: str
+    number: str | None
+    due_on: date | None
+    waiting_since: datetime
+
+
+def review_queue(session: Session, actor: Actor, *, page: int = 1, per_page: int = 50) -> Page:
+    """Reports and documents of the curator's schools waiting for a verdict, oldest first."""
+    school = aliased(Organization)
+    occurrences = (
+        select(
+            literal_kind("occurrence"),
+            Occurrence.id,
+            school.name,
+            Activity.title,
+            Activity.number,
+            Occurrence.due_on,
+            Occurrence.state_changed_at,
+        )
+        .join(Activity, Activity.id == Occurrence.activity_id)
+        .join(school, school.id == Occurrence.assignee_id)
+        .where(Occurrence.state == "reported", scope_clause(actor, Occurrence.assignee_id))
+    )
+    documents = (
+        select(
+            literal_kind("document"),
+            Document.id,
+            school.name,
+            Document.title,
+            literal_none(),
+            literal_none_date(),
+            Document.state_changed_at,
+        )
+        .join(school, school.id == Document.school_id)
+        .where(Document.state == "submitted", scope_clause(actor, Document.school_id))
+    )
+    union = occurrences.union_all(documents).subquery()
+    total = session.execute(select(func.count()).select_from(union)).scalar_one()
+    rows = session.execute(
+        select(union).order_by(union.c[6], union.c[1]).limit(per_page).offset((page - 1) * per_page)
+    ).all()
+    return Page([QueueItem(*row) for row in rows], total, page, per_page)
+
+
+def literal_kind(kind: str):  # type: ignore[no-untyped-def]
+    from sqlalchemy import literal
+
+    return literal(kind).label("kind")
+
+
+def literal_none():  # type: ignore[no-untyped-def]
+    from sqlalchemy import String, literal
+
+    return literal(None, String).label("number")
+
+
+def literal_none_date():  # type: ignore[no-untyped-def]
+    from sqlalchemy import Date, literal
+
+    return literal(None, Date).label("due_on")
+
+
+@dataclass(frozen=True)
+class SchoolProgress:
+    """One school's work on the dashboard."""
+
+    school_id: int
+    school: str
+    total: int
+    approved: int
+    reported: int
+    overdue: int
+    escalated: int
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.approved / self.total) if self.total else 0
+
+
+@dataclass(frozen=True)
+class SectionProgress:
+    """One section's work across the schools."""
+
+    section: str
+    total: int
+    approved: int
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.approved / self.total) if self.total else 0
+
+
+def dashboard(
+    session: Session, actor: Actor, today: date
+) -> tuple[list[SchoolProgress], list[SectionProgress]]:
+    """Completion per school and per section within the actor's territory, grouped in SQL."""
+    scope = scope_clause(actor, Occurrence.assignee_id)
+    counted = Occurrence.state != "cancelled"
+    schools = session.execute(
+        select(
+            Organization.id,
+            Organization.name,
+            func.count(),
+            func.sum(case((Occurrence.state == "approved", 1), else_=0)),
+            func.sum(case((Occurrence.state == "reported", 1), else_=0)),
+            func.sum(case((_overdue(today), 1), else_=0)),
+            func.sum(case((Occurrence.escalation_level >= 2, 1), else_=0)),
+        )
+        .join(Organization, Organization.id == Occurrence.assignee_id)
+        .where(scope, counted, Organization.kind == OrganizationKind.SCHOOL)
+        .group_by(Organization.id, Organization.name)
+        .order_by(Organization.name)
+    ).all()
+    sections = session.execute(
+        select(
+            func.coalesce(Section.number.concat(". ").concat(Section.title), "Без раздела"),
+            func.count(),
+            func.sum(case((Occurrence.state == "approved", 1), else_=0)),
+        )
+        .join(Activity, Activity.id == Occurrence.activity_id)
+        .outerjoin(Section, Section.id == Activity.section_id)
+        .where(scope, counted)
+        .group_by(Section.id, Section.number, Section.title)
+        .order_by(Section.id)
+    ).all()
+    return (
+        [
+            SchoolProgress(r[0], r[1], r[2], r[3] or 0, r[4] or 0, r[5] or 0, r[6] or 0)
+            for r in schools
+        ],
+        [SectionProgress(r[0], r[1], r[2] or 0) for r in sections],
+    )
+
+
+@dataclass(frozen=True)
+class ReportLine:
+    """One activity for one school in the execution report."""
+
+    part: str | None
+    section: str | None
+    number: str
+    title: str
+    deadline: str
+    responsible: str | None
+    school: str
+    due_on: date | None
+    state: str
+    completed_at: datetime | None
+    evidence: str
+
+
+def execution_report(
+    session: Session, actor: Actor, roadmap_id: int
+) -> tuple[Roadmap, list[ReportLine]]:
+    """The roadmap's own table with each school's status, completion date and evidence."""
+    roadmap = session.get(Roadmap, roadmap_id)
+    if roadmap is None:
+        raise NotFoundError(f"roadmap {roadmap_id} does not exist")
+    require_reach(session, actor, roadmap.owner_id, f"roadmap {roadmap_id}")
+    approved_at = (
+        select(TransitionLog.occurrence_id, func.max(TransitionLog.at).label("at"))
+        .where(TransitionLog.trigger == "approve")
+        .group_by(TransitionLog.occurrence_id)
+        .subquery()
+    )
+    school = aliased(Organization)
+    rows = session.execute(
+        select(
+            Occurrence.id,
+            Activity.part,
+            Section.title,
+            Activity.number,
+            Activity.title,
+            Activity.deadline_text,
+            Activity.responsible_text,
+            school.name,
+            Occurrence.due_on,
+            Occurrence.state,
+            approved_at.c.at,
+        )
+        .join(Occurrence, Occurrence.activity_id == Activity.id)
+        .join(school, school.id == Occurrence.assignee_id)
+        .outerjoin(Section, Section.id == Activity.section_id)
+        .outerjoin(approved_at, approved_at.c.occurrence_id == Occurrence.id)
+        .where(Activity.roadmap_id == roadmap_id, scope_clause(actor, Occurrence.assignee_id))
+        .order_by(Activity.position, school.name, Occurrence.due_on)
+    ).all()
+    names = _evidence_names(session, roadmap_id)
+    return roadmap, [ReportLine(*r[1:], names.get(r[0], "")) for r in rows]
+
+
+def _evidence_names(session: Session, roadmap_id: int) -> dict[int, str]:
+    """Evidence file names, and "письменный отчёт" for written reports, per occurrence."""
+    out: dict[int, list[str]] = {}
+    in_roadmap = Occurrence.activity_id.in_(
+        select(Activity.id).where(Activity.roadmap_id == roadmap_id)
+    )
+    for occurrence_id, name in session.execute(
+        select(Evidence.occurrence_id, Evidence.original_name)
+        .join(Occurrence, Occurrence.id == Evidence.occurrence_id)
+        .where(in_roadmap)
+        .order_by(Evidence.id)
+    ):
+        out.setdefault(occurrence_id, []).append(name)
+    for (occurrence_id,) in session.execute(
+        select(Comment.occurrence_id)
+        .join(Occurrence, Occurrence.id == Comment.occurrence_id)
+        .where(in_roadmap, Comment.kind == CommentKind.REPORT)
+    ):
+        out.setdefault(occurrence_id, []).append("письменный отчёт")
+    return {key: "; ".join(dict.fromkeys(values)) for key, values in out.items()}
+
+
+def roadmaps_of(session: Session, actor: Actor) -> list[Roadmap]:
+    """Roadmaps owned inside the actor's territory."""
+    return list(
+        session.execute(
+            select(Roadmap)
+            .where(or_(scope_clause(actor, Roadmap.owner_id)))
+            .order_by(Roadmap.id.desc())
+        ).scalars()
+    )

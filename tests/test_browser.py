@@ -1,0 +1,233 @@
+"""What people do, in real Chromium (Debian's package, driven by Playwright).
+
+The main story, bulk approval, and importing a seed through the upload page. Screenshots of
+the main pages are saved to tests/artifacts/screenshots/.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import shutil
+import threading
+from datetime import date
+from pathlib import Path
+
+import openpyxl
+import pytest
+from sqlalchemy import select
+from werkzeug.serving import make_server
+
+from engine.db import unit_of_work
+from engine.demo import DEMO_PASSWORD, load_demo
+from engine.models import Occurrence, Organization
+from tests.builders import SEED_FILES, build_docx
+from tests.smtp import free_port
+from web import create_app
+from workflows import REGISTRY
+
+CHROMIUM = "/usr/bin/chromium"
+SHOTS = Path(__file__).with_name("artifacts") / "screenshots"
+
+pytestmark = [
+    pytest.mark.sqlite_only,
+    pytest.mark.skipif(
+        shutil.which("chromium") is None and not Path(CHROMIUM).exists(),
+        reason="Debian's chromium is not installed (make test installs it)",
+    ),
+]
+
+
+@pytest.fixture
+def site(db, db_url, tmp_path, monkeypatch):
+    """The demo, served by a real HTTP server on loopback."""
+    with unit_of_work(db) as session:
+        load_demo(session, REGISTRY, date(2024, 1, 10))
+    monkeypatch.setenv("DATABASE_URL", db_url)
+    monkeypatch.setenv("EVIDENCE_DIR", str(tmp_path / "evidence"))
+    app = create_app({"SECRET_KEY": "browser-test", "UPLOAD_DIR": str(tmp_path / "uploads")})
+    port = free_port()
+    server = make_server("127.0.0.1", port, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{port}"
+    server.shutdown()
+    thread.join(10)
+    app.extensions["roadmap.engine"].dispose()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        yield chromium
+        chromium.close()
+
+
+class Person:
+    """One signed-in person in a browser context of their own."""
+
+    def __init__(self, browser, site: str, login: str) -> None:
+        self.context = browser.new_context(locale="ru-RU", viewport={"width": 1280, "height": 900})
+        self.page = self.context.new_page()
+        self.site = site
+        self.page.goto(f"{site}/login")
+        self.page.fill("input[name=login]", login)
+        self.page.fill("input[name=password]", DEMO_PASSWORD)
+        self.page.click("button[type=submit]")
+        self.page.wait_for_load_state()
+        assert "/login" not in self.page.url, self.page.content()[:2000]
+
+    def go(self, path: str) -> None:
+        self.page.goto(f"{self.site}{path}")
+
+    def shot(self, name: str) -> None:
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        self.page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+    def close(self) -> None:
+        self.context.close()
+
+
+def _planned_of_school1(db) -> int:
+    with unit_of_work(db, readonly=True) as session:
+        school = session.execute(
+            select(Organization.id).where(Organization.name == "МБОУ Ершичская СШ")
+        ).scalar_one()
+        return (
+            session.execute(
+                select(Occurrence.id)
+                .where(Occurrence.assignee_id == school, Occurrence.state == "planned")
+                .order_by(Occurrence.due_on, Occurrence.id)
+            )
+            .scalars()
+            .first()
+        )
+
+
+def test_the_main_story(browser, site, db, tmp_path) -> None:
+    occurrence = _planned_of_school1(db)
+    evidence = tmp_path / "Протокол совещания.pdf"
+    evidence.write_bytes(b"%PDF-1.4\n% protocol\n")
+
+    school = Person(browser, site, "school1")
+    school.go("/tasks")
+    assert "Мои задачи" in school.page.inner_text("h1")
+    assert int(school.page.inner_text("#overdue-count")) > 0
+    school.shot("01-school-tasks")
+    school.go(f"/occurrences/{occurrence}")
+    school.page.click("text=Начать работу")
+    school.page.set_input_files("#report-form input[type=file]", str(evidence))
+    school.page.fill("#report-form textarea[name=report_text]", "Совещание проведено 15.01")
+    school.shot("02-school-report-form")
+    school.page.click("#report-form button[type=submit]")
+    assert school.page.inner_text("#state") == "На проверке"
+    assert school.page.is_visible("text=Протокол совещания.pdf")
+
+    curator = Person(browser, site, "curator1")
+    curator.go("/queue")
+    curator.shot("03-curator-queue")
+    curator.page.click(f"a[href='/occurrences/{occurrence}']")
+    curator.page.fill("textarea[name=comment]", "Приложите протокол с подписью директора")
+    curator.page.click("text=Вернуть на доработку")
+    assert curator.page.inner_text("#state") == "На доработке"
+
+    school.go(f"/occurrences/{occurrence}")
+    assert school.page.is_visible("text=Приложите протокол с подписью директора")
+    school.shot("04-school-returned")
+    school.page.click("text=Взять в доработку")
+    school.page.set_input_files("#report-form input[type=file]", str(evidence))
+    school.page.click("#report-form button[type=submit]")
+    assert school.page.inner_text("#state") == "На проверке"
+
+    curator.go(f"/occurrences/{occurrence}")
+    curator.page.click("button:has-text('Одобрить')")
+    assert curator.page.inner_text("#state") == "ОДОБРЕНО"
+    curator.shot("05-occurrence-approved")
+    history = curator.page.inner_text("#history")
+    assert "Приложите протокол с подписью директора" in history
+
+    coordinator = Person(browser, site, "coordinator")
+    coordinator.go("/dashboard")
+    assert int(coordinator.page.inner_text("#approved-total")) == 2  # the demo's one + ours
+    coordinator.shot("06-coordinator-dashboard")
+    with coordinator.page.expect_download() as waiting:
+        coordinator.page.click("a.download")
+    download = waiting.value
+    sheet = openpyxl.load_workbook(io.BytesIO(Path(download.path()).read_bytes())).active
+    rows = [[c.value for c in row] for row in sheet.iter_rows(min_row=4)]
+    ours = [r for r in rows if r[9] and "Протокол совещания.pdf" in r[9]]
+    assert len(ours) == 1 and ours[0][7] == "ОДОБРЕНО" and ours[0][5] == "МБОУ Ершичская СШ"
+    coordinator.go("/inbox")
+    coordinator.shot("07-inbox")
+    for person in (school, curator, coordinator):
+        person.close()
+
+
+def test_bulk_approval(browser, site, db) -> None:
+    from engine.access import load_actor
+    from engine.workflow import SubjectKind, fire
+
+    with unit_of_work(db) as session:
+        school = session.execute(
+            select(Organization.id).where(Organization.name == "МБОУ Руссковская СШ")
+        ).scalar_one()
+        chosen = (
+            session.execute(
+                select(Occurrence.id)
+                .where(Occurrence.assignee_id == school, Occurrence.state == "planned")
+                .order_by(Occurrence.id)
+                .limit(6)
+            )
+            .scalars()
+            .all()
+        )
+        actor = load_actor(session, "school2")
+        for occurrence in chosen:
+            fire(session, REGISTRY, SubjectKind.OCCURRENCE, occurrence, "start", actor)
+            fire(
+                session,
+                REGISTRY,
+                SubjectKind.OCCURRENCE,
+                occurrence,
+                "report",
+                actor,
+                report_text="сделано",
+            )
+    curator = Person(browser, site, "curator1")
+    curator.go("/queue")
+    before = int(curator.page.inner_text("#queue-count"))
+    for occurrence in chosen:
+        curator.page.check(f"input[value='occurrence:{occurrence}']")
+    curator.page.click("#bulk-approve")
+    assert curator.page.is_visible("text=Одобрено: 6.")
+    assert int(curator.page.inner_text("#queue-count")) == before - 6
+    curator.close()
+    with unit_of_work(db, readonly=True) as session:
+        states = (
+            session.execute(select(Occurrence.state).where(Occurrence.id.in_(chosen)))
+            .scalars()
+            .all()
+        )
+    assert states == ["approved"] * 6
+
+
+def test_importing_a_seed_through_the_upload_page(browser, site, tmp_path) -> None:
+    document = build_docx("003", tmp_path / "Дорожная карта Ершичи.docx")
+    coordinator = Person(browser, site, "coordinator")
+    coordinator.go("/roadmaps")
+    coordinator.page.set_input_files("input[name=document]", str(document))
+    coordinator.page.click("text=Просмотреть")
+    assert re.search(r"Мероприятий:\s*34", coordinator.page.inner_text("#activity-count"))
+    coordinator.shot("08-import-preview")
+    coordinator.page.click("#confirm-import")
+    assert coordinator.page.is_visible("text=Дорожная карта создана: мероприятий 34")
+    assert coordinator.page.locator("#roadmaps tbody tr").count() == 2
+    coordinator.shot("09-roadmaps")
+    coordinator.close()
+    assert SEED_FILES["003"].exists()

@@ -1,0 +1,335 @@
+"""The web UI through the Flask test client, on both databases: roles, tenants, forms."""
+
+from __future__ import annotations
+
+import io
+import re
+from datetime import date
+
+import openpyxl
+import pytest
+from sqlalchemy import select
+
+from engine.db import unit_of_work
+from engine.demo import DEMO_PASSWORD, load_demo
+from engine.models import Occurrence, Organization, Roadmap
+from tests.builders import SEED_FILES
+from web import create_app
+from workflows import REGISTRY
+
+PDF = b"%PDF-1.4 signed act"
+
+
+@pytest.fixture
+def demo(db):
+    with unit_of_work(db) as session:
+        load_demo(session, REGISTRY, date(2024, 1, 10))
+    return db
+
+
+@pytest.fixture
+def app(db_url, demo, tmp_path, monkeypatch):
+    monkeypatch.setenv("EVIDENCE_DIR", str(tmp_path / "evidence"))
+    monkeypatch.setenv("DATABASE_URL", db_url)
+    application = create_app(
+        {
+            "TESTING": True,
+            "WTF_CSRF_ENABLED": False,
+            "SECRET_KEY": "test",
+            "LOGIN_RATE_LIMIT": "5 per minute",
+            "UPLOAD_DIR": str(tmp_path / "uploads"),
+        }
+    )
+    yield application
+    application.extensions["roadmap.engine"].dispose()
+
+
+def login(client, who: str, password: str = DEMO_PASSWORD):  # type: ignore[no-untyped-def]
+    return client.post("/login", data={"login": who, "password": password})
+
+
+def client_as(app, who: str):  # type: ignore[no-untyped-def]
+    client = app.test_client()
+    assert login(client, who).status_code == 302
+    return client
+
+
+def first_planned(db, school_login: str) -> int:
+    number = int(school_login.removeprefix("school"))
+    with unit_of_work(db, readonly=True) as session:
+        schools = (
+            session.execute(
+                select(Organization.id)
+                .where(Organization.kind == "school")
+                .order_by(Organization.id)
+            )
+            .scalars()
+            .all()
+        )
+        return (
+            session.execute(
+                select(Occurrence.id)
+                .where(Occurrence.assignee_id == schools[number - 1], Occurrence.state == "planned")
+                .order_by(Occurrence.due_on, Occurrence.id)
+            )
+            .scalars()
+            .first()
+        )
+
+
+def state_of(db, occurrence_id: int) -> str:
+    with unit_of_work(db, readonly=True) as session:
+        return session.get(Occurrence, occurrence_id).state
+
+
+def report(client, occurrence_id: int, files=(("акт.pdf", PDF),), text: str = ""):  # type: ignore[no-untyped-def]
+    data = {"report_text": text, "files": [(io.BytesIO(content), name) for name, content in files]}
+    return client.post(
+        f"/occurrences/{occurrence_id}/report",
+        data=data,
+        content_type="multipart/form-data",
+        follow_redirects=True,
+    )
+
+
+# --- signing in --------------------------------------------------------------------------
+
+
+def test_sign_in_lands_each_role_on_its_work(app) -> None:
+    for who, landing in [
+        ("school1", "/tasks"),
+        ("curator1", "/queue"),
+        ("coordinator", "/dashboard"),
+    ]:
+        client = app.test_client()
+        assert login(client, who).headers["Location"] == "/"
+        assert client.get("/").headers["Location"] == landing
+
+
+def test_wrong_password_is_refused_in_russian(app) -> None:
+    client = app.test_client()
+    response = login(client, "school1", "wrong-password")
+    assert response.status_code == 200 and "Неверный логин или пароль" in response.text
+    assert client.get("/tasks").status_code == 302  # not signed in
+
+
+def test_sign_in_is_rate_limited(app) -> None:
+    client = app.test_client()
+    codes = [login(client, "school1", "wrong").status_code for _ in range(6)]
+    assert codes[:5] == [200] * 5 and codes[5] == 429
+    assert "Слишком много попыток" in login(client, "school1").text
+
+
+def test_signing_out_kills_the_old_cookie(app) -> None:
+    client = client_as(app, "school1")
+    stolen = client.get_cookie("session").value
+    assert client.post("/logout").status_code == 302
+    thief = app.test_client()
+    thief.set_cookie("session", stolen)
+    assert thief.get("/tasks").status_code == 302  # sent to the sign-in page
+
+
+def test_changing_the_password_ends_every_session(app) -> None:
+    first, second = client_as(app, "school1"), client_as(app, "school1")
+    response = first.post(
+        "/account/password", data={"current": DEMO_PASSWORD, "new": "a-new-password"}
+    )
+    assert response.headers["Location"] == "/login"
+    assert second.get("/tasks").status_code == 302
+    assert login(app.test_client(), "school1").status_code == 200  # the old one no longer
+    assert login(app.test_client(), "school1", "a-new-password").status_code == 302
+
+
+def test_forms_need_the_csrf_token(db_url, demo, monkeypatch, request) -> None:
+    monkeypatch.setenv("DATABASE_URL", db_url)
+    app = create_app({"TESTING": True, "SECRET_KEY": "test"})
+    request.addfinalizer(app.extensions["roadmap.engine"].dispose)
+    client = app.test_client()
+    assert login(client, "school1").status_code == 400  # no token: refused
+    page = client.get("/login").text
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    assert (
+        client.post(
+            "/login", data={"login": "school1", "password": DEMO_PASSWORD, "csrf_token": token}
+        ).status_code
+        == 302
+    )
+    occurrence = first_planned(demo, "school1")
+    assert client.post(f"/occurrences/{occurrence}/start").status_code == 400
+    assert state_of(demo, occurrence) == "planned"
+
+
+def test_security_headers(app) -> None:
+    response = app.test_client().get("/login")
+    assert "default-src 'self'" in response.headers["Content-Security-Policy"]
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    signed_in = app.test_client().post(
+        "/login", data={"login": "school1", "password": DEMO_PASSWORD}
+    )
+    cookie = signed_in.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+# --- the school ---------------------------------------------------------------------------
+
+
+def test_school_reports_with_files_and_sees_the_return(app, demo) -> None:
+    school = client_as(app, "school1")
+    occurrence = first_planned(demo, "school1")
+    assert "Мои задачи" in school.get("/tasks").text
+    school.post(f"/occurrences/{occurrence}/start")
+    page = report(
+        school, occurrence, files=[("акт.pdf", PDF), ("фото.png", b"\x89PNG\r\n\x1a\n....")]
+    )
+    assert "Готово." in page.text and "акт.pdf" in page.text and "фото.png" in page.text
+    assert state_of(demo, occurrence) == "reported"
+    curator = client_as(app, "curator1")
+    curator.post(f"/occurrences/{occurrence}/return", data={"comment": "Нужна подпись"})
+    page = school.get(f"/occurrences/{occurrence}").text
+    assert "Нужна подпись" in page and "На доработке" in page and "Взять в доработку" in page
+
+
+def test_upload_checks_type_count_and_size(app, demo) -> None:
+    school = client_as(app, "school1")
+    occurrence = first_planned(demo, "school1")
+    school.post(f"/occurrences/{occurrence}/start")
+    page = report(school, occurrence, files=[("virus.pdf", b"MZ\x90\x00evil")])
+    assert "Принимаются только файлы PDF, DOCX, XLSX, JPG и PNG" in page.text
+    page = report(school, occurrence, files=[(f"{n}.pdf", PDF) for n in range(6)])
+    assert "Не больше 5 файлов за раз." in page.text
+    assert state_of(demo, occurrence) == "in_progress"
+    big = report(school, occurrence, files=[("big.pdf", b"%PDF-" + b"0" * (30 * 1024 * 1024))])
+    assert big.status_code == 200 and "Файл слишком большой" in big.text
+    page = report(school, occurrence, files=[("../../etc/passwd.pdf", PDF)])
+    assert "passwd.pdf" in page.text and state_of(demo, occurrence) == "reported"
+
+
+def test_reporting_needs_a_file_or_text(app, demo) -> None:
+    school = client_as(app, "school1")
+    occurrence = first_planned(demo, "school1")
+    school.post(f"/occurrences/{occurrence}/start")
+    page = report(school, occurrence, files=[])
+    assert "Приложите хотя бы один файл или напишите отчёт" in page.text
+    assert report(school, occurrence, files=[], text="Проведено 2 собрания").status_code == 200
+    assert state_of(demo, occurrence) == "reported"
+
+
+# --- tenants --------------------------------------------------------------------------------
+
+
+def test_a_school_cannot_see_or_touch_another_schools_work(app, demo) -> None:
+    owner, other = client_as(app, "school1"), client_as(app, "school2")
+    occurrence = first_planned(demo, "school1")
+    owner.post(f"/occurrences/{occurrence}/start")
+    report(owner, occurrence)
+    page = owner.get(f"/occurrences/{occurrence}").text
+    evidence = re.search(r"/evidence/(\d+)", page).group(1)
+    with owner.get(f"/evidence/{evidence}") as download:
+        assert download.data == PDF
+        assert download.headers["Content-Disposition"].startswith("attachment")
+    assert other.get(f"/occurrences/{occurrence}").status_code == 403
+    assert other.get(f"/evidence/{evidence}").status_code == 404
+    assert other.get("/evidence/999999").status_code == 404  # the same answer as a guess
+    response = other.post(f"/occurrences/{occurrence}/rework", follow_redirects=True)
+    assert "Нет прав на это действие" in response.text
+    assert state_of(demo, occurrence) == "reported"
+    assert f'/occurrences/{occurrence}"' not in other.get("/tasks").text
+
+
+def test_curators_act_only_for_their_schools(app, demo) -> None:
+    school4 = client_as(app, "school4")  # curator2's school
+    occurrence = first_planned(demo, "school4")
+    school4.post(f"/occurrences/{occurrence}/start")
+    report(school4, occurrence)
+    outsider = client_as(app, "curator1")
+    assert outsider.get(f"/occurrences/{occurrence}").status_code == 403
+    outsider.post("/queue/approve", data={"item": [f"occurrence:{occurrence}"]})
+    assert state_of(demo, occurrence) == "reported"
+    with unit_of_work(demo, readonly=True) as session:
+        school4_id = session.get(Occurrence, occurrence).assignee_id
+    assert outsider.get(f"/schools/{school4_id}").status_code == 404
+    assert client_as(app, "curator2").get(f"/schools/{school4_id}").status_code == 200
+
+
+def test_coordinator_pages_are_for_coordinators(app) -> None:
+    for who in ("school1", "curator1"):
+        client = client_as(app, who)
+        for path in ("/dashboard", "/escalations", "/roadmaps", "/roadmaps/1/report.xlsx"):
+            assert client.get(path).status_code == 403, (who, path)
+
+
+# --- the curator ------------------------------------------------------------------------------
+
+
+def test_bulk_approval_checks_every_item(app, demo) -> None:
+    chosen = []
+    for who in ("school1", "school2", "school4"):
+        school = client_as(app, who)
+        occurrence = first_planned(demo, who)
+        school.post(f"/occurrences/{occurrence}/start")
+        report(school, occurrence)
+        chosen.append(occurrence)
+    curator = client_as(app, "curator1")
+    queue = curator.get("/queue").text
+    assert f"occurrence:{chosen[0]}" in queue and f"occurrence:{chosen[2]}" not in queue
+    page = curator.post(
+        "/queue/approve", data={"item": [f"occurrence:{o}" for o in chosen]}, follow_redirects=True
+    )
+    assert "Одобрено: 2." in page.text and f"№{chosen[2]}: Нет прав" in page.text
+    assert [state_of(demo, o) for o in chosen] == ["approved", "approved", "reported"]
+
+
+# --- the coordinator -------------------------------------------------------------------------
+
+
+def test_dashboard_and_execution_report(app, demo) -> None:
+    school = client_as(app, "school1")
+    occurrence = first_planned(demo, "school1")
+    school.post(f"/occurrences/{occurrence}/start")
+    report(school, occurrence)
+    client_as(app, "curator1").post(f"/occurrences/{occurrence}/approve")
+    coordinator = client_as(app, "coordinator")
+    page = coordinator.get("/dashboard").text
+    assert re.search(r'id="approved-total">(\d+)', page).group(1) == "2"  # the demo's + ours
+    assert "<svg" in page and "МБОУ Ершичская СШ" in page
+    with unit_of_work(demo, readonly=True) as session:
+        roadmap_id = session.execute(select(Roadmap.id)).scalar_one()
+    response = coordinator.get(f"/roadmaps/{roadmap_id}/report.xlsx")
+    sheet = openpyxl.load_workbook(io.BytesIO(response.data)).active
+    rows = [[c.value for c in row] for row in sheet.iter_rows(min_row=4)]
+    ours = [r for r in rows if r[7] == "ОДОБРЕНО" and r[9] and "акт.pdf" in r[9]]
+    assert len(ours) == 1 and ours[0][5] == "МБОУ Ершичская СШ" and ours[0][8]
+    assert sheet["A3"].value == "Раздел" and len(rows) == 155
+
+
+def test_import_through_the_upload_page(app, demo) -> None:
+    coordinator = client_as(app, "coordinator")
+    data = {"document": (io.BytesIO(SEED_FILES["003"].read_bytes()), "003.txt")}
+    page = coordinator.post("/roadmaps/preview", data=data, content_type="multipart/form-data")
+    assert "Мероприятий: <strong>34</strong>" in page.text
+    token = re.search(r'name="token" value="([^"]+)"', page.text).group(1)
+    with unit_of_work(demo, readonly=True) as session:
+        assert len(session.execute(select(Roadmap.id)).all()) == 1  # the preview wrote nothing
+    page = coordinator.post("/roadmaps/confirm", data={"token": token}, follow_redirects=True)
+    assert "Дорожная карта создана: мероприятий 34" in page.text
+    bad = coordinator.post(
+        "/roadmaps/preview",
+        content_type="multipart/form-data",
+        data={"document": (io.BytesIO(b"\x00\x01"), "x.docx")},
+        follow_redirects=True,
+    )
+    assert "Не удалось прочитать документ" in bad.text
+
+
+def test_inbox_shows_and_marks_notifications(app, demo) -> None:
+    school = client_as(app, "school1")
+    occurrence = first_planned(demo, "school1")
+    school.post(f"/occurrences/{occurrence}/start")
+    report(school, occurrence)
+    curator = client_as(app, "curator1")
+    page = curator.get("/inbox").text
+    assert "Отправлен отчёт на проверку" in page and 'id="unread"' in page
+    ids = re.findall(r'name="id" value="(\d+)"', page)
+    curator.post("/inbox/read", data={"id": ids})
+    assert 'id="unread"' not in curator.get("/inbox").text

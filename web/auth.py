@@ -1,0 +1,117 @@
+"""Sign-in and sign-out: hashed passwords, rate-limited attempts, sessions that really end."""
+
+from __future__ import annotations
+
+import hmac
+
+from flask import Blueprint, current_app, flash, redirect, render_template, session, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+from flask_wtf import FlaskForm
+from wtforms import PasswordField, StringField
+from wtforms.validators import DataRequired, Length
+
+from engine.accounts import authenticate, change_password, rotate_session_token
+from engine.errors import ValidationError
+from engine.models import User
+from web.context import WebUser, work
+from web.extensions import limiter, login_manager
+
+bp = Blueprint("auth", __name__)
+
+
+class LoginForm(FlaskForm):
+    """The sign-in form."""
+
+    login = StringField("Логин", validators=[DataRequired(), Length(max=100)])
+    password = PasswordField("Пароль", validators=[DataRequired(), Length(max=200)])
+
+
+class PasswordForm(FlaskForm):
+    """Changing one's own password."""
+
+    current = PasswordField("Текущий пароль", validators=[DataRequired()])
+    new = PasswordField("Новый пароль", validators=[DataRequired(), Length(min=8, max=200)])
+
+
+def web_user(user: User) -> WebUser:
+    """The session's view of a user row."""
+    return WebUser(
+        user.id,
+        user.login,
+        user.full_name,
+        user.role,  # type: ignore[arg-type]
+        user.organization_id,
+        user.session_token,
+        user.timezone,
+    )
+
+
+@login_manager.user_loader
+def load_user(cookie_id: str) -> WebUser | None:
+    """The user of a session cookie, only while its token is the user's current one."""
+    user_id, _, token = cookie_id.partition(":")
+    if not user_id.isdigit() or not token:
+        return None
+    with work(readonly=True) as db:
+        user = db.get(User, int(user_id))
+        if user is None or not user.is_active:
+            return None
+        if not hmac.compare_digest(user.session_token, token):
+            return None  # signed out, or the password changed: the old cookie is dead
+        return web_user(user)
+
+
+def _login_limit() -> str:
+    return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+def login():  # type: ignore[no-untyped-def]
+    """The sign-in page."""
+    if current_user.is_authenticated:
+        return redirect(url_for("home"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        with work() as db:
+            user = authenticate(db, form.login.data.strip(), form.password.data)
+            found = web_user(user) if user else None
+        if found is None:
+            flash("Неверный логин или пароль.", "error")
+        else:
+            session.clear()
+            session.permanent = True
+            login_user(found)
+            return redirect(url_for("home"))
+    return render_template("login.html", form=form), 200 if not form.errors else 400
+
+
+@bp.post("/logout")
+@login_required
+def logout():  # type: ignore[no-untyped-def]
+    """Sign out everywhere: the session token changes, so every old cookie is refused."""
+    with work() as db:
+        rotate_session_token(db, current_user.id)
+    logout_user()
+    session.clear()
+    flash("Вы вышли из системы.", "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def password():  # type: ignore[no-untyped-def]
+    """Change one's password; every session, this one included, ends."""
+    form = PasswordForm()
+    if form.validate_on_submit():
+        try:
+            with work() as db:
+                change_password(db, current_user.id, form.current.data, form.new.data)
+        except ValidationError:
+            flash("Текущий пароль указан неверно.", "error")
+        else:
+            logout_user()
+            session.clear()
+            flash("Пароль изменён. Войдите с новым паролем.", "info")
+            return redirect(url_for("auth.login"))
+    return render_template("password.html", form=form)

@@ -1,0 +1,84 @@
+"""What a request knows: its database engine, settings, signed-in user and unit of work."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from flask_login import UserMixin, current_user
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from engine.access import Actor
+from engine.db import unit_of_work
+from engine.models import Role, utcnow
+from engine.settings import Settings
+
+
+@dataclass
+class WebUser(UserMixin):
+    """The signed-in user; the cookie holds id and session token, so rotation signs out."""
+
+    id: int
+    login: str
+    full_name: str
+    role: str
+    organization_id: int | None
+    session_token: str
+    timezone: str | None
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_token}"
+
+    @property
+    def actor(self) -> Actor:
+        return Actor(self.id, self.login, self.role, self.organization_id)
+
+    @property
+    def is_school(self) -> bool:
+        return self.role == Role.SCHOOL
+
+    @property
+    def is_curator(self) -> bool:
+        return self.role == Role.CURATOR
+
+    @property
+    def is_coordinator(self) -> bool:
+        return self.role in (Role.MUNICIPAL_COORDINATOR, Role.REGIONAL_COORDINATOR, Role.ADMIN)
+
+
+def engine() -> Engine:
+    """The app's database engine."""
+    return current_app.extensions["roadmap.engine"]
+
+
+def settings() -> Settings:
+    """The app's settings."""
+    return current_app.config["ROADMAP_SETTINGS"]
+
+
+@contextmanager
+def work(readonly: bool = False) -> Iterator[Session]:
+    """One unit of work around a view's service call."""
+    with unit_of_work(engine(), readonly=readonly) as session:
+        yield session
+
+
+def actor() -> Actor:
+    """The signed-in user as the engine sees them."""
+    return current_user.actor
+
+
+def user_zone() -> ZoneInfo:
+    """The time zone pages use: the user's own, else the product's."""
+    name = getattr(current_user, "timezone", None) or settings().timezone
+    return ZoneInfo(name)
+
+
+def today() -> date:
+    """Today where the user is."""
+    return utcnow().astimezone(user_zone()).date()

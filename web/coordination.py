@@ -1,0 +1,238 @@
+"""The coordinator's pages: dashboard, escalation board, roadmaps (import), execution report."""
+
+from __future__ import annotations
+
+import io
+import secrets
+from datetime import date, timedelta
+from pathlib import Path
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+import workflows
+from engine import escalations as escalation_service
+from engine.access import scope_clause
+from engine.errors import DomainError
+from engine.importing.apply import import_roadmap
+from engine.importing.document import read_roadmap
+from engine.importing.sources import DocumentError
+from engine.models import Occurrence, Organization, OrganizationKind, TransitionLog, utcnow
+from engine.pages import dashboard as dashboard_data
+from engine.pages import execution_report, roadmaps_of
+from web.context import actor, today, user_zone, work
+from web.messages import russian
+from web.reports import report_xlsx
+from workflows.escalation import POLICIES
+
+bp = Blueprint("coordination", __name__)
+UPLOAD_SUFFIXES = {".docx", ".xlsx", ".csv", ".md", ".txt", ".tsv", ".yaml", ".yml", ".json"}
+
+
+def require_coordinator() -> None:
+    """These pages are for coordinators and admins only."""
+    if not current_user.is_coordinator:
+        abort(403)
+
+
+@bp.before_request
+@login_required
+def _coordinators_only():  # type: ignore[no-untyped-def]
+    require_coordinator()
+
+
+@bp.get("/dashboard")
+def dashboard():  # type: ignore[no-untyped-def]
+    """Completion per school and section, overdue and escalated counts, and the trend."""
+    with work(readonly=True) as db:
+        schools, sections = dashboard_data(db, actor(), today())
+        trend = _weekly_approvals(db)
+        roadmaps = roadmaps_of(db, actor())
+    totals = {
+        "total": sum(s.total for s in schools),
+        "approved": sum(s.approved for s in schools),
+        "overdue": sum(s.overdue for s in schools),
+        "escalated": sum(s.escalated for s in schools),
+    }
+    return render_template(
+        "dashboard.html",
+        schools=schools,
+        sections=sections,
+        trend=trend,
+        totals=totals,
+        roadmaps=roadmaps,
+    )
+
+
+def _weekly_approvals(db) -> list[tuple[date, int]]:  # type: ignore[no-untyped-def]
+    """Approvals per week over the last twelve weeks, in the actor's territory."""
+
+    rows = (
+        db.execute(
+            select(TransitionLog.at)
+            .join(Occurrence, Occurrence.id == TransitionLog.occurrence_id)
+            .where(
+                TransitionLog.trigger == "approve", scope_clause(actor(), Occurrence.assignee_id)
+            )
+            .order_by(TransitionLog.id.desc())
+            .limit(5000)
+        )
+        .scalars()
+        .all()
+    )
+    zone = user_zone()
+    this_week = today() - timedelta(days=today().weekday())
+    weeks = [this_week - timedelta(weeks=n) for n in range(11, -1, -1)]
+    counts = dict.fromkeys(weeks, 0)
+    for moment in rows:
+        day = moment.astimezone(zone).date()
+        monday = day - timedelta(days=day.weekday())
+        if monday in counts:
+            counts[monday] += 1
+    return list(counts.items())
+
+
+@bp.get("/escalations")
+def escalations():  # type: ignore[no-untyped-def]
+    """The escalation board: open escalations, to acknowledge or to give more time."""
+    level = request.args.get("level", type=int)
+    with work(readonly=True) as db:
+        municipality = (
+            current_user.organization_id if current_user.role == "municipal_coordinator" else None
+        )
+        rows = escalation_service.open_escalations(
+            db, POLICIES, municipality_id=municipality, level=level, limit=200
+        )
+    return render_template("escalations.html", rows=rows, level=level)
+
+
+@bp.post("/escalations/<int:escalation_id>/acknowledge")
+def acknowledge(escalation_id: int):  # type: ignore[no-untyped-def]
+    """Take an escalation in hand, with a comment."""
+    try:
+        with work() as db:
+            escalation_service.acknowledge(
+                db, actor(), escalation_id, request.form.get("comment", "")
+            )
+    except DomainError as error:
+        flash(russian(error), "error")
+    else:
+        flash("Эскалация принята к сведению.", "success")
+    return redirect(url_for("coordination.escalations"), code=303)
+
+
+@bp.post("/occurrences/<int:occurrence_id>/extend")
+def extend(occurrence_id: int):  # type: ignore[no-untyped-def]
+    """Give more time, with a reason."""
+    try:
+        new_date = date.fromisoformat(request.form.get("due_on", ""))
+    except ValueError:
+        flash("Укажите новую дату срока.", "error")
+        return redirect(url_for("coordination.escalations"), code=303)
+    try:
+        with work() as db:
+            escalation_service.extend_deadline(
+                db, actor(), occurrence_id, new_date, request.form.get("reason", "")
+            )
+    except DomainError as error:
+        flash(russian(error), "error")
+    else:
+        flash(f"Срок продлён до {new_date:%d.%m.%Y}.", "success")
+    return redirect(request.form.get("next") or url_for("coordination.escalations"), code=303)
+
+
+@bp.get("/roadmaps")
+def roadmaps():  # type: ignore[no-untyped-def]
+    """The roadmaps of the territory, and the form to import another."""
+    with work(readonly=True) as db:
+        items = roadmaps_of(db, actor())
+    return render_template("roadmaps.html", roadmaps=items)
+
+
+def _upload_dir() -> Path:
+    path = Path(current_app.config["UPLOAD_DIR"])
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+@bp.post("/roadmaps/preview")
+def preview():  # type: ignore[no-untyped-def]
+    """Read an uploaded document without writing anything: activities, kinds, warnings."""
+    upload = request.files.get("document")
+    if upload is None or not upload.filename:
+        flash("Выберите файл дорожной карты.", "error")
+        return redirect(url_for("coordination.roadmaps"), code=303)
+    suffix = Path(upload.filename).suffix.lower()
+    if suffix not in UPLOAD_SUFFIXES:
+        flash("Поддерживаются DOCX, XLSX, CSV, TXT/MD, YAML и JSON.", "error")
+        return redirect(url_for("coordination.roadmaps"), code=303)
+    token = secrets.token_hex(16)
+    path = _upload_dir() / f"{token}{suffix}"
+    upload.save(path)
+    try:
+        draft = read_roadmap(path)
+    except DocumentError as error:
+        path.unlink(missing_ok=True)
+        flash(f"Не удалось прочитать документ: {error}", "error")
+        return redirect(url_for("coordination.roadmaps"), code=303)
+    kinds: dict[str, int] = {}
+    for item in draft.activities:
+        kinds[str(item.schedule.kind)] = kinds.get(str(item.schedule.kind), 0) + 1
+    return render_template(
+        "preview.html", draft=draft, token=token + suffix, kinds=kinds, name=upload.filename
+    )
+
+
+@bp.post("/roadmaps/confirm")
+def confirm():  # type: ignore[no-untyped-def]
+    """Import the previewed document into the coordinator's municipality."""
+    token = request.form.get("token", "")
+    path = _upload_dir() / Path(token).name
+    if not token or not path.is_file():
+        flash("Загрузите документ ещё раз.", "error")
+        return redirect(url_for("coordination.roadmaps"), code=303)
+    try:
+        draft = read_roadmap(path)
+        with work() as db:
+            municipality = db.get(Organization, current_user.organization_id or -1)
+            if municipality is None or municipality.kind != OrganizationKind.MUNICIPALITY:
+                abort(403)
+            report = import_roadmap(db, workflows.REGISTRY, draft, municipality)
+    except DocumentError as error:
+        flash(f"Не удалось прочитать документ: {error}", "error")
+        return redirect(url_for("coordination.roadmaps"), code=303)
+    finally:
+        path.unlink(missing_ok=True)
+    verb = "создана" if report.created else "обновлена"
+    flash(
+        f"Дорожная карта {verb}: мероприятий {report.activities}, "
+        f"задач добавлено {report.occurrences_added}.",
+        "success",
+    )
+    return redirect(url_for("coordination.roadmaps"), code=303)
+
+
+@bp.get("/roadmaps/<int:roadmap_id>/report.xlsx")
+def report(roadmap_id: int):  # type: ignore[no-untyped-def]
+    """«Отчёт о выполнении» as a spreadsheet, ready to send upward."""
+    with work(readonly=True) as db:
+        roadmap, lines = execution_report(db, actor(), roadmap_id)
+        labels = workflows.REGISTRY.current(workflows.ACTIVITY).definition
+    data = report_xlsx(roadmap, lines, labels.state_label, user_zone(), utcnow())
+    return send_file(
+        io.BytesIO(data),
+        as_attachment=True,
+        download_name=f"otchet-o-vypolnenii-{roadmap_id}.xlsx",
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )

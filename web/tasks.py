@@ -1,0 +1,146 @@
+"""«Мои задачи» and the occurrence page: report with evidence, read comments, act."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+import workflows
+from engine import evidence as evidence_service
+from engine.errors import DomainError, ValidationError
+from engine.models import Section
+from engine.pages import evidence_for_download, occurrence_detail, task_list
+from engine.workflow import SubjectKind, fire
+from web.context import actor, settings, today, work
+from web.messages import russian
+
+bp = Blueprint("tasks", __name__)
+PER_PAGE = 50
+MAX_FILES = 5
+
+
+def page_number() -> int:
+    """The ?page= of a list, at least 1."""
+    return max(1, request.args.get("page", 1, type=int) or 1)
+
+
+@bp.get("/tasks", endpoint="task_list")
+@login_required
+def task_list_view():  # type: ignore[no-untyped-def]
+    """The signed-in user's occurrences by due date; overdue ones marked and counted."""
+    state = request.args.get("state") or None
+    section_id = request.args.get("section", type=int)
+    overdue_only = request.args.get("overdue") == "1"
+    with work(readonly=True) as db:
+        page, overdue = task_list(
+            db,
+            actor(),
+            today(),
+            state=state,
+            section_id=section_id,
+            overdue_only=overdue_only,
+            page=page_number(),
+            per_page=PER_PAGE,
+        )
+        sections = db.execute(
+            select(Section.id, Section.number, Section.title).order_by(
+                Section.roadmap_id, Section.position
+            )
+        ).all()
+    definition = workflows.REGISTRY.current(workflows.ACTIVITY).definition
+    return render_template(
+        "tasks.html",
+        page=page,
+        overdue=overdue,
+        sections=sections,
+        states=definition.states,
+        state=state,
+        section_id=section_id,
+        overdue_only=overdue_only,
+        definition=definition,
+    )
+
+
+@bp.get("/occurrences/<int:occurrence_id>")
+@login_required
+def occurrence(occurrence_id: int):  # type: ignore[no-untyped-def]
+    """One occurrence: what, by when, its files, reports, comments, history, and actions."""
+    with work(readonly=True) as db:
+        detail = occurrence_detail(db, actor(), occurrence_id)
+    definition = workflows.REGISTRY.get(detail.workflow_name, detail.workflow_version).definition
+    actions = [
+        rule
+        for trigger in definition.triggers_from(detail.state)
+        if (rule := definition.rule(trigger, detail.state)) and current_user.role in rule.roles
+    ]
+    can_attach = (
+        definition.accepts_evidence(detail.state)
+        and current_user.organization_id == detail.assignee_id
+    )
+    return render_template(
+        "occurrence.html",
+        d=detail,
+        definition=definition,
+        actions=actions,
+        can_attach=can_attach,
+        today=today(),
+    )
+
+
+@bp.post("/occurrences/<int:occurrence_id>/<trigger>")
+@login_required
+def act(occurrence_id: int, trigger: str):  # type: ignore[no-untyped-def]
+    """Fire a trigger; files and a written report travel with «Отправить отчёт»."""
+    files = [f for f in request.files.getlist("files") if f and f.filename]
+    config = settings()
+    try:
+        if len(files) > MAX_FILES:
+            raise ValidationError(f"at most {MAX_FILES} files at once")
+        with work() as db:
+            who = actor()
+            for upload in files:
+                evidence_service.attach(
+                    db,
+                    workflows.REGISTRY,
+                    config.evidence_dir,
+                    SubjectKind.OCCURRENCE,
+                    occurrence_id,
+                    who,
+                    filename=upload.filename or "file",
+                    data=upload.read(config.max_evidence_bytes + 1),
+                    max_bytes=config.max_evidence_bytes,
+                )
+            if trigger != "attach":
+                fire(
+                    db,
+                    workflows.REGISTRY,
+                    SubjectKind.OCCURRENCE,
+                    occurrence_id,
+                    trigger,
+                    who,
+                    comment=request.form.get("comment"),
+                    report_text=request.form.get("report_text"),
+                )
+    except DomainError as error:
+        flash(russian(error), "error")
+    else:
+        flash("Готово.", "success")
+    target = request.form.get("next") or url_for("tasks.occurrence", occurrence_id=occurrence_id)
+    if not target.startswith("/") or target.startswith("//"):
+        target = url_for("tasks.occurrence", occurrence_id=occurrence_id)
+    return redirect(target, code=303)
+
+
+@bp.get("/evidence/<int:evidence_id>")
+@login_required
+def download(evidence_id: int):  # type: ignore[no-untyped-def]
+    """A file, to those who may see its occurrence; everyone else gets 404."""
+    with work(readonly=True) as db:
+        item = evidence_for_download(db, actor(), evidence_id)
+    path = evidence_service.storage_path(settings().evidence_dir, item.stored_name)
+    if not path.is_file():
+        abort(404)
+    return send_file(
+        path, mimetype=item.content_type, as_attachment=True, download_name=item.original_name
+    )

@@ -1,0 +1,82 @@
+"""Filters and globals for templates: Russian dates, state labels, unread counts."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from flask import Flask
+from flask_login import current_user
+from sqlalchemy import func, select
+
+import workflows
+from engine.models import Notification
+from web.context import user_zone, work
+
+MONTHS = (
+    "января",
+    "февраля",
+    "марта",
+    "апреля",
+    "мая",
+    "июня",
+    "июля",
+    "августа",
+    "сентября",
+    "октября",
+    "ноября",
+    "декабря",
+)
+ROLE_NAMES = {
+    "school": "Школа",
+    "curator": "Куратор",
+    "municipal_coordinator": "Муниципальный координатор",
+    "regional_coordinator": "Региональный координатор",
+    "admin": "Администратор",
+}
+
+
+def ru_date(value: date | datetime | None, long: bool = False) -> str:
+    """23.11.2026, or «23 ноября 2026»; times in the user's zone."""
+    if value is None:
+        return "без срока"
+    if isinstance(value, datetime):
+        value = value.astimezone(user_zone())
+        if not long:
+            return value.strftime("%d.%m.%Y %H:%M")
+        value = value.date()
+    if long:
+        return f"{value.day} {MONTHS[value.month - 1]} {value.year}"
+    return value.strftime("%d.%m.%Y")
+
+
+def file_size(size: int) -> str:
+    """12 Б, 340 КБ, 2.5 МБ."""
+    if size < 1024:
+        return f"{size} Б"
+    if size < 1024 * 1024:
+        return f"{size / 1024:.0f} КБ"
+    return f"{size / 1024 / 1024:.1f} МБ"
+
+
+def state_label(state: str) -> str:
+    """The Russian name of an activity state."""
+    return workflows.REGISTRY.current(workflows.ACTIVITY).definition.state_label(state)
+
+
+def register(app: Flask) -> None:
+    """Install the filters and the context processor."""
+    app.add_template_filter(ru_date, "ru_date")
+    app.add_template_filter(state_label, "state_label")
+    app.add_template_filter(file_size, "size")
+
+    @app.context_processor
+    def common():  # type: ignore[no-untyped-def]
+        unread = 0
+        if current_user.is_authenticated:
+            with work(readonly=True) as db:
+                unread = db.execute(
+                    select(func.count())
+                    .select_from(Notification)
+                    .where(Notification.user_id == current_user.id, Notification.read_at.is_(None))
+                ).scalar_one()
+        return {"unread": unread, "role_names": ROLE_NAMES}
