@@ -489,3 +489,76 @@ def roadmaps_of(session: Session, actor: Actor) -> list[Roadmap]:
             .order_by(Roadmap.id.desc())
         ).scalars()
     )
+
+
+@dataclass(frozen=True)
+class DocumentRow:
+    """One school document in a list."""
+
+    id: int
+    school: str
+    kind: str
+    title: str
+    state: str
+    updated_at: datetime
+
+
+def documents(session: Session, actor: Actor, *, page: int = 1, per_page: int = 50) -> Page:
+    """The documents visible to `actor`, most recently changed first."""
+    where = scope_clause(actor, Document.school_id)
+    total = session.execute(select(func.count()).select_from(Document).where(where)).scalar_one()
+    rows = session.execute(
+        select(
+            Document.id,
+            Organization.name,
+            Document.kind,
+            Document.title,
+            Document.state,
+            Document.updated_at,
+        )
+        .join(Organization, Organization.id == Document.school_id)
+        .where(where)
+        .order_by(Document.updated_at.desc(), Document.id.desc())
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    ).all()
+    return Page([DocumentRow(*r) for r in rows], total, page, per_page)
+
+
+@dataclass
+class DocumentDetail:
+    """Everything the document page shows."""
+
+    id: int
+    school_id: int
+    school: str
+    kind: str
+    title: str
+    state: str
+    workflow_name: str
+    workflow_version: int
+    evidence: list[EvidenceItem]
+    history: list[HistoryEntry]
+
+
+def document_detail(session: Session, actor: Actor, document_id: int) -> DocumentDetail:
+    """One document with its files and history, for its tenant only."""
+    ref = load_subject(session, SubjectKind.DOCUMENT, document_id)
+    require_reach(session, actor, ref.owner_id, f"document {document_id}")
+    doc, school = session.execute(
+        select(Document, Organization.name)
+        .join(Organization, Organization.id == Document.school_id)
+        .where(Document.id == document_id)
+    ).one()
+    return DocumentDetail(
+        doc.id,
+        doc.school_id,
+        school,
+        doc.kind,
+        doc.title,
+        doc.state,
+        doc.workflow_name,
+        doc.workflow_version,
+        evidence_list(session, SubjectKind.DOCUMENT, document_id),
+        history(session, actor, SubjectKind.DOCUMENT, document_id),
+    )

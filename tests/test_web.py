@@ -333,3 +333,52 @@ def test_inbox_shows_and_marks_notifications(app, demo) -> None:
     ids = re.findall(r'name="id" value="(\d+)"', page)
     curator.post("/inbox/read", data={"id": ids})
     assert 'id="unread"' not in curator.get("/inbox").text
+
+
+# --- documents ---------------------------------------------------------------------------------
+
+
+def test_a_school_document_goes_through_review(app, demo) -> None:
+    school = client_as(app, "school1")
+    page = school.post(
+        "/documents",
+        data={
+            "kind": "self_diagnostic",
+            "title": "Самодиагностика 2024",
+            "submit": "1",
+            "files": [(io.BytesIO(PDF), "самодиагностика.pdf")],
+        },
+        content_type="multipart/form-data",
+        follow_redirects=True,
+    )
+    assert "На проверке" in page.text and "самодиагностика.pdf" in page.text
+    document = int(page.request.path.rsplit("/", 1)[1])
+    assert client_as(app, "school2").get(f"/documents/{document}").status_code == 403
+    assert client_as(app, "curator2").get(f"/documents/{document}").status_code == 403
+    curator = client_as(app, "curator1")
+    assert f"/documents/{document}" in curator.get("/queue").text
+    curator.post(f"/documents/{document}/return", data={"comment": "Нет подписи директора"})
+    page = school.get(f"/documents/{document}").text
+    assert "На доработке" in page and "Нет подписи директора" in page
+    school.post(
+        f"/documents/{document}/submit",
+        data={"files": [(io.BytesIO(PDF), "самодиагностика-2.pdf")]},
+        content_type="multipart/form-data",
+    )
+    page = curator.post(f"/documents/{document}/approve", follow_redirects=True).text
+    assert 'id="state">ОДОБРЕНО' in page and "самодиагностика-2.pdf" in page
+    assert (
+        "Самодиагностика: Самодиагностика 2024"
+        in client_as(app, "coordinator").get("/documents").text
+    )
+
+
+def test_only_schools_create_documents_and_files_are_required(app) -> None:
+    page = client_as(app, "curator1").post(
+        "/documents", data={"kind": "self_diagnostic"}, follow_redirects=True
+    )
+    assert "Документы создаёт школа." in page.text
+    page = client_as(app, "school1").post(
+        "/documents", data={"kind": "antirisk_programme", "submit": "1"}, follow_redirects=True
+    )
+    assert "Приложите файл документа." in page.text and "Черновик" in page.text

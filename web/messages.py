@@ -15,6 +15,7 @@ from engine.errors import (
 _KNOWN = (
     (r"evidence file or write a report", "Приложите хотя бы один файл или напишите отчёт."),
     (r"attach the document file", "Приложите файл документа."),
+    (r"only a school's staff create", "Документы создаёт школа."),
     (r"requires a comment", "Укажите комментарий: что нужно исправить или почему."),
     (r"requires a reason", "Укажите причину."),
     (r"over the limit", "Файл слишком большой."),
@@ -29,7 +30,11 @@ _KNOWN = (
 
 
 def russian(error: DomainError) -> str:
-    """A message a school head or curator can act on."""
+    """A message a school head or curator can act on: the specific one where there is one."""
+    text = str(error)
+    for pattern, message in _KNOWN:
+        if re.search(pattern, text):
+            return message
     if isinstance(error, InvalidTransitionError):
         return "Это действие сейчас недоступно: состояние уже изменилось. Обновите страницу."
     if isinstance(error, ConflictError):
@@ -38,8 +43,4 @@ def russian(error: DomainError) -> str:
         return "Нет прав на это действие."
     if isinstance(error, NotFoundError):
         return "Запись не найдена."
-    text = str(error)
-    for pattern, message in _KNOWN:
-        if re.search(pattern, text):
-            return message
     return text

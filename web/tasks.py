@@ -92,6 +92,16 @@ def occurrence(occurrence_id: int):  # type: ignore[no-untyped-def]
 @login_required
 def act(occurrence_id: int, trigger: str):  # type: ignore[no-untyped-def]
     """Fire a trigger; files and a written report travel with «Отправить отчёт»."""
+    return act_on(
+        SubjectKind.OCCURRENCE,
+        occurrence_id,
+        trigger,
+        url_for("tasks.occurrence", occurrence_id=occurrence_id),
+    )
+
+
+def act_on(kind: SubjectKind, subject_id: int, trigger: str, back: str):  # type: ignore[no-untyped-def]
+    """Attach the uploaded files, then fire `trigger` ("attach": files only); flash the result."""
     files = [f for f in request.files.getlist("files") if f and f.filename]
     config = settings()
     try:
@@ -104,8 +114,8 @@ def act(occurrence_id: int, trigger: str):  # type: ignore[no-untyped-def]
                     db,
                     workflows.REGISTRY,
                     config.evidence_dir,
-                    SubjectKind.OCCURRENCE,
-                    occurrence_id,
+                    kind,
+                    subject_id,
                     who,
                     filename=upload.filename or "file",
                     data=upload.read(config.max_evidence_bytes + 1),
@@ -115,8 +125,8 @@ def act(occurrence_id: int, trigger: str):  # type: ignore[no-untyped-def]
                 fire(
                     db,
                     workflows.REGISTRY,
-                    SubjectKind.OCCURRENCE,
-                    occurrence_id,
+                    kind,
+                    subject_id,
                     trigger,
                     who,
                     comment=request.form.get("comment"),
@@ -126,10 +136,7 @@ def act(occurrence_id: int, trigger: str):  # type: ignore[no-untyped-def]
         flash(russian(error), "error")
     else:
         flash("Готово.", "success")
-    target = request.form.get("next") or url_for("tasks.occurrence", occurrence_id=occurrence_id)
-    if not target.startswith("/") or target.startswith("//"):
-        target = url_for("tasks.occurrence", occurrence_id=occurrence_id)
-    return redirect(target, code=303)
+    return redirect(back, code=303)
 
 
 @bp.get("/evidence/<int:evidence_id>")

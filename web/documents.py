@@ -1,0 +1,91 @@
+"""School documents: a school submits them, its curator approves («ОДОБРЕНО») or returns them."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+import workflows
+from engine.documents import KIND_NAMES, create_document
+from engine.errors import DomainError
+from engine.pages import document_detail, documents
+from engine.workflow import SubjectKind
+from web.context import actor, work
+from web.messages import russian
+from web.tasks import PER_PAGE, act_on, page_number
+
+bp = Blueprint("documents", __name__)
+
+
+@bp.get("/documents")
+@login_required
+def document_list():  # type: ignore[no-untyped-def]
+    """The documents in the user's tenant; a school also gets the form to add one."""
+    with work(readonly=True) as db:
+        page = documents(db, actor(), page=page_number(), per_page=PER_PAGE)
+    definition = workflows.REGISTRY.current(workflows.DOCUMENT_REVIEW).definition
+    return render_template("documents.html", page=page, kinds=KIND_NAMES, definition=definition)
+
+
+@bp.post("/documents")
+@login_required
+def create():  # type: ignore[no-untyped-def]
+    """Create a draft, attach its file and, if asked, send it for review at once."""
+    try:
+        with work() as db:
+            document = create_document(
+                db,
+                workflows.REGISTRY,
+                actor(),
+                request.form.get("kind", ""),
+                request.form.get("title", ""),
+            )
+            document_id = document.id
+    except DomainError as error:
+        flash(russian(error), "error")
+        return redirect(url_for("documents.document_list"), code=303)
+    trigger = "submit" if request.form.get("submit") == "1" else "attach"
+    return act_on(
+        SubjectKind.DOCUMENT,
+        document_id,
+        trigger,
+        url_for("documents.document", document_id=document_id),
+    )
+
+
+@bp.get("/documents/<int:document_id>")
+@login_required
+def document(document_id: int):  # type: ignore[no-untyped-def]
+    """One document: its files, its history, and the actions the user may take."""
+    with work(readonly=True) as db:
+        detail = document_detail(db, actor(), document_id)
+    definition = workflows.REGISTRY.get(detail.workflow_name, detail.workflow_version).definition
+    actions = [
+        rule
+        for trigger in definition.triggers_from(detail.state)
+        if (rule := definition.rule(trigger, detail.state)) and current_user.role in rule.roles
+    ]
+    can_attach = (
+        definition.accepts_evidence(detail.state)
+        and current_user.organization_id == detail.school_id
+    )
+    return render_template(
+        "document.html",
+        d=detail,
+        definition=definition,
+        actions=actions,
+        can_attach=can_attach,
+        kinds=KIND_NAMES,
+    )
+
+
+@bp.post("/documents/<int:document_id>/<trigger>")
+@login_required
+def act(document_id: int, trigger: str):  # type: ignore[no-untyped-def]
+    """Submit, approve or return a document (with its files)."""
+    return act_on(
+        SubjectKind.DOCUMENT,
+        document_id,
+        trigger,
+        url_for("documents.document", document_id=document_id),
+    )
