@@ -19,6 +19,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 import workflows
 from engine import evidence, queries
 from engine.access import Actor, load_actor
+from engine.accounts import issue_api_token
 from engine.calendar import WorkCalendar
 from engine.calendar import set_override as set_calendar_override
 from engine.db import make_engine, unit_of_work
@@ -466,6 +467,22 @@ def extend(ctx: Context, occurrence_id: int, new_due_on: datetime, login: str, r
             session, load_actor(session, login), occurrence_id, new_due_on.date(), reason
         )
     click.echo(f"occurrence {occurrence_id} is now due {new_due_on:%Y-%m-%d}")
+
+
+@cli.group()
+def token() -> None:
+    """Bearer tokens for the JSON API."""
+
+
+@token.command("create")
+@click.option("--as", "login", required=True, help="The user the token acts as.")
+@click.option("--name", default="api", show_default=True, help="What the token is for.")
+@pass_context
+def token_create(ctx: Context, login: str, name: str) -> None:
+    """Issue a token; it is printed once and only its hash is kept."""
+    with unit_of_work(ctx.migrated_engine()) as session:
+        secret = issue_api_token(session, load_actor(session, login).id, name)
+    click.echo(secret)
 
 
 @cli.command("send-mail")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 
 from sqlalchemy import select, update
@@ -9,7 +10,7 @@ from sqlmodel import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from engine.errors import ValidationError
-from engine.models import Role, User
+from engine.models import ApiToken, Role, User, utcnow
 
 MIN_PASSWORD_LENGTH = 8
 
@@ -80,3 +81,36 @@ def authenticate(session: Session, login: str, password: str) -> User | None:
 
 
 _DUMMY_HASH = generate_password_hash("not-a-real-password")
+
+
+def issue_api_token(session: Session, user_id: int, name: str) -> str:
+    """A new bearer token for `user_id`; the plain token is returned once and never stored."""
+    token = secrets.token_urlsafe(32)
+    session.add(
+        ApiToken(
+            user_id=user_id, token_hash=_token_hash(token), name=name[:100], created_at=utcnow()
+        )
+    )
+    session.flush()
+    return token
+
+
+def user_for_token(session: Session, token: str) -> User | None:
+    """The active user a live token belongs to, or None."""
+    return (
+        session.execute(
+            select(User)
+            .join(ApiToken, ApiToken.user_id == User.id)
+            .where(
+                ApiToken.token_hash == _token_hash(token),
+                ApiToken.revoked_at.is_(None),
+                User.is_active.is_(True),
+            )
+        )
+        .scalars()
+        .first()
+    )
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()

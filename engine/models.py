@@ -407,4 +407,18 @@ class CalendarOverride(SQLModel, table=True):
     note: str | None = Field(default=None, sa_type=String(300))
 
 
+class ApiToken(SQLModel, table=True):
+    """A bearer token for the JSON API; only its SHA-256 is stored."""
+
+    __tablename__ = "api_token"
+    __table_args__ = (Index("ix_api_token_user", "user_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="app_user.id")
+    token_hash: str = Field(sa_type=String(64), unique=True)
+    name: str = Field(sa_type=String(100))
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
 APPEND_ONLY_TABLES = ("transition_log", "comment", "evidence")

@@ -165,3 +165,24 @@ def test_console_script_exits_non_zero_without_traceback(tmp_path) -> None:
     assert done.returncode == 1
     assert done.stderr.startswith("error: database:")
     assert "Traceback" not in done.stderr and len(done.stderr.strip().splitlines()) == 1
+
+
+def test_api_tokens_are_printed_once_and_stored_hashed(roadmap, db_url) -> None:
+    from sqlalchemy import select
+
+    from engine.accounts import user_for_token
+    from engine.db import make_engine, unit_of_work
+    from engine.models import ApiToken
+
+    roadmap("demo")
+    code, out, _ = roadmap("token", "create", "--as", "curator1", "--name", "отчёты")
+    token = out.strip()
+    assert code == 0 and len(token) > 30
+    engine = make_engine(db_url)
+    with unit_of_work(engine, readonly=True) as session:
+        stored = session.execute(select(ApiToken)).scalar_one()
+        assert token not in (stored.token_hash, stored.name)
+        assert user_for_token(session, token).login == "curator1"
+        assert user_for_token(session, token + "x") is None
+    engine.dispose()
+    assert roadmap("token", "create", "--as", "nobody")[0] == 4

@@ -69,9 +69,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     babel.init_app(app, timezone_selector=_timezone)
     limiter.init_app(app)
 
-    from web import auth, coordination, documents, inbox, review, tasks, template_helpers
+    from web import api, auth, coordination, documents, inbox, review, tasks, template_helpers
 
-    for blueprint in (auth.bp, tasks.bp, documents.bp, review.bp, coordination.bp, inbox.bp):
+    blueprints = (auth.bp, tasks.bp, documents.bp, review.bp, coordination.bp, inbox.bp, api.bp)
+    for blueprint in blueprints:
         app.register_blueprint(blueprint)
     template_helpers.register(app)
 

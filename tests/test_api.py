@@ -1,0 +1,157 @@
+"""The JSON API: bearer tokens, tenant checks, errors as JSON, and its OpenAPI document."""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+
+import pytest
+from openapi_spec_validator import validate
+from sqlalchemy import select
+
+from engine.accounts import issue_api_token
+from engine.db import unit_of_work
+from engine.demo import load_demo
+from engine.models import Occurrence, Organization, User
+from web import create_app
+from workflows import REGISTRY
+
+
+@pytest.fixture
+def api(db, db_url, tmp_path, monkeypatch):
+    with unit_of_work(db) as session:
+        load_demo(session, REGISTRY, date(2024, 1, 10))
+        tokens = {
+            login: issue_api_token(
+                session,
+                session.execute(select(User.id).where(User.login == login)).scalar_one(),
+                "test",
+            )
+            for login in ("school1", "school2", "curator1", "coordinator")
+        }
+    monkeypatch.setenv("DATABASE_URL", db_url)
+    monkeypatch.setenv("EVIDENCE_DIR", str(tmp_path / "evidence"))
+    app = create_app({"TESTING": True, "SECRET_KEY": "api-test"})
+    client = app.test_client()
+
+    def call(method: str, path: str, who: str | None = None, **kwargs):  # type: ignore[no-untyped-def]
+        headers = kwargs.pop("headers", {})
+        if who:
+            headers["Authorization"] = f"Bearer {tokens[who]}"
+        return client.open(f"/api/v1{path}", method=method, headers=headers, **kwargs)
+
+    yield call
+    app.extensions["roadmap.engine"].dispose()
+
+
+def _planned(db, school_name: str) -> int:
+    with unit_of_work(db, readonly=True) as session:
+        school = session.execute(
+            select(Organization.id).where(Organization.name == school_name)
+        ).scalar_one()
+        return (
+            session.execute(
+                select(Occurrence.id)
+                .where(Occurrence.assignee_id == school, Occurrence.state == "planned")
+                .order_by(Occurrence.id)
+            )
+            .scalars()
+            .first()
+        )
+
+
+def test_tokens_are_required_and_checked(api) -> None:
+    response = api("GET", "/occurrences")
+    assert response.status_code == 401 and response.json["error"]["code"] == "unauthorized"
+    bad = api("GET", "/occurrences", headers={"Authorization": "Bearer not-a-token"})
+    assert bad.status_code == 401
+
+
+def test_lists_are_scoped_and_paginated(api) -> None:
+    mine = api("GET", "/occurrences?per_page=10", "school1").json
+    assert mine["total"] == 31 and len(mine["items"]) == 10
+    assert {item["school"] for item in mine["items"]} == {"МБОУ Ершичская СШ"}
+    assert api("GET", "/occurrences", "curator1").json["total"] == 31 * 3
+    assert api("GET", "/occurrences", "coordinator").json["total"] == 155
+    assert api("GET", "/occurrences?state=approved", "school1").json["total"] == 1
+
+
+def test_the_full_cycle_over_the_api(api, db) -> None:
+    occurrence = _planned(db, "МБОУ Ершичская СШ")
+    path = f"/occurrences/{occurrence}"
+    assert (
+        api("POST", f"{path}/transitions", "school1", json={"trigger": "start"}).json["to_state"]
+        == "in_progress"
+    )
+    uploaded = api(
+        "POST",
+        f"{path}/evidence",
+        "school1",
+        data={"file": (io.BytesIO(b"%PDF-1.4 act"), "акт.pdf")},
+    )
+    assert uploaded.status_code == 201 and uploaded.json["name"] == "акт.pdf"
+    assert (
+        api("POST", f"{path}/transitions", "school1", json={"trigger": "report"}).json["to_state"]
+        == "reported"
+    )
+    no_comment = api("POST", f"{path}/transitions", "curator1", json={"trigger": "return"})
+    assert no_comment.status_code == 422 and no_comment.json["error"]["code"] == "invalid"
+    wrong = api("POST", f"{path}/transitions", "curator1", json={"trigger": "rework"})
+    assert wrong.status_code == 409
+    assert wrong.json["error"]["state"] == "reported"
+    assert wrong.json["error"]["allowed"] == ["approve", "cancel", "return"]
+    assert (
+        api("POST", f"{path}/transitions", "curator1", json={"trigger": "approve"}).json["to_state"]
+        == "approved"
+    )
+    history = api("GET", f"{path}/history", "school1").json["items"]
+    assert [h["trigger"] for h in history] == ["start", "report", "approve"]
+    detail = api("GET", path, "school1").json
+    assert detail["state"] == "approved" and detail["evidence"][0]["name"] == "акт.pdf"
+
+
+def test_other_tenants_get_403_and_unknown_ids_404(api, db) -> None:
+    occurrence = _planned(db, "МБОУ Ершичская СШ")
+    path = f"/occurrences/{occurrence}"
+    for method, suffix, kwargs in [
+        ("GET", "", {}),
+        ("GET", "/history", {}),
+        ("POST", "/transitions", {"json": {"trigger": "start"}}),
+        ("POST", "/evidence", {"data": {"file": (io.BytesIO(b"%PDF-1.4"), "x.pdf")}}),
+    ]:
+        response = api(method, path + suffix, "school2", **kwargs)
+        assert response.status_code == 403, (method, suffix)
+        assert response.json["error"]["code"] == "forbidden"
+    assert api("GET", "/occurrences/999999", "school1").status_code == 404
+    assert (
+        api(
+            "POST", f"{path}/transitions", "school1", data="nope", content_type="application/json"
+        ).status_code
+        == 422
+    )
+
+
+def test_bad_uploads_are_422(api, db) -> None:
+    occurrence = _planned(db, "МБОУ Ершичская СШ")
+    api("POST", f"/occurrences/{occurrence}/transitions", "school1", json={"trigger": "start"})
+    response = api(
+        "POST",
+        f"/occurrences/{occurrence}/evidence",
+        "school1",
+        data={"file": (io.BytesIO(b"#!/bin/sh"), "run.pdf")},
+    )
+    assert response.status_code == 422 and "only PDF" in response.json["error"]["message"]
+
+
+def test_openapi_document_is_valid_and_covers_the_endpoints(api) -> None:
+    response = api("GET", "/openapi.json")
+    assert response.status_code == 200
+    spec = response.json
+    validate(spec)
+    assert set(spec["paths"]) == {
+        "/occurrences",
+        "/occurrences/{occurrence_id}",
+        "/occurrences/{occurrence_id}/transitions",
+        "/occurrences/{occurrence_id}/evidence",
+        "/occurrences/{occurrence_id}/history",
+    }
