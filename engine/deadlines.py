@@ -297,6 +297,7 @@ def _spans(window: _Window, period: Period) -> list[tuple[date, date]]:
     for year in range(period.start.year - 1, period.end.year + 1):
         start = window.first.bounds(year)[0]
         end = window.last.bounds(year + 1 if crosses else year)[1]
+        start, end = min(start, end), max(start, end)  # "31 - 3 мая" written backwards
         if end in period:
             spans.append((start, end))
     if not spans:  # nothing lands inside: take the first one after the period starts
@@ -305,7 +306,7 @@ def _spans(window: _Window, period: Period) -> list[tuple[date, date]]:
         end = window.last.bounds(year + 1 if crosses else year)[1]
         if end < period.start:
             start, end = window.first.bounds(year + 1)[0], window.last.bounds(year + 1)[1]
-        spans.append((start, end))
+        spans.append((min(start, end), max(start, end)))
     return spans
 
 
