@@ -15,6 +15,7 @@ from sqlmodel import Session
 
 from engine.access import load_actor
 from engine.accounts import create_user, hash_password
+from engine.deadlines import Period, parse_deadline
 from engine.lifecycle import WorkflowRegistry
 from engine.models import (
     Activity,
@@ -304,6 +305,7 @@ def load_demo(session: Session, registry: WorkflowRegistry, today: date) -> list
 
     lifecycle = registry.current("activity")
     school_ids = [s.id for s in schools]
+    period = Period(roadmap.period_start, roadmap.period_end)
     position = 0
     for section_position, (number, title, rows) in enumerate(_activities(y1)):
         section = Section(
@@ -320,6 +322,7 @@ def load_demo(session: Session, registry: WorkflowRegistry, today: date) -> list
                 title=act_title,
                 level=level,
                 deadline_text=deadline,
+                schedule=parse_deadline(deadline, period).to_dict(),
                 responsible_text=responsible,
                 position=position,
             )

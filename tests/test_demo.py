@@ -58,3 +58,23 @@ def test_demo_contents(db, registry) -> None:
             "approved": 1,
         }
         assert session.execute(select(func.count()).select_from(TransitionLog)).scalar_one() == 9
+
+
+def test_demo_schedules_match_its_due_dates(db, registry) -> None:
+    """The parser, run on the demo's deadline texts, gives the dates entered by hand."""
+    from engine.deadlines import Schedule
+
+    with unit_of_work(db) as session:
+        load_demo(session, registry, date(2026, 11, 23))
+    with unit_of_work(db, readonly=True) as session:
+        for activity in session.execute(select(Activity)).scalars():
+            dates = sorted(
+                set(
+                    session.execute(
+                        select(Occurrence.due_on).where(Occurrence.activity_id == activity.id)
+                    ).scalars()
+                )
+            )
+            schedule = Schedule.from_dict(activity.schedule)
+            if dates:
+                assert list(schedule.due) == dates, activity.number

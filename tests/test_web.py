@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from engine.db import unit_of_work
 from engine.demo import DEMO_PASSWORD, load_demo
-from engine.models import Occurrence, Organization, Roadmap
+from engine.models import Occurrence, Organization, Roadmap, User
 from tests.builders import SEED_FILES
 from web import create_app
 from workflows import REGISTRY
@@ -382,3 +382,137 @@ def test_only_schools_create_documents_and_files_are_required(app) -> None:
         "/documents", data={"kind": "antirisk_programme", "submit": "1"}, follow_redirects=True
     )
     assert "Приложите файл документа." in page.text and "Черновик" in page.text
+
+
+# --- arranging the work ------------------------------------------------------------------------
+
+
+def _roadmap_id(db) -> int:
+    with unit_of_work(db, readonly=True) as session:
+        return session.execute(select(Roadmap.id).order_by(Roadmap.id)).scalars().first()
+
+
+def test_curators_are_assigned_and_removed(app, demo) -> None:
+    coordinator = client_as(app, "coordinator")
+    roadmap_id = _roadmap_id(demo)
+    page = coordinator.get(f"/roadmaps/{roadmap_id}").text
+    assert "Иванова Ольга Петровна" in page and 'id="participants"' in page
+    occurrence = first_planned(demo, "school1")
+    with unit_of_work(demo, readonly=True) as session:
+        school1 = session.get(Occurrence, occurrence).assignee_id
+        curator2 = session.execute(select(User.id).where(User.login == "curator2")).scalar_one()
+    assert client_as(app, "curator2").get(f"/occurrences/{occurrence}").status_code == 403
+    coordinator.post(f"/schools/{school1}/curators", data={"curator_id": curator2})
+    assert client_as(app, "curator2").get(f"/occurrences/{occurrence}").status_code == 200
+    coordinator.post(
+        f"/schools/{school1}/curators", data={"curator_id": curator2, "action": "remove"}
+    )
+    assert client_as(app, "curator2").get(f"/occurrences/{occurrence}").status_code == 403
+    school = client_as(app, "school1")
+    school.post(f"/schools/{school1}/curators", data={"curator_id": curator2})
+    assert client_as(app, "curator2").get(f"/occurrences/{occurrence}").status_code == 403
+
+
+def test_a_new_school_joins_a_roadmap(app, demo) -> None:
+    with unit_of_work(demo) as session:
+        municipality = session.execute(
+            select(Organization.id).where(Organization.kind == "municipality")
+        ).scalar_one()
+        newcomer = Organization(kind="school", name="МБОУ Новая СШ", parent_id=municipality)
+        session.add(newcomer)
+        session.flush()
+        newcomer_id = newcomer.id
+    coordinator = client_as(app, "coordinator")
+    page = coordinator.post(
+        f"/roadmaps/{_roadmap_id(demo)}/participants",
+        data={"school_id": newcomer_id},
+        follow_redirects=True,
+    )
+    # the school gets the work the roadmap gives schools («ОО»): 1.5 names the department as
+    # responsible, so its four quarterly items stay with the municipality
+    assert "Школа добавлена, задач создано: 27." in page.text
+    again = coordinator.post(
+        f"/roadmaps/{_roadmap_id(demo)}/participants",
+        data={"school_id": newcomer_id},
+        follow_redirects=True,
+    )
+    assert "Школа уже участвует в дорожной карте." in again.text
+
+
+def test_on_demand_work_gets_a_date(app, demo) -> None:
+    coordinator = client_as(app, "coordinator")
+    data = {"document": (io.BytesIO(SEED_FILES["001"].read_bytes()), "001.txt")}
+    preview = coordinator.post(
+        "/roadmaps/preview", data=data, content_type="multipart/form-data"
+    ).text
+    token = re.search(r'name="token" value="([^"]+)"', preview).group(1)
+    coordinator.post("/roadmaps/confirm", data={"token": token})
+    with unit_of_work(demo, readonly=True) as session:
+        roadmap_id = (
+            session.execute(select(Roadmap.id).order_by(Roadmap.id.desc())).scalars().first()
+        )
+    page = coordinator.get(f"/roadmaps/{roadmap_id}").text
+    undated = re.findall(r"/occurrences/(\d+)/date", page)
+    assert undated, "seed 001 has «по графику» and «по мере поступления» work"
+    response = coordinator.post(
+        f"/occurrences/{undated[0]}/date", data={"due_on": "2020-10-15"}, follow_redirects=True
+    )
+    assert "Срок назначен: 15.10.2020." in response.text
+    with unit_of_work(demo, readonly=True) as session:
+        dated = session.get(Occurrence, int(undated[0]))
+        assert (dated.due_on, dated.scheduled) == (date(2020, 10, 15), False)
+    history = coordinator.get(f"/occurrences/{undated[0]}").text
+    assert "срок без срока → 15.10.2020" in history
+
+
+def test_work_is_reassigned_with_a_reason(app, demo) -> None:
+    occurrence = first_planned(demo, "school1")
+    with unit_of_work(demo, readonly=True) as session:
+        school2 = session.execute(
+            select(Organization.id).where(Organization.name == "МБОУ Руссковская СШ")
+        ).scalar_one()
+        municipality = session.execute(
+            select(Organization.id).where(Organization.kind == "municipality")
+        ).scalar_one()
+    coordinator = client_as(app, "coordinator")
+    page = coordinator.post(
+        f"/occurrences/{occurrence}/reassign",
+        data={"assignee_id": school2, "reason": ""},
+        follow_redirects=True,
+    )
+    assert "Укажите причину." in page.text
+    # school2 has the same activity due that day already: refused, nothing moves
+    page = coordinator.post(
+        f"/occurrences/{occurrence}/reassign",
+        data={"assignee_id": school2, "reason": "Реорганизация"},
+        follow_redirects=True,
+    )
+    assert "На эту дату уже назначено такое же мероприятие." in page.text
+    coordinator.post(
+        f"/occurrences/{occurrence}/reassign",
+        data={"assignee_id": municipality, "reason": "Проведёт отдел образования"},
+    )
+    with unit_of_work(demo, readonly=True) as session:
+        assert session.get(Occurrence, occurrence).assignee_id == municipality
+    assert client_as(app, "school1").get(f"/occurrences/{occurrence}").status_code == 403
+    page = coordinator.get(f"/occurrences/{occurrence}").text
+    assert "Проведёт отдел образования" in page and "Начать работу" in page
+
+
+def test_execution_report_as_docx(app, demo) -> None:
+    import docx
+
+    response = client_as(app, "coordinator").get(f"/roadmaps/{_roadmap_id(demo)}/report.docx")
+    document = docx.Document(io.BytesIO(response.data))
+    table = document.tables[0]
+    assert [c.text for c in table.rows[0].cells][:3] == ["№", "Мероприятие", "Школа"]
+    states = {row.cells[4].text for row in table.rows[1:]}
+    assert "ОДОБРЕНО" in states and len(table.rows) == 156
+    assert document.paragraphs[0].text.startswith("Отчёт о выполнении")
+
+
+def test_admins_see_the_lifecycles_drawn(app) -> None:
+    page = client_as(app, "admin").get("/admin/workflows")
+    assert page.status_code == 200 and page.text.count("<svg") == len(REGISTRY.definitions())
+    assert "ОДОБРЕНО" in page.text and "Вернуть на доработку" in page.text
+    assert client_as(app, "coordinator").get("/admin/workflows").status_code == 403

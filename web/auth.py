@@ -66,7 +66,9 @@ def _login_limit() -> str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"])
+@limiter.limit(
+    _login_limit, methods=["POST"], deduct_when=lambda response: response.status_code != 302
+)  # failures only
 def login():  # type: ignore[no-untyped-def]
     """The sign-in page."""
     if current_user.is_authenticated:

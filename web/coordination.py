@@ -22,6 +22,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 import workflows
+from engine import assignments
 from engine import escalations as escalation_service
 from engine.access import scope_clause
 from engine.errors import DomainError
@@ -30,10 +31,11 @@ from engine.importing.document import read_roadmap
 from engine.importing.sources import DocumentError
 from engine.models import Occurrence, Organization, OrganizationKind, TransitionLog, utcnow
 from engine.pages import dashboard as dashboard_data
-from engine.pages import execution_report, roadmaps_of
+from engine.pages import execution_report, roadmap_admin, roadmaps_of
 from web.context import actor, today, user_zone, work
+from web.diagrams import diagram_svg
 from web.messages import russian
-from web.reports import report_xlsx
+from web.reports import report_docx, report_xlsx
 from workflows.escalation import POLICIES
 
 bp = Blueprint("coordination", __name__)
@@ -114,7 +116,14 @@ def escalations():  # type: ignore[no-untyped-def]
         rows = escalation_service.open_escalations(
             db, POLICIES, municipality_id=municipality, level=level, limit=200
         )
-    return render_template("escalations.html", rows=rows, level=level)
+        targets = db.execute(
+            select(Organization.id, Organization.name)
+            .where(
+                Organization.kind != OrganizationKind.REGION, scope_clause(actor(), Organization.id)
+            )
+            .order_by(Organization.kind, Organization.name)
+        ).all()
+    return render_template("escalations.html", rows=rows, level=level, targets=targets)
 
 
 @bp.post("/escalations/<int:escalation_id>/acknowledge")
@@ -236,3 +245,112 @@ def report(roadmap_id: int):  # type: ignore[no-untyped-def]
         download_name=f"otchet-o-vypolnenii-{roadmap_id}.xlsx",
         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
+
+
+def _flash_result(action, success: str):  # type: ignore[no-untyped-def]
+    """Run one service call in a unit of work; flash its outcome in Russian."""
+    try:
+        with work() as db:
+            result = action(db)
+    except DomainError as error:
+        flash(russian(error), "error")
+        return None
+    flash(success.format(result=result), "success")
+    return result
+
+
+def _back(default: str):  # type: ignore[no-untyped-def]
+    target = request.form.get("next") or default
+    if not target.startswith("/") or target.startswith("//"):
+        target = default
+    return redirect(target, code=303)
+
+
+@bp.get("/roadmaps/<int:roadmap_id>")
+def roadmap(roadmap_id: int):  # type: ignore[no-untyped-def]
+    """A roadmap's participants and curators, and the on-demand work waiting for a date."""
+    with work(readonly=True) as db:
+        admin = roadmap_admin(db, actor(), roadmap_id)
+    return render_template("roadmap.html", a=admin)
+
+
+@bp.post("/roadmaps/<int:roadmap_id>/participants")
+def add_school(roadmap_id: int):  # type: ignore[no-untyped-def]
+    """A school joins the roadmap and receives its school-level work."""
+    school_id = request.form.get("school_id", type=int) or 0
+    _flash_result(
+        lambda db: assignments.add_participant(
+            db, workflows.REGISTRY, actor(), roadmap_id, school_id
+        ),
+        "Школа добавлена, задач создано: {result}.",
+    )
+    return _back(url_for("coordination.roadmap", roadmap_id=roadmap_id))
+
+
+@bp.post("/schools/<int:school_id>/curators")
+def curators(school_id: int):  # type: ignore[no-untyped-def]
+    """Assign a curator to a school, or take the school away from one."""
+    curator_id = request.form.get("curator_id", type=int) or 0
+    if request.form.get("action") == "remove":
+        _flash_result(
+            lambda db: assignments.unassign_curator(db, actor(), curator_id, school_id),
+            "Куратор снят.",
+        )
+    else:
+        _flash_result(
+            lambda db: assignments.assign_curator(db, actor(), curator_id, school_id),
+            "Куратор назначен.",
+        )
+    return _back(url_for("coordination.roadmaps"))
+
+
+@bp.post("/occurrences/<int:occurrence_id>/date")
+def date_work(occurrence_id: int):  # type: ignore[no-untyped-def]
+    """Give on-demand work its due date."""
+    try:
+        due = date.fromisoformat(request.form.get("due_on", ""))
+    except ValueError:
+        flash("Укажите дату.", "error")
+    else:
+        _flash_result(
+            lambda db: assignments.date_occurrence(db, actor(), occurrence_id, due),
+            f"Срок назначен: {due:%d.%m.%Y}.",
+        )
+    return _back(url_for("coordination.roadmaps"))
+
+
+@bp.post("/occurrences/<int:occurrence_id>/reassign")
+def reassign(occurrence_id: int):  # type: ignore[no-untyped-def]
+    """Hand unfinished work to another school or to the municipality, with a reason."""
+    assignee = request.form.get("assignee_id", type=int) or 0
+    _flash_result(
+        lambda db: assignments.reassign(
+            db, actor(), occurrence_id, assignee, request.form.get("reason", "")
+        ),
+        "Исполнитель изменён.",
+    )
+    return _back(url_for("coordination.escalations"))
+
+
+@bp.get("/roadmaps/<int:roadmap_id>/report.docx")
+def report_docx_view(roadmap_id: int):  # type: ignore[no-untyped-def]
+    """«Отчёт о выполнении» as a Word document."""
+    with work(readonly=True) as db:
+        roadmap_row, lines = execution_report(db, actor(), roadmap_id)
+    labels = workflows.REGISTRY.current(workflows.ACTIVITY).definition
+    data = report_docx(roadmap_row, lines, labels.state_label, user_zone(), utcnow())
+    return send_file(
+        io.BytesIO(data),
+        as_attachment=True,
+        download_name=f"otchet-o-vypolnenii-{roadmap_id}.docx",
+        mimetype="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    )
+
+
+@bp.get("/admin/workflows")
+def workflow_diagrams():  # type: ignore[no-untyped-def]
+    """Every lifecycle, drawn from its definition."""
+    if current_user.role != "admin":
+        abort(403)
+    diagrams = [(d, diagram_svg(d)) for d in workflows.REGISTRY.definitions()]
+    return render_template("workflows.html", diagrams=diagrams)

@@ -26,6 +26,11 @@ _KNOWN = (
     (r"after the current one", "Новый срок должен быть позже текущего."),
     (r"already due", "На эту дату уже назначено такое же мероприятие."),
     (r"acknowledged already", "Эскалация уже принята к сведению."),
+    (r"already takes part", "Школа уже участвует в дорожной карте."),
+    (r"assigned there already", "Исполнитель тот же."),
+    (r"only unfinished work can be reassigned", "Передать можно только невыполненную задачу."),
+    (r"follows the roadmap's schedule", "У задачи срок по графику; продлите его."),
+    (r"only coordinators arrange", "Это делает координатор."),
 )
 
 

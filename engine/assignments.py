@@ -1,0 +1,223 @@
+"""Coordinators arrange the work: who takes part, who curates, who does what, and when."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import delete, insert, select, update
+from sqlmodel import Session
+
+from engine.access import Actor, require_reach
+from engine.deadlines import Schedule
+from engine.errors import ConflictError, NotFoundError, PermissionDeniedError, ValidationError
+from engine.importing.apply import School, due_dates, resolve_assignees
+from engine.importing.structure import split_parties
+from engine.lifecycle import WorkflowRegistry
+from engine.models import (
+    Activity,
+    CuratorAssignment,
+    Occurrence,
+    Organization,
+    OrganizationKind,
+    Roadmap,
+    RoadmapParticipant,
+    Role,
+    TransitionLog,
+    User,
+    utcnow,
+)
+from engine.roadmaps import add_occurrences
+
+COORDINATORS = frozenset({Role.MUNICIPAL_COORDINATOR, Role.REGIONAL_COORDINATOR, Role.ADMIN})
+
+
+def _coordinator(session: Session, actor: Actor, organization_id: int, what: str) -> None:
+    if actor.role not in COORDINATORS:
+        raise PermissionDeniedError("only coordinators arrange roadmaps")
+    require_reach(session, actor, organization_id, what)
+
+
+def _school(session: Session, school_id: int) -> Organization:
+    school = session.get(Organization, school_id)
+    if school is None or school.kind != OrganizationKind.SCHOOL:
+        raise NotFoundError(f"school {school_id} does not exist")
+    return school
+
+
+def assign_curator(session: Session, actor: Actor, curator_id: int, school_id: int) -> None:
+    """Make a curator responsible for a school (as the order names them)."""
+    _school(session, school_id)
+    _coordinator(session, actor, school_id, f"school {school_id}")
+    curator = session.get(User, curator_id)
+    if curator is None or curator.role != Role.CURATOR:
+        raise NotFoundError(f"curator {curator_id} does not exist")
+    if session.get(CuratorAssignment, (curator_id, school_id)) is None:
+        session.add(CuratorAssignment(curator_id=curator_id, school_id=school_id))
+        session.flush()
+
+
+def unassign_curator(session: Session, actor: Actor, curator_id: int, school_id: int) -> None:
+    """Take a school away from a curator."""
+    _coordinator(session, actor, school_id, f"school {school_id}")
+    session.execute(
+        delete(CuratorAssignment).where(
+            CuratorAssignment.curator_id == curator_id, CuratorAssignment.school_id == school_id
+        )
+    )
+
+
+def add_participant(
+    session: Session, registry: WorkflowRegistry, actor: Actor, roadmap_id: int, school_id: int
+) -> int:
+    """A school joins a roadmap: it gets the school-level occurrences; return how many."""
+    roadmap = session.get(Roadmap, roadmap_id)
+    if roadmap is None:
+        raise NotFoundError(f"roadmap {roadmap_id} does not exist")
+    school = _school(session, school_id)
+    _coordinator(session, actor, roadmap.owner_id, f"roadmap {roadmap_id}")
+    require_reach(session, actor, school_id, f"school {school_id}")
+    if session.get(RoadmapParticipant, (roadmap_id, school_id)) is not None:
+        raise ValidationError(f"{school.name} already takes part in this roadmap")
+    session.add(RoadmapParticipant(roadmap_id=roadmap_id, school_id=school_id))
+    lifecycle = registry.current("activity")
+    added = 0
+    for activity in session.execute(
+        select(Activity).where(Activity.roadmap_id == roadmap_id)
+    ).scalars():
+        assignees, _ = resolve_assignees(
+            split_parties(activity.responsible_text),
+            [School(school.id, school.name)],
+            roadmap.owner_id,
+        )  # type: ignore[arg-type]
+        if school.id not in assignees or activity.schedule is None:
+            continue
+        dates, scheduled = due_dates(Schedule.from_dict(activity.schedule))
+        added += add_occurrences(
+            session,
+            lifecycle,
+            activity.id,
+            [school.id],  # type: ignore[arg-type]
+            dates if scheduled else [None],
+            scheduled=scheduled,
+        )
+    return added
+
+
+def _log(
+    session: Session,
+    occurrence: Occurrence,
+    trigger: str,
+    actor: Actor,
+    comment: str,
+    now: datetime,
+) -> None:
+    session.execute(
+        insert(TransitionLog).values(
+            occurrence_id=occurrence.id,
+            from_state=occurrence.state,
+            to_state=occurrence.state,
+            trigger=trigger,
+            actor_id=actor.id,
+            at=now,
+            comment=comment,
+            workflow_name=occurrence.workflow_name,
+            workflow_version=occurrence.workflow_version,
+        )
+    )
+
+
+def _guarded_update(session: Session, occurrence: Occurrence, **values: object) -> None:
+    changed = session.execute(
+        update(Occurrence)
+        .where(Occurrence.id == occurrence.id, Occurrence.version == occurrence.version)
+        .values(version=Occurrence.version + 1, updated_at=utcnow(), **values)
+    )
+    if changed.rowcount != 1:
+        raise ConflictError(f"occurrence {occurrence.id} was changed by someone else")
+
+
+def _slot_free(
+    session: Session, occurrence: Occurrence, assignee_id: int, due_on: date | None
+) -> None:
+    if due_on is None:
+        return
+    taken = session.execute(
+        select(Occurrence.id).where(
+            Occurrence.activity_id == occurrence.activity_id,
+            Occurrence.assignee_id == assignee_id,
+            Occurrence.due_on == due_on,
+            Occurrence.id != occurrence.id,
+        )
+    ).first()
+    if taken is not None:
+        raise ValidationError(
+            f"occurrence {taken.id} of the same activity is already due {due_on:%d.%m.%Y}"
+        )
+
+
+def date_occurrence(
+    session: Session, actor: Actor, occurrence_id: int, due_on: date, now: datetime | None = None
+) -> None:
+    """Give an on-demand occurrence its due date; logged; a re-import leaves it alone."""
+    occurrence = session.get(Occurrence, occurrence_id)
+    if occurrence is None:
+        raise NotFoundError(f"occurrence {occurrence_id} does not exist")
+    _coordinator(session, actor, occurrence.assignee_id, f"occurrence {occurrence_id}")
+    if occurrence.scheduled:
+        raise ValidationError("this occurrence follows the roadmap's schedule; extend it instead")
+    _slot_free(session, occurrence, occurrence.assignee_id, due_on)
+    was = f"{occurrence.due_on:%d.%m.%Y}" if occurrence.due_on else "без срока"
+    _guarded_update(
+        session,
+        occurrence,
+        due_on=due_on,
+        due_revision=Occurrence.due_revision + 1,
+        escalation_level=0,
+        escalation_held=False,
+    )
+    _log(session, occurrence, "date", actor, f"срок {was} → {due_on:%d.%m.%Y}", now or utcnow())
+
+
+def reassign(
+    session: Session,
+    actor: Actor,
+    occurrence_id: int,
+    assignee_id: int,
+    reason: str,
+    now: datetime | None = None,
+) -> None:
+    """Hand an occurrence to another school or the municipality, with a reason; logged."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError("reassigning requires a reason")
+    occurrence = session.get(Occurrence, occurrence_id)
+    if occurrence is None:
+        raise NotFoundError(f"occurrence {occurrence_id} does not exist")
+    _coordinator(session, actor, occurrence.assignee_id, f"occurrence {occurrence_id}")
+    target = session.get(Organization, assignee_id)
+    if target is None or target.kind == OrganizationKind.REGION:
+        raise NotFoundError(f"organization {assignee_id} cannot take work")
+    require_reach(session, actor, assignee_id, target.name)
+    if assignee_id == occurrence.assignee_id:
+        raise ValidationError("the occurrence is assigned there already")
+    if occurrence.state not in ("planned", "in_progress", "returned"):
+        raise ValidationError("only unfinished work can be reassigned")
+    _slot_free(session, occurrence, assignee_id, occurrence.due_on)
+    was = session.get(Organization, occurrence.assignee_id)
+    # a new assignee starts a new escalation cycle: they are reminded and escalated afresh
+    _guarded_update(
+        session,
+        occurrence,
+        assignee_id=assignee_id,
+        escalation_level=0,
+        escalation_held=False,
+        due_revision=Occurrence.due_revision + 1,
+    )
+    _log(
+        session,
+        occurrence,
+        "reassign",
+        actor,
+        f"{was.name if was else '?'} → {target.name}: {reason}",
+        now or utcnow(),
+    )
