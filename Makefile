@@ -41,6 +41,7 @@ services:
 bench: install services
 	$(BIN)/python -m bench.import_seeds
 	$(BIN)/python -m bench.sweep
+	$(BIN)/python -m bench.web_lists
 
 lint: install
 	$(BIN)/ruff check .

@@ -13,6 +13,7 @@ import argparse
 import json
 import os
 import resource
+import secrets
 import statistics
 import subprocess
 import sys
@@ -66,7 +67,7 @@ def build(schools: int) -> int:
                 copy.write_row((school, "school", f"Школа {n}", 2 + n % municipalities))
         with cur.copy(
             "COPY app_user (login, full_name, email, password_hash, role, "
-            "organization_id, is_active, created_at) FROM STDIN"
+            "organization_id, is_active, created_at, session_token) FROM STDIN"
         ) as copy:
             for school in school_ids:
                 copy.write_row(
@@ -79,6 +80,7 @@ def build(schools: int) -> int:
                         school,
                         True,
                         now,
+                        secrets.token_hex(16),
                     )
                 )
             for c in range(schools // 10):
@@ -92,6 +94,7 @@ def build(schools: int) -> int:
                         None,
                         True,
                         now,
+                        secrets.token_hex(16),
                     )
                 )
             for m in range(municipalities):
@@ -105,6 +108,7 @@ def build(schools: int) -> int:
                         2 + m,
                         True,
                         now,
+                        secrets.token_hex(16),
                     )
                 )
         cur.execute(

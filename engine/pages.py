@@ -635,3 +635,22 @@ def roadmap_admin(session: Session, actor: Actor, roadmap_id: int) -> RoadmapAdm
     return RoadmapAdmin(
         roadmap, [(s.id, s.name, curated.get(s.id, [])) for s in schools], others, curators, undated
     )
+
+
+def sections_for(session: Session, actor: Actor) -> list[tuple[int, str | None, str]]:
+    """Sections of the roadmaps the actor takes part in or oversees, for the task filter."""
+    from engine.models import RoadmapParticipant
+
+    mine = select(RoadmapParticipant.roadmap_id).where(
+        scope_clause(actor, RoadmapParticipant.school_id)
+    )
+    owned = select(Roadmap.id).where(scope_clause(actor, Roadmap.owner_id))
+    return [
+        tuple(r)
+        for r in session.execute(
+            select(Section.id, Section.number, Section.title)
+            .where(or_(Section.roadmap_id.in_(mine), Section.roadmap_id.in_(owned)))
+            .order_by(Section.roadmap_id, Section.position)
+            .limit(300)
+        )
+    ]

@@ -516,3 +516,22 @@ def test_admins_see_the_lifecycles_drawn(app) -> None:
     assert page.status_code == 200 and page.text.count("<svg") == len(REGISTRY.definitions())
     assert "ОДОБРЕНО" in page.text and "Вернуть на доработку" in page.text
     assert client_as(app, "coordinator").get("/admin/workflows").status_code == 403
+
+
+def test_the_section_filter_offers_only_the_users_roadmaps(app, demo) -> None:
+    from engine.models import Section
+
+    with unit_of_work(demo) as session:
+        elsewhere = Roadmap(
+            title="Чужая",
+            level="municipal",
+            owner_id=1,
+            period_start=date(2024, 1, 1),
+            period_end=date(2024, 12, 31),
+        )
+        session.add(elsewhere)
+        session.flush()
+        session.add(Section(roadmap_id=elsewhere.id, number="9", title="Раздел чужой карты"))
+    page = client_as(app, "school1").get("/tasks").text
+    assert "Организационно-управленческое направление" in page
+    assert "Раздел чужой карты" not in page

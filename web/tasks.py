@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import select
 
 import workflows
 from engine import evidence as evidence_service
 from engine.errors import DomainError, ValidationError
-from engine.models import Section
-from engine.pages import evidence_for_download, occurrence_detail, task_list
+from engine.pages import evidence_for_download, occurrence_detail, sections_for, task_list
 from engine.workflow import SubjectKind, fire
 from web.context import actor, settings, today, work
 from web.messages import russian
@@ -43,11 +41,7 @@ def task_list_view():  # type: ignore[no-untyped-def]
             page=page_number(),
             per_page=PER_PAGE,
         )
-        sections = db.execute(
-            select(Section.id, Section.number, Section.title).order_by(
-                Section.roadmap_id, Section.position
-            )
-        ).all()
+        sections = sections_for(db, actor())
     definition = workflows.REGISTRY.current(workflows.ACTIVITY).definition
     return render_template(
         "tasks.html",
