@@ -114,3 +114,26 @@ def user_for_token(session: Session, token: str) -> User | None:
 
 def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+#: The time zones of Russia, as people choose them.
+RUSSIAN_TIMEZONES = {
+    "Europe/Kaliningrad": "Калининград (МСК−1)",
+    "Europe/Moscow": "Москва (МСК)",
+    "Europe/Samara": "Самара (МСК+1)",
+    "Asia/Yekaterinburg": "Екатеринбург (МСК+2)",
+    "Asia/Omsk": "Омск (МСК+3)",
+    "Asia/Krasnoyarsk": "Красноярск (МСК+4)",
+    "Asia/Irkutsk": "Иркутск (МСК+5)",
+    "Asia/Yakutsk": "Якутск (МСК+6)",
+    "Asia/Vladivostok": "Владивосток (МСК+7)",
+    "Asia/Magadan": "Магадан (МСК+8)",
+    "Asia/Kamchatka": "Камчатка (МСК+9)",
+}
+
+
+def set_timezone(session: Session, user_id: int, timezone: str | None) -> None:
+    """A user's own time zone for pages (None: the product's default)."""
+    if timezone is not None and timezone not in RUSSIAN_TIMEZONES:
+        raise ValidationError(f"unknown time zone '{timezone}'")
+    session.execute(update(User).where(User.id == user_id).values(timezone=timezone))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import re
-from datetime import date
+from datetime import date, datetime, timedelta
 
 import openpyxl
 import pytest
@@ -535,3 +535,25 @@ def test_the_section_filter_offers_only_the_users_roadmaps(app, demo) -> None:
     page = client_as(app, "school1").get("/tasks").text
     assert "Организационно-управленческое направление" in page
     assert "Раздел чужой карты" not in page
+
+
+def test_each_user_reads_times_in_their_own_zone(app, demo) -> None:
+    school = client_as(app, "school1")
+    occurrence = first_planned(demo, "school1")
+    school.post(f"/occurrences/{occurrence}/start")
+    moscow = re.search(
+        r'<td class="nowrap">(\d\d\.\d\d\.\d{4} \d\d:\d\d)</td>',
+        school.get(f"/occurrences/{occurrence}").text,
+    ).group(1)
+    page = school.post("/account", data={"timezone": "Asia/Vladivostok"}, follow_redirects=True)
+    assert "Настройки сохранены." in page.text
+    vladivostok = re.search(
+        r'<td class="nowrap">(\d\d\.\d\d\.\d{4} \d\d:\d\d)</td>',
+        school.get(f"/occurrences/{occurrence}").text,
+    ).group(1)
+    shift = datetime.strptime(vladivostok, "%d.%m.%Y %H:%M") - datetime.strptime(
+        moscow, "%d.%m.%Y %H:%M"
+    )
+    assert shift == timedelta(hours=7)
+    page = school.post("/account", data={"timezone": "Mars/Olympus"}, follow_redirects=True)
+    assert "Неизвестный часовой пояс." in page.text

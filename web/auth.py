@@ -4,13 +4,28 @@ from __future__ import annotations
 
 import hmac
 
-from flask import Blueprint, current_app, flash, redirect, render_template, session, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
-from engine.accounts import authenticate, change_password, rotate_session_token
+from engine.accounts import (
+    RUSSIAN_TIMEZONES,
+    authenticate,
+    change_password,
+    rotate_session_token,
+    set_timezone,
+)
 from engine.errors import ValidationError
 from engine.models import User
 from web.context import WebUser, work
@@ -98,6 +113,23 @@ def logout():  # type: ignore[no-untyped-def]
     session.clear()
     flash("Вы вышли из системы.", "info")
     return redirect(url_for("auth.login"))
+
+
+@bp.route("/account", methods=["GET", "POST"])
+@login_required
+def account():  # type: ignore[no-untyped-def]
+    """One's own settings: the time zone dates and times are shown in."""
+    if request.method == "POST":
+        zone = request.form.get("timezone") or None
+        try:
+            with work() as db:
+                set_timezone(db, current_user.id, zone)
+        except ValidationError:
+            flash("Неизвестный часовой пояс.", "error")
+        else:
+            flash("Настройки сохранены.", "success")
+        return redirect(url_for("auth.account"), code=303)
+    return render_template("account.html", zones=RUSSIAN_TIMEZONES)
 
 
 @bp.route("/account/password", methods=["GET", "POST"])
