@@ -102,3 +102,14 @@ def require_reach(session: Session, actor: Actor, organization_id: int, what: st
     """Raise PermissionDeniedError unless `organization_id` is inside `actor`'s tenant."""
     if not can_reach(session, actor, organization_id):
         raise PermissionDeniedError(f"{actor.login} may not act on {what}: outside their schools")
+
+
+#: Roles that arrange work: acknowledge, extend, date, reassign, assign curators.
+COORDINATORS = frozenset({Role.MUNICIPAL_COORDINATOR, Role.REGIONAL_COORDINATOR, Role.ADMIN})
+
+
+def require_coordinator(session: Session, actor: Actor, organization_id: int, what: str) -> None:
+    """Raise unless `actor` coordinates the territory that holds `organization_id`."""
+    require_reach(session, actor, organization_id, what)
+    if actor.role not in COORDINATORS:
+        raise PermissionDeniedError(f"only coordinators may do this to {what}")

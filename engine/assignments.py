@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, select, update
 from sqlmodel import Session
 
-from engine.access import Actor, require_reach
+from engine.access import Actor, require_coordinator, require_reach
 from engine.deadlines import Schedule
-from engine.errors import ConflictError, NotFoundError, PermissionDeniedError, ValidationError
+from engine.errors import ConflictError, NotFoundError, ValidationError
 from engine.importing.apply import School, due_dates, resolve_assignees
 from engine.importing.structure import split_parties
 from engine.lifecycle import WorkflowRegistry
@@ -22,19 +22,11 @@ from engine.models import (
     Roadmap,
     RoadmapParticipant,
     Role,
-    TransitionLog,
     User,
     utcnow,
 )
 from engine.roadmaps import add_occurrences
-
-COORDINATORS = frozenset({Role.MUNICIPAL_COORDINATOR, Role.REGIONAL_COORDINATOR, Role.ADMIN})
-
-
-def _coordinator(session: Session, actor: Actor, organization_id: int, what: str) -> None:
-    if actor.role not in COORDINATORS:
-        raise PermissionDeniedError("only coordinators arrange roadmaps")
-    require_reach(session, actor, organization_id, what)
+from engine.workflow import log_event
 
 
 def _school(session: Session, school_id: int) -> Organization:
@@ -47,7 +39,7 @@ def _school(session: Session, school_id: int) -> Organization:
 def assign_curator(session: Session, actor: Actor, curator_id: int, school_id: int) -> None:
     """Make a curator responsible for a school (as the order names them)."""
     _school(session, school_id)
-    _coordinator(session, actor, school_id, f"school {school_id}")
+    require_coordinator(session, actor, school_id, f"school {school_id}")
     curator = session.get(User, curator_id)
     if curator is None or curator.role != Role.CURATOR:
         raise NotFoundError(f"curator {curator_id} does not exist")
@@ -58,7 +50,7 @@ def assign_curator(session: Session, actor: Actor, curator_id: int, school_id: i
 
 def unassign_curator(session: Session, actor: Actor, curator_id: int, school_id: int) -> None:
     """Take a school away from a curator."""
-    _coordinator(session, actor, school_id, f"school {school_id}")
+    require_coordinator(session, actor, school_id, f"school {school_id}")
     session.execute(
         delete(CuratorAssignment).where(
             CuratorAssignment.curator_id == curator_id, CuratorAssignment.school_id == school_id
@@ -74,7 +66,7 @@ def add_participant(
     if roadmap is None:
         raise NotFoundError(f"roadmap {roadmap_id} does not exist")
     school = _school(session, school_id)
-    _coordinator(session, actor, roadmap.owner_id, f"roadmap {roadmap_id}")
+    require_coordinator(session, actor, roadmap.owner_id, f"roadmap {roadmap_id}")
     require_reach(session, actor, school_id, f"school {school_id}")
     if session.get(RoadmapParticipant, (roadmap_id, school_id)) is not None:
         raise ValidationError(f"{school.name} already takes part in this roadmap")
@@ -101,29 +93,6 @@ def add_participant(
             scheduled=scheduled,
         )
     return added
-
-
-def _log(
-    session: Session,
-    occurrence: Occurrence,
-    trigger: str,
-    actor: Actor,
-    comment: str,
-    now: datetime,
-) -> None:
-    session.execute(
-        insert(TransitionLog).values(
-            occurrence_id=occurrence.id,
-            from_state=occurrence.state,
-            to_state=occurrence.state,
-            trigger=trigger,
-            actor_id=actor.id,
-            at=now,
-            comment=comment,
-            workflow_name=occurrence.workflow_name,
-            workflow_version=occurrence.workflow_version,
-        )
-    )
 
 
 def _guarded_update(session: Session, occurrence: Occurrence, **values: object) -> None:
@@ -162,7 +131,7 @@ def date_occurrence(
     occurrence = session.get(Occurrence, occurrence_id)
     if occurrence is None:
         raise NotFoundError(f"occurrence {occurrence_id} does not exist")
-    _coordinator(session, actor, occurrence.assignee_id, f"occurrence {occurrence_id}")
+    require_coordinator(session, actor, occurrence.assignee_id, f"occurrence {occurrence_id}")
     if occurrence.scheduled:
         raise ValidationError("this occurrence follows the roadmap's schedule; extend it instead")
     _slot_free(session, occurrence, occurrence.assignee_id, due_on)
@@ -175,7 +144,9 @@ def date_occurrence(
         escalation_level=0,
         escalation_held=False,
     )
-    _log(session, occurrence, "date", actor, f"срок {was} → {due_on:%d.%m.%Y}", now or utcnow())
+    log_event(
+        session, occurrence, "date", actor, f"срок {was} → {due_on:%d.%m.%Y}", now or utcnow()
+    )
 
 
 def reassign(
@@ -193,7 +164,7 @@ def reassign(
     occurrence = session.get(Occurrence, occurrence_id)
     if occurrence is None:
         raise NotFoundError(f"occurrence {occurrence_id} does not exist")
-    _coordinator(session, actor, occurrence.assignee_id, f"occurrence {occurrence_id}")
+    require_coordinator(session, actor, occurrence.assignee_id, f"occurrence {occurrence_id}")
     target = session.get(Organization, assignee_id)
     if target is None or target.kind == OrganizationKind.REGION:
         raise NotFoundError(f"organization {assignee_id} cannot take work")
@@ -213,7 +184,7 @@ def reassign(
         escalation_held=False,
         due_revision=Occurrence.due_revision + 1,
     )
-    _log(
+    log_event(
         session,
         occurrence,
         "reassign",

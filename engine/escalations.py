@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
-from engine.access import Actor, require_reach
-from engine.errors import ConflictError, NotFoundError, PermissionDeniedError, ValidationError
+from engine.access import Actor, require_coordinator
+from engine.errors import ConflictError, NotFoundError, ValidationError
 from engine.models import (
     Activity,
     Escalation,
@@ -18,13 +18,10 @@ from engine.models import (
     Occurrence,
     Organization,
     OrganizationKind,
-    Role,
-    TransitionLog,
     utcnow,
 )
 from engine.policy import PolicyBook
-
-COORDINATORS = frozenset({Role.MUNICIPAL_COORDINATOR, Role.REGIONAL_COORDINATOR, Role.ADMIN})
+from engine.workflow import log_event
 
 
 @dataclass(frozen=True)
@@ -94,35 +91,6 @@ def open_escalations(
     return [OpenEscalation(*row) for row in session.execute(query)]
 
 
-def _require_coordinator(session: Session, actor: Actor, occurrence: Occurrence) -> None:
-    require_reach(session, actor, occurrence.assignee_id, f"occurrence {occurrence.id}")
-    if actor.role not in COORDINATORS:
-        raise PermissionDeniedError("only coordinators acknowledge escalations and extend dates")
-
-
-def _log(
-    session: Session,
-    occurrence: Occurrence,
-    trigger: str,
-    actor: Actor,
-    comment: str,
-    now: datetime,
-) -> None:
-    session.execute(
-        insert(TransitionLog).values(
-            occurrence_id=occurrence.id,
-            from_state=occurrence.state,
-            to_state=occurrence.state,
-            trigger=trigger,
-            actor_id=actor.id,
-            at=now,
-            comment=comment,
-            workflow_name=occurrence.workflow_name,
-            workflow_version=occurrence.workflow_version,
-        )
-    )
-
-
 def acknowledge(
     session: Session, actor: Actor, escalation_id: int, comment: str, now: datetime | None = None
 ) -> None:
@@ -136,7 +104,7 @@ def acknowledge(
         raise NotFoundError(f"escalation {escalation_id} does not exist")
     occurrence = session.get(Occurrence, escalation.occurrence_id)
     assert occurrence is not None
-    _require_coordinator(session, actor, occurrence)
+    require_coordinator(session, actor, occurrence.assignee_id, f"occurrence {occurrence.id}")
     done = session.execute(
         update(Escalation)
         .where(Escalation.id == escalation_id, Escalation.acknowledged_at.is_(None))
@@ -148,7 +116,7 @@ def acknowledge(
         session.execute(
             update(Occurrence).where(Occurrence.id == occurrence.id).values(escalation_held=True)
         )
-    _log(
+    log_event(
         session,
         occurrence,
         "acknowledge",
@@ -174,7 +142,7 @@ def extend_deadline(
     occurrence = session.get(Occurrence, occurrence_id)
     if occurrence is None:
         raise NotFoundError(f"occurrence {occurrence_id} does not exist")
-    _require_coordinator(session, actor, occurrence)
+    require_coordinator(session, actor, occurrence.assignee_id, f"occurrence {occurrence.id}")
     old = occurrence.due_on
     if old is not None and new_due_on <= old:
         raise ValidationError(f"the new date must be after the current one ({old:%d.%m.%Y})")
@@ -204,7 +172,9 @@ def extend_deadline(
     if changed.rowcount != 1:
         raise ConflictError(f"occurrence {occurrence_id} was changed by someone else")
     was = f"{old:%d.%m.%Y}" if old else "без срока"
-    _log(session, occurrence, "extend", actor, f"срок {was} → {new_due_on:%d.%m.%Y}: {reason}", now)
+    log_event(
+        session, occurrence, "extend", actor, f"срок {was} → {new_due_on:%d.%m.%Y}: {reason}", now
+    )
 
 
 def municipality_of(session: Session, name: str) -> int:

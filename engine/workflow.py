@@ -205,3 +205,27 @@ def fire(
         )
     notify_transition(session, rule.notify, ref.owner_id, log_id, now)
     return TransitionResult(kind, ref.id, trigger, ref.state, dest, ref.version + 1, log_id)
+
+
+def log_event(
+    session: Session,
+    occurrence: Occurrence,
+    trigger: str,
+    actor: Actor,
+    comment: str,
+    now: datetime,
+) -> None:
+    """A log row for something done to an occurrence that leaves its state as it is."""
+    session.execute(
+        insert(TransitionLog).values(
+            occurrence_id=occurrence.id,
+            from_state=occurrence.state,
+            to_state=occurrence.state,
+            trigger=trigger,
+            actor_id=actor.id,
+            at=now,
+            comment=comment,
+            workflow_name=occurrence.workflow_name,
+            workflow_version=occurrence.workflow_version,
+        )
+    )

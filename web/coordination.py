@@ -235,15 +235,25 @@ def confirm():  # type: ignore[no-untyped-def]
 @bp.get("/roadmaps/<int:roadmap_id>/report.xlsx")
 def report(roadmap_id: int):  # type: ignore[no-untyped-def]
     """«Отчёт о выполнении» as a spreadsheet, ready to send upward."""
+    return _report_file(
+        roadmap_id,
+        report_xlsx,
+        "xlsx",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+
+
+def _report_file(roadmap_id: int, render, suffix: str, mimetype: str):  # type: ignore[no-untyped-def]
+    """The execution report of a roadmap, rendered by `render`, as a download."""
     with work(readonly=True) as db:
-        roadmap, lines = execution_report(db, actor(), roadmap_id)
-        labels = workflows.REGISTRY.current(workflows.ACTIVITY).definition
-    data = report_xlsx(roadmap, lines, labels.state_label, user_zone(), utcnow())
+        roadmap_row, lines = execution_report(db, actor(), roadmap_id)
+    labels = workflows.REGISTRY.current(workflows.ACTIVITY).definition
+    data = render(roadmap_row, lines, labels.state_label, user_zone(), utcnow())
     return send_file(
         io.BytesIO(data),
         as_attachment=True,
-        download_name=f"otchet-o-vypolnenii-{roadmap_id}.xlsx",
-        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        mimetype=mimetype,
+        download_name=f"otchet-o-vypolnenii-{roadmap_id}.{suffix}",
     )
 
 
@@ -335,15 +345,11 @@ def reassign(occurrence_id: int):  # type: ignore[no-untyped-def]
 @bp.get("/roadmaps/<int:roadmap_id>/report.docx")
 def report_docx_view(roadmap_id: int):  # type: ignore[no-untyped-def]
     """«Отчёт о выполнении» as a Word document."""
-    with work(readonly=True) as db:
-        roadmap_row, lines = execution_report(db, actor(), roadmap_id)
-    labels = workflows.REGISTRY.current(workflows.ACTIVITY).definition
-    data = report_docx(roadmap_row, lines, labels.state_label, user_zone(), utcnow())
-    return send_file(
-        io.BytesIO(data),
-        as_attachment=True,
-        download_name=f"otchet-o-vypolnenii-{roadmap_id}.docx",
-        mimetype="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    return _report_file(
+        roadmap_id,
+        report_docx,
+        "docx",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
     )
 
 

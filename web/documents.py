@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required
+from flask_login import login_required
 
 import workflows
 from engine.documents import KIND_NAMES, create_document
@@ -12,7 +12,7 @@ from engine.pages import document_detail, documents
 from engine.workflow import SubjectKind
 from web.context import actor, work
 from web.messages import russian
-from web.tasks import PER_PAGE, act_on, page_number
+from web.tasks import PER_PAGE, act_on, available_actions, page_number
 
 bp = Blueprint("documents", __name__)
 
@@ -60,15 +60,7 @@ def document(document_id: int):  # type: ignore[no-untyped-def]
     with work(readonly=True) as db:
         detail = document_detail(db, actor(), document_id)
     definition = workflows.REGISTRY.get(detail.workflow_name, detail.workflow_version).definition
-    actions = [
-        rule
-        for trigger in definition.triggers_from(detail.state)
-        if (rule := definition.rule(trigger, detail.state)) and current_user.role in rule.roles
-    ]
-    can_attach = (
-        definition.accepts_evidence(detail.state)
-        and current_user.organization_id == detail.school_id
-    )
+    actions, can_attach = available_actions(definition, detail.state, detail.school_id)
     return render_template(
         "document.html",
         d=detail,

@@ -30,7 +30,7 @@ _KNOWN = (
     (r"assigned there already", "Исполнитель тот же."),
     (r"only unfinished work can be reassigned", "Передать можно только невыполненную задачу."),
     (r"follows the roadmap's schedule", "У задачи срок по графику; продлите его."),
-    (r"only coordinators arrange", "Это делает координатор."),
+    (r"only coordinators", "Это делает координатор."),
 )
 
 

@@ -8,6 +8,7 @@ from flask_login import current_user, login_required
 import workflows
 from engine import evidence as evidence_service
 from engine.errors import DomainError, ValidationError
+from engine.lifecycle import Rule, WorkflowDefinition
 from engine.pages import evidence_for_download, occurrence_detail, sections_for, task_list
 from engine.workflow import SubjectKind, fire
 from web.context import actor, settings, today, work
@@ -63,15 +64,7 @@ def occurrence(occurrence_id: int):  # type: ignore[no-untyped-def]
     with work(readonly=True) as db:
         detail = occurrence_detail(db, actor(), occurrence_id)
     definition = workflows.REGISTRY.get(detail.workflow_name, detail.workflow_version).definition
-    actions = [
-        rule
-        for trigger in definition.triggers_from(detail.state)
-        if (rule := definition.rule(trigger, detail.state)) and current_user.role in rule.roles
-    ]
-    can_attach = (
-        definition.accepts_evidence(detail.state)
-        and current_user.organization_id == detail.assignee_id
-    )
+    actions, can_attach = available_actions(definition, detail.state, detail.assignee_id)
     return render_template(
         "occurrence.html",
         d=detail,
@@ -92,6 +85,20 @@ def act(occurrence_id: int, trigger: str):  # type: ignore[no-untyped-def]
         trigger,
         url_for("tasks.occurrence", occurrence_id=occurrence_id),
     )
+
+
+def available_actions(
+    definition: WorkflowDefinition, state: str, owner_id: int
+) -> tuple[list[Rule], bool]:
+    """The rules the signed-in user's role may fire from `state`, and whether they may attach
+    files (the owner's own people, while a rule from `state` checks for evidence)."""
+    actions = [
+        rule
+        for trigger in definition.triggers_from(state)
+        if (rule := definition.rule(trigger, state)) and current_user.role in rule.roles
+    ]
+    attach = definition.accepts_evidence(state) and current_user.organization_id == owner_id
+    return actions, attach
 
 
 def act_on(kind: SubjectKind, subject_id: int, trigger: str, back: str):  # type: ignore[no-untyped-def]

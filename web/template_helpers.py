@@ -9,23 +9,10 @@ from flask_login import current_user
 from sqlalchemy import func, select
 
 import workflows
+from engine.deadlines import GENITIVE_MONTHS
 from engine.models import Notification
 from web.context import user_zone, work
 
-MONTHS = (
-    "января",
-    "февраля",
-    "марта",
-    "апреля",
-    "мая",
-    "июня",
-    "июля",
-    "августа",
-    "сентября",
-    "октября",
-    "ноября",
-    "декабря",
-)
 ROLE_NAMES = {
     "school": "Школа",
     "curator": "Куратор",
@@ -45,7 +32,7 @@ def ru_date(value: date | datetime | None, long: bool = False) -> str:
             return value.strftime("%d.%m.%Y %H:%M")
         value = value.date()
     if long:
-        return f"{value.day} {MONTHS[value.month - 1]} {value.year}"
+        return f"{value.day} {GENITIVE_MONTHS[value.month - 1]} {value.year}"
     return value.strftime("%d.%m.%Y")
 
 

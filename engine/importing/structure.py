@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from engine.deadlines import Period, Schedule, month_end, parse_deadline
+from engine.deadlines import GENITIVE_MONTHS, Period, Schedule, month_end, parse_deadline
 from engine.importing.sources import Block, DocumentError, Paragraph, Table
 
 FIELDS = (
@@ -156,21 +156,6 @@ def match_header(cells: list[str]) -> dict[str, int]:
 
 # --- preamble ------------------------------------------------------------------------------
 
-_MONTHS_GEN = (
-    "января",
-    "февраля",
-    "марта",
-    "апреля",
-    "мая",
-    "июня",
-    "июля",
-    "августа",
-    "сентября",
-    "октября",
-    "ноября",
-    "декабря",
-)
-
 
 def _order(paragraphs: list[str]) -> tuple[str | None, date | None]:
     """The approving order's number and date, read before its subject line."""
@@ -191,8 +176,10 @@ def _order(paragraphs: list[str]) -> tuple[str | None, date | None]:
 def _date_in(text: str) -> date | None:
     if m := re.search(r"\b(\d{1,2})\.(\d{1,2})\.(\d{4})", text):
         day, month, year = map(int, m.groups())
-    elif m := re.search(r"\b(\d{1,2})\s+(" + "|".join(_MONTHS_GEN) + r")\s+(\d{4})", text.lower()):
-        day, month, year = int(m.group(1)), _MONTHS_GEN.index(m.group(2)) + 1, int(m.group(3))
+    elif m := re.search(
+        r"\b(\d{1,2})\s+(" + "|".join(GENITIVE_MONTHS) + r")\s+(\d{4})", text.lower()
+    ):
+        day, month, year = int(m.group(1)), GENITIVE_MONTHS.index(m.group(2)) + 1, int(m.group(3))
     else:
         return None
     try:
