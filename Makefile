@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: install run demo test lint format services browser bench clean
+.PHONY: install run demo test lint format services browser bench i18n clean
 
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -51,6 +51,11 @@ lint: install
 format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+## i18n: collect the UI's messages and add new ones to the English catalog (then translate them)
+i18n: install
+	$(BIN)/pybabel extract -F babel.cfg -k _ -k gettext -k lazy_gettext -k _l -k N_ --no-location -o web/translations/messages.pot .
+	$(BIN)/pybabel update -i web/translations/messages.pot -d web/translations -l en --no-fuzzy-matching
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .ruff_cache .hypothesis

@@ -557,3 +557,20 @@ def test_each_user_reads_times_in_their_own_zone(app, demo) -> None:
     assert shift == timedelta(hours=7)
     page = school.post("/account", data={"timezone": "Mars/Olympus"}, follow_redirects=True)
     assert "Неизвестный часовой пояс." in page.text
+
+
+def test_russian_by_default_english_on_request(app, demo) -> None:
+    school = client_as(app, "school1")
+    page = school.get("/tasks").text
+    assert "Мои задачи" in page and 'lang="ru"' in page
+    school.post("/account", data={"timezone": "", "language": "en"})
+    page = school.get("/tasks").text
+    assert "My tasks" in page and "Overdue" in page and "Мои задачи" not in page
+    occurrence = first_planned(demo, "school1")
+    page = school.get(f"/occurrences/{occurrence}").text
+    assert "Start work" in page and "Planned" in page
+    visitor = app.test_client()
+    visitor.post("/account", data={"language": "en"})  # not signed in: sent to sign in
+    assert "Войдите, чтобы продолжить." in visitor.get("/tasks", follow_redirects=True).text
+    school.post("/account", data={"timezone": "", "language": "ru"})
+    assert "Мои задачи" in school.get("/tasks").text

@@ -8,7 +8,8 @@ import secrets
 from datetime import timedelta
 from typing import Any
 
-from flask import Flask, jsonify, redirect, render_template, request, url_for
+from flask import Flask, jsonify, redirect, render_template, request, session, url_for
+from flask_babel import gettext, lazy_gettext
 from flask_login import current_user
 from sqlalchemy import text
 
@@ -16,6 +17,7 @@ from engine.db import make_engine
 from engine.errors import NotFoundError, PermissionDeniedError
 from engine.settings import Settings
 from web.extensions import babel, csrf, limiter, login_manager
+from web.i18n import compile_translations
 
 log = logging.getLogger(__name__)
 
@@ -63,10 +65,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
-    login_manager.login_message = "Войдите, чтобы продолжить."
+    login_manager.login_message = lazy_gettext("Войдите, чтобы продолжить.")
     login_manager.session_protection = "strong"
     csrf.init_app(app)
-    babel.init_app(app, timezone_selector=_timezone)
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(compile_translations())
+    babel.init_app(app, locale_selector=_locale, timezone_selector=_timezone)
     limiter.init_app(app)
 
     from web import api, auth, coordination, documents, inbox, review, tasks, template_helpers
@@ -105,24 +108,33 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     @app.errorhandler(NotFoundError)
     @app.errorhandler(404)
     def not_found(error):  # type: ignore[no-untyped-def]
-        return render_template("error.html", code=404, message="Страница не найдена."), 404
+        return render_template("error.html", code=404, message=gettext("Страница не найдена.")), 404
 
     @app.errorhandler(PermissionDeniedError)
     @app.errorhandler(403)
     def forbidden(error):  # type: ignore[no-untyped-def]
-        return render_template("error.html", code=403, message="Нет доступа."), 403
+        return render_template("error.html", code=403, message=gettext("Нет доступа.")), 403
 
     @app.errorhandler(413)
     def too_large(error):  # type: ignore[no-untyped-def]
-        return render_template("error.html", code=413, message="Файлы слишком большие."), 413
+        return render_template(
+            "error.html", code=413, message=gettext("Файлы слишком большие.")
+        ), 413
 
     @app.errorhandler(429)
     def too_many(error):  # type: ignore[no-untyped-def]
         return render_template(
-            "error.html", code=429, message="Слишком много попыток входа. Подождите минуту."
+            "error.html",
+            code=429,
+            message=gettext("Слишком много попыток входа. Подождите минуту."),
         ), 429
 
     return app
+
+
+def _locale() -> str:
+    """Russian unless the user chose English (kept in the session)."""
+    return session.get("lang", "ru")
 
 
 def _timezone() -> str:

@@ -14,6 +14,8 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
@@ -33,19 +35,22 @@ from web.extensions import limiter, login_manager
 
 bp = Blueprint("auth", __name__)
 
+#: Interface languages: Russian first; English for visitors and the federal level.
+LANGUAGES = {"ru": "Русский", "en": "English"}
+
 
 class LoginForm(FlaskForm):
     """The sign-in form."""
 
-    login = StringField("Логин", validators=[DataRequired(), Length(max=100)])
-    password = PasswordField("Пароль", validators=[DataRequired(), Length(max=200)])
+    login = StringField(_l("Логин"), validators=[DataRequired(), Length(max=100)])
+    password = PasswordField(_l("Пароль"), validators=[DataRequired(), Length(max=200)])
 
 
 class PasswordForm(FlaskForm):
     """Changing one's own password."""
 
-    current = PasswordField("Текущий пароль", validators=[DataRequired()])
-    new = PasswordField("Новый пароль", validators=[DataRequired(), Length(min=8, max=200)])
+    current = PasswordField(_l("Текущий пароль"), validators=[DataRequired()])
+    new = PasswordField(_l("Новый пароль"), validators=[DataRequired(), Length(min=8, max=200)])
 
 
 def web_user(user: User) -> WebUser:
@@ -94,9 +99,12 @@ def login():  # type: ignore[no-untyped-def]
             user = authenticate(db, form.login.data.strip(), form.password.data)
             found = web_user(user) if user else None
         if found is None:
-            flash("Неверный логин или пароль.", "error")
+            flash(_("Неверный логин или пароль."), "error")
         else:
+            language = session.get("lang")
             session.clear()
+            if language:
+                session["lang"] = language
             session.permanent = True
             login_user(found)
             return redirect(url_for("home"))
@@ -111,7 +119,7 @@ def logout():  # type: ignore[no-untyped-def]
         rotate_session_token(db, current_user.id)
     logout_user()
     session.clear()
-    flash("Вы вышли из системы.", "info")
+    flash(_("Вы вышли из системы."), "info")
     return redirect(url_for("auth.login"))
 
 
@@ -121,15 +129,18 @@ def account():  # type: ignore[no-untyped-def]
     """One's own settings: the time zone dates and times are shown in."""
     if request.method == "POST":
         zone = request.form.get("timezone") or None
+        language = request.form.get("language")
+        if language in LANGUAGES:
+            session["lang"] = language
         try:
             with work() as db:
                 set_timezone(db, current_user.id, zone)
         except ValidationError:
-            flash("Неизвестный часовой пояс.", "error")
+            flash(_("Неизвестный часовой пояс."), "error")
         else:
-            flash("Настройки сохранены.", "success")
+            flash(_("Настройки сохранены."), "success")
         return redirect(url_for("auth.account"), code=303)
-    return render_template("account.html", zones=RUSSIAN_TIMEZONES)
+    return render_template("account.html", zones=RUSSIAN_TIMEZONES, languages=LANGUAGES)
 
 
 @bp.route("/account/password", methods=["GET", "POST"])
@@ -142,10 +153,10 @@ def password():  # type: ignore[no-untyped-def]
             with work() as db:
                 change_password(db, current_user.id, form.current.data, form.new.data)
         except ValidationError:
-            flash("Текущий пароль указан неверно.", "error")
+            flash(_("Текущий пароль указан неверно."), "error")
         else:
             logout_user()
             session.clear()
-            flash("Пароль изменён. Войдите с новым паролем.", "info")
+            flash(_("Пароль изменён. Войдите с новым паролем."), "info")
             return redirect(url_for("auth.login"))
     return render_template("password.html", form=form)

@@ -18,6 +18,7 @@ from flask import (
     send_file,
     url_for,
 )
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
@@ -137,7 +138,7 @@ def acknowledge(escalation_id: int):  # type: ignore[no-untyped-def]
     except DomainError as error:
         flash(russian(error), "error")
     else:
-        flash("Эскалация принята к сведению.", "success")
+        flash(_("Эскалация принята к сведению."), "success")
     return redirect(url_for("coordination.escalations"), code=303)
 
 
@@ -147,7 +148,7 @@ def extend(occurrence_id: int):  # type: ignore[no-untyped-def]
     try:
         new_date = date.fromisoformat(request.form.get("due_on", ""))
     except ValueError:
-        flash("Укажите новую дату срока.", "error")
+        flash(_("Укажите новую дату срока."), "error")
         return redirect(url_for("coordination.escalations"), code=303)
     try:
         with work() as db:
@@ -157,7 +158,7 @@ def extend(occurrence_id: int):  # type: ignore[no-untyped-def]
     except DomainError as error:
         flash(russian(error), "error")
     else:
-        flash(f"Срок продлён до {new_date:%d.%m.%Y}.", "success")
+        flash(_("Срок продлён до %(day)s.", day=f"{new_date:%d.%m.%Y}"), "success")
     return redirect(request.form.get("next") or url_for("coordination.escalations"), code=303)
 
 
@@ -180,11 +181,11 @@ def preview():  # type: ignore[no-untyped-def]
     """Read an uploaded document without writing anything: activities, kinds, warnings."""
     upload = request.files.get("document")
     if upload is None or not upload.filename:
-        flash("Выберите файл дорожной карты.", "error")
+        flash(_("Выберите файл дорожной карты."), "error")
         return redirect(url_for("coordination.roadmaps"), code=303)
     suffix = Path(upload.filename).suffix.lower()
     if suffix not in UPLOAD_SUFFIXES:
-        flash("Поддерживаются DOCX, XLSX, CSV, TXT/MD, YAML и JSON.", "error")
+        flash(_("Поддерживаются DOCX, XLSX, CSV, TXT/MD, YAML и JSON."), "error")
         return redirect(url_for("coordination.roadmaps"), code=303)
     token = secrets.token_hex(16)
     path = _upload_dir() / f"{token}{suffix}"
@@ -193,7 +194,7 @@ def preview():  # type: ignore[no-untyped-def]
         draft = read_roadmap(path)
     except DocumentError as error:
         path.unlink(missing_ok=True)
-        flash(f"Не удалось прочитать документ: {error}", "error")
+        flash(_("Не удалось прочитать документ: %(error)s", error=str(error)), "error")
         return redirect(url_for("coordination.roadmaps"), code=303)
     kinds: dict[str, int] = {}
     for item in draft.activities:
@@ -209,7 +210,7 @@ def confirm():  # type: ignore[no-untyped-def]
     token = request.form.get("token", "")
     path = _upload_dir() / Path(token).name
     if not token or not path.is_file():
-        flash("Загрузите документ ещё раз.", "error")
+        flash(_("Загрузите документ ещё раз."), "error")
         return redirect(url_for("coordination.roadmaps"), code=303)
     try:
         draft = read_roadmap(path)
@@ -219,16 +220,24 @@ def confirm():  # type: ignore[no-untyped-def]
                 abort(403)
             report = import_roadmap(db, workflows.REGISTRY, draft, municipality)
     except DocumentError as error:
-        flash(f"Не удалось прочитать документ: {error}", "error")
+        flash(_("Не удалось прочитать документ: %(error)s", error=str(error)), "error")
         return redirect(url_for("coordination.roadmaps"), code=303)
     finally:
         path.unlink(missing_ok=True)
-    verb = "создана" if report.created else "обновлена"
-    flash(
-        f"Дорожная карта {verb}: мероприятий {report.activities}, "
-        f"задач добавлено {report.occurrences_added}.",
-        "success",
+    message = (
+        _(
+            "Дорожная карта создана: мероприятий %(n)s, задач добавлено %(added)s.",
+            n=report.activities,
+            added=report.occurrences_added,
+        )
+        if report.created
+        else _(
+            "Дорожная карта обновлена: мероприятий %(n)s, задач добавлено %(added)s.",
+            n=report.activities,
+            added=report.occurrences_added,
+        )
     )
+    flash(message, "success")
     return redirect(url_for("coordination.roadmaps"), code=303)
 
 
@@ -257,7 +266,7 @@ def _report_file(roadmap_id: int, render, suffix: str, mimetype: str):  # type: 
     )
 
 
-def _flash_result(action, success: str):  # type: ignore[no-untyped-def]
+def _flash_result(action, success):  # type: ignore[no-untyped-def]
     """Run one service call in a unit of work; flash its outcome in Russian."""
     try:
         with work() as db:
@@ -265,7 +274,7 @@ def _flash_result(action, success: str):  # type: ignore[no-untyped-def]
     except DomainError as error:
         flash(russian(error), "error")
         return None
-    flash(success.format(result=result), "success")
+    flash(success(result), "success")
     return result
 
 
@@ -292,7 +301,7 @@ def add_school(roadmap_id: int):  # type: ignore[no-untyped-def]
         lambda db: assignments.add_participant(
             db, workflows.REGISTRY, actor(), roadmap_id, school_id
         ),
-        "Школа добавлена, задач создано: {result}.",
+        lambda n: _("Школа добавлена, задач создано: %(n)s.", n=n),
     )
     return _back(url_for("coordination.roadmap", roadmap_id=roadmap_id))
 
@@ -304,12 +313,12 @@ def curators(school_id: int):  # type: ignore[no-untyped-def]
     if request.form.get("action") == "remove":
         _flash_result(
             lambda db: assignments.unassign_curator(db, actor(), curator_id, school_id),
-            "Куратор снят.",
+            lambda _result: _("Куратор снят."),
         )
     else:
         _flash_result(
             lambda db: assignments.assign_curator(db, actor(), curator_id, school_id),
-            "Куратор назначен.",
+            lambda _result: _("Куратор назначен."),
         )
     return _back(url_for("coordination.roadmaps"))
 
@@ -320,11 +329,11 @@ def date_work(occurrence_id: int):  # type: ignore[no-untyped-def]
     try:
         due = date.fromisoformat(request.form.get("due_on", ""))
     except ValueError:
-        flash("Укажите дату.", "error")
+        flash(_("Укажите дату."), "error")
     else:
         _flash_result(
             lambda db: assignments.date_occurrence(db, actor(), occurrence_id, due),
-            f"Срок назначен: {due:%d.%m.%Y}.",
+            lambda _result: _("Срок назначен: %(day)s.", day=f"{due:%d.%m.%Y}"),
         )
     return _back(url_for("coordination.roadmaps"))
 
@@ -337,7 +346,7 @@ def reassign(occurrence_id: int):  # type: ignore[no-untyped-def]
         lambda db: assignments.reassign(
             db, actor(), occurrence_id, assignee, request.form.get("reason", "")
         ),
-        "Исполнитель изменён.",
+        lambda _result: _("Исполнитель изменён."),
     )
     return _back(url_for("coordination.escalations"))
 

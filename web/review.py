@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import login_required
 
 import workflows
@@ -54,7 +55,7 @@ def bulk_approve():  # type: ignore[no-untyped-def]
         except DomainError as error:
             refused.append(f"№{raw_id}: {russian(error)}")
     if approved:
-        flash(f"Одобрено: {approved}.", "success")
+        flash(_("Одобрено: %(n)s.", n=approved), "success")
     for line in refused:
         flash(line, "error")
     return redirect(url_for("review.queue"), code=303)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 import workflows
@@ -136,7 +137,7 @@ def act_on(kind: SubjectKind, subject_id: int, trigger: str, back: str):  # type
     except DomainError as error:
         flash(russian(error), "error")
     else:
-        flash("Готово.", "success")
+        flash(_("Готово."), "success")
     return redirect(back, code=303)
 
 

@@ -5,20 +5,21 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from flask import Flask
+from flask_babel import format_date, gettext
 from flask_login import current_user
 from sqlalchemy import func, select
 
 import workflows
-from engine.deadlines import GENITIVE_MONTHS
 from engine.models import Notification
 from web.context import user_zone, work
+from web.messages import N_
 
 ROLE_NAMES = {
-    "school": "Школа",
-    "curator": "Куратор",
-    "municipal_coordinator": "Муниципальный координатор",
-    "regional_coordinator": "Региональный координатор",
-    "admin": "Администратор",
+    "school": N_("Школа"),
+    "curator": N_("Куратор"),
+    "municipal_coordinator": N_("Муниципальный координатор"),
+    "regional_coordinator": N_("Региональный координатор"),
+    "admin": N_("Администратор"),
 }
 
 
@@ -32,7 +33,7 @@ def ru_date(value: date | datetime | None, long: bool = False) -> str:
             return value.strftime("%d.%m.%Y %H:%M")
         value = value.date()
     if long:
-        return f"{value.day} {GENITIVE_MONTHS[value.month - 1]} {value.year}"
+        return format_date(value, "d MMMM yyyy")
     return value.strftime("%d.%m.%Y")
 
 
@@ -47,7 +48,7 @@ def file_size(size: int) -> str:
 
 def state_label(state: str) -> str:
     """The Russian name of an activity state."""
-    return workflows.REGISTRY.current(workflows.ACTIVITY).definition.state_label(state)
+    return gettext(workflows.REGISTRY.current(workflows.ACTIVITY).definition.state_label(state))
 
 
 def register(app: Flask) -> None:
