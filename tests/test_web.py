@@ -574,3 +574,64 @@ def test_russian_by_default_english_on_request(app, demo) -> None:
     assert "Войдите, чтобы продолжить." in visitor.get("/tasks", follow_redirects=True).text
     school.post("/account", data={"timezone": "", "language": "ru"})
     assert "Мои задачи" in school.get("/tasks").text
+
+
+ATTEMPTS = """
+import json, sys
+from web import create_app
+app = create_app({"TESTING": True, "WTF_CSRF_ENABLED": False, "SECRET_KEY": "t",
+                  "LOGIN_RATE_LIMIT": "4 per minute"})
+client = app.test_client()
+codes = [client.post("/login", data={"login": "school1", "password": "wrong"}).status_code
+         for _ in range(int(sys.argv[1]))]
+app.extensions["roadmap.engine"].dispose()
+print(json.dumps(codes))
+"""
+
+
+def _attempts_in_a_process(count: int, env: dict[str, str]) -> list[int]:
+    import json
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-c", ATTEMPTS, str(count)],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.sqlite_only
+def test_sign_in_limits_are_shared_across_processes_through_redis(db_url, demo) -> None:
+    """Like two gunicorn workers: two processes count one budget when Redis is configured,
+    and each its own when it is not."""
+    import os
+
+    import redis
+
+    url = "redis://127.0.0.1:6379/14"
+    redis.Redis.from_url(url).flushdb()
+    base = {**os.environ, "DATABASE_URL": db_url}
+    with_redis = {**base, "REDIS_URL": url}
+    assert _attempts_in_a_process(3, with_redis) == [200, 200, 200]
+    assert _attempts_in_a_process(2, with_redis) == [200, 429]
+    without = {k: v for k, v in base.items() if k != "REDIS_URL"}
+    assert _attempts_in_a_process(3, without) == [200, 200, 200]
+    assert _attempts_in_a_process(3, without) == [200, 200, 200]  # memory: its own count
+    redis.Redis.from_url(url).flushdb()
+
+
+def test_requests_over_the_size_limit_are_refused(db_url, demo, monkeypatch) -> None:
+    monkeypatch.setenv("DATABASE_URL", db_url)
+    application = create_app(
+        {"TESTING": True, "WTF_CSRF_ENABLED": False, "SECRET_KEY": "t", "MAX_CONTENT_LENGTH": 1024}
+    )
+    client = client_as(application, "school1")
+    occurrence = first_planned(demo, "school1")
+    response = report(client, occurrence, files=[("big.pdf", b"%PDF-" + b"0" * 4096)])
+    assert response.status_code == 413 and "Файлы слишком большие." in response.text
+    application.extensions["roadmap.engine"].dispose()
