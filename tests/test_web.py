@@ -635,3 +635,34 @@ def test_requests_over_the_size_limit_are_refused(db_url, demo, monkeypatch) -> 
     response = report(client, occurrence, files=[("big.pdf", b"%PDF-" + b"0" * 4096)])
     assert response.status_code == 413 and "Файлы слишком большие." in response.text
     application.extensions["roadmap.engine"].dispose()
+
+
+def test_sessions_expire_after_eight_hours(app, monkeypatch) -> None:
+    import itsdangerous.timed
+
+    school = client_as(app, "school1")
+    assert school.get("/tasks").status_code == 200
+    real = itsdangerous.timed.time.time
+    monkeypatch.setattr(itsdangerous.timed.time, "time", lambda: real() + 8 * 3600 + 60)
+    assert school.get("/tasks").status_code == 302  # the cookie is too old: sign in again
+
+
+def test_another_school_cannot_act_on_a_document(app, demo) -> None:
+    owner = client_as(app, "school1")
+    page = owner.post(
+        "/documents",
+        data={
+            "kind": "development_concept",
+            "title": "Концепция",
+            "files": [(io.BytesIO(PDF), "концепция.pdf")],
+        },
+        content_type="multipart/form-data",
+        follow_redirects=True,
+    )
+    document = int(page.request.path.rsplit("/", 1)[1])
+    evidence = re.search(r"/evidence/(\d+)", page.text).group(1)
+    other = client_as(app, "school2")
+    response = other.post(f"/documents/{document}/submit", follow_redirects=True)
+    assert "Нет прав на это действие." in response.text
+    assert other.get(f"/evidence/{evidence}").status_code == 404
+    assert "Черновик" in owner.get(f"/documents/{document}").text
