@@ -42,6 +42,7 @@ bench: install services
 	$(BIN)/python -m bench.import_seeds
 	$(BIN)/python -m bench.sweep
 	$(BIN)/python -m bench.web_lists
+	$(BIN)/python -m bench.transitions
 
 lint: install
 	$(BIN)/ruff check .
