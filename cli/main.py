@@ -39,6 +39,7 @@ from engine.importing.document import read_roadmap
 from engine.importing.structure import RoadmapDraft
 from engine.migrate import current_revision, head_revision, upgrade
 from engine.models import Role
+from engine.pages import task_list
 from engine.settings import Settings
 from engine.workflow import SubjectKind, fire
 from worker import jobs
@@ -163,15 +164,22 @@ def occurrences_list(
     with unit_of_work(engine, readonly=True) as session:
         actor = load_actor(session, login) if login else OPERATOR
         school_id = queries.find_school(session, school) if school else None
-        rows = queries.list_occurrences(
-            session, actor, school_id=school_id, state=state, limit=limit, offset=(page - 1) * limit
+        result, _overdue = task_list(
+            session,
+            actor,
+            date.today(),
+            school_id=school_id,
+            state=state,
+            page=page,
+            per_page=limit,
         )
+        rows = result.rows
     labels = workflows.REGISTRY.current(workflows.ACTIVITY).definition
     for row in rows:
         due = row.due_on.isoformat() if row.due_on else "без даты"
         click.echo(
             f"{row.id:>7}  {due:<10}  {labels.state_label(row.state):<14}  "
-            f"{row.assignee[:28]:<28}  {row.activity_number:<5} {row.activity_title[:60]}"
+            f"{row.school[:28]:<28}  {row.number:<5} {row.title[:60]}"
         )
     if not rows:
         click.echo("no occurrences match", err=True)

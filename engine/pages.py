@@ -14,7 +14,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
 from engine.access import Actor, require_reach, scope_clause
-from engine.errors import NotFoundError, PermissionDeniedError
+from engine.errors import NotFoundError, PermissionDeniedError, ValidationError
 from engine.models import (
     Activity,
     Comment,
@@ -33,6 +33,7 @@ from engine.queries import HistoryEntry, history
 from engine.workflow import SubjectKind, load_subject
 
 OPEN_STATES = ("planned", "in_progress", "returned")
+MAX_PAGE_SIZE = 500
 
 
 @dataclass(frozen=True)
@@ -82,6 +83,8 @@ def task_list(
     per_page: int = 50,
 ) -> tuple[Page, int]:
     """Occurrences visible to `actor` by due date, and how many of them are overdue."""
+    if not 0 < per_page <= MAX_PAGE_SIZE:
+        raise ValidationError(f"page size must be between 1 and {MAX_PAGE_SIZE}")
     school = aliased(Organization)
     where = [scope_clause(actor, Occurrence.assignee_id)]
     if school_id is not None:

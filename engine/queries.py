@@ -1,32 +1,17 @@
-"""Read models: paginated, tenant-scoped lists and histories, each served by an index."""
+"""Read models shared by the CLI and the pages: histories and looking schools up."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlmodel import Session
 
-from engine.access import Actor, require_reach, scope_clause
+from engine.access import Actor, require_reach
 from engine.errors import NotFoundError, ValidationError
-from engine.models import Activity, Occurrence, Organization, TransitionLog, User
+from engine.models import Organization, TransitionLog, User
 from engine.workflow import LINK_COLUMN, SubjectKind, load_subject
-
-MAX_PAGE_SIZE = 500
-
-
-@dataclass(frozen=True)
-class OccurrenceRow:
-    """One line of an occurrence list."""
-
-    id: int
-    activity_number: str
-    activity_title: str
-    assignee: str
-    due_on: date | None
-    state: str
-    escalation_level: int
 
 
 @dataclass(frozen=True)
@@ -40,42 +25,6 @@ class HistoryEntry:
     from_state: str
     to_state: str
     comment: str | None
-
-
-def list_occurrences(
-    session: Session,
-    actor: Actor,
-    *,
-    school_id: int | None = None,
-    state: str | None = None,
-    limit: int = 50,
-    offset: int = 0,
-) -> list[OccurrenceRow]:
-    """Occurrences visible to `actor`, by due date (undated last), one page at a time."""
-    if not 0 < limit <= MAX_PAGE_SIZE:
-        raise ValidationError(f"page size must be between 1 and {MAX_PAGE_SIZE}")
-    query = (
-        select(
-            Occurrence.id,
-            Activity.number,
-            Activity.title,
-            Organization.name,
-            Occurrence.due_on,
-            Occurrence.state,
-            Occurrence.escalation_level,
-        )
-        .join(Activity, Activity.id == Occurrence.activity_id)
-        .join(Organization, Organization.id == Occurrence.assignee_id)
-        .where(scope_clause(actor, Occurrence.assignee_id))
-        .order_by(Occurrence.due_on.is_(None), Occurrence.due_on, Occurrence.id)
-        .limit(limit)
-        .offset(offset)
-    )
-    if school_id is not None:
-        query = query.where(Occurrence.assignee_id == school_id)
-    if state is not None:
-        query = query.where(Occurrence.state == state)
-    return [OccurrenceRow(*row) for row in session.execute(query)]
 
 
 def history(

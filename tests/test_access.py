@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
 from engine import queries
 from engine.db import unit_of_work
 from engine.errors import PermissionDeniedError, ValidationError
+from engine.pages import task_list
 from engine.workflow import SubjectKind
+
+TODAY = date(2024, 3, 1)
 
 
 @pytest.mark.parametrize(
@@ -25,13 +30,13 @@ from engine.workflow import SubjectKind
 )
 def test_lists_are_scoped_to_the_tenant(world, login: str, schools: set[str]) -> None:
     with unit_of_work(world.engine, readonly=True) as session:
-        rows = queries.list_occurrences(session, world.actor(login))
-    assert {row.assignee for row in rows} == schools
+        rows = task_list(session, world.actor(login), TODAY)[0].rows
+    assert {row.school for row in rows} == schools
 
 
 def test_a_school_cannot_filter_its_way_into_another(world) -> None:
     with unit_of_work(world.engine, readonly=True) as session:
-        rows = queries.list_occurrences(session, world.actor("school_a"), school_id=world.school_b)
+        rows = task_list(session, world.actor("school_a"), TODAY, school_id=world.school_b)[0].rows
     assert rows == []
 
 
@@ -52,4 +57,4 @@ def test_history_of_another_tenant_is_refused(world) -> None:
 def test_page_size_is_bounded(world) -> None:
     with unit_of_work(world.engine, readonly=True) as session:
         with pytest.raises(ValidationError):
-            queries.list_occurrences(session, world.actor("admin"), limit=100_000)
+            task_list(session, world.actor("admin"), TODAY, per_page=100_000)
