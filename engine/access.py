@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import ColumnElement, false, or_, select, true
+from sqlalchemy import ColumnElement, Integer, bindparam, exists, false, literal, or_, select, true
 from sqlmodel import Session
 
 from engine.errors import NotFoundError, PermissionDeniedError
@@ -44,19 +45,23 @@ def scope_clause(actor: Actor, org_column: ColumnElement[int]) -> ColumnElement[
     School staff see their school; curators their assigned schools; a municipal coordinator
     the municipality and its schools; a regional coordinator everything in the region.
     """
-    org = actor.organization_id
-    if actor.role == Role.ADMIN:
+    return _scope(actor.role, org_column, actor.id, actor.organization_id)
+
+
+def _scope(role: str, org_column: ColumnElement[int], actor_id: Any, org: Any) -> Any:
+    """`scope_clause` for a role, with the actor's id and organization as values or binds."""
+    if role == Role.ADMIN:
         return true()
-    if actor.role == Role.SCHOOL and org is not None:
+    if role == Role.SCHOOL and org is not None:
         return org_column == org
-    if actor.role == Role.CURATOR:
+    if role == Role.CURATOR:
         assigned = select(CuratorAssignment.school_id).where(
-            CuratorAssignment.curator_id == actor.id
+            CuratorAssignment.curator_id == actor_id
         )
         return org_column.in_(assigned)
-    if actor.role == Role.MUNICIPAL_COORDINATOR and org is not None:
+    if role == Role.MUNICIPAL_COORDINATOR and org is not None:
         return or_(org_column == org, org_column.in_(_children([org])))
-    if actor.role == Role.REGIONAL_COORDINATOR and org is not None:
+    if role == Role.REGIONAL_COORDINATOR and org is not None:
         municipalities = _children([org])
         return or_(
             org_column == org,
@@ -64,6 +69,45 @@ def scope_clause(actor: Actor, org_column: ColumnElement[int]) -> ColumnElement[
             org_column.in_(_children(municipalities)),
         )
     return false()
+
+
+def _reviews(role: str, org_column: ColumnElement[int], actor_id: Any, org: Any) -> Any:
+    """True where an actor of `role` reviews `org_column`'s work: a school's curator, or
+    the regional coordinator above a municipality."""
+    if role == Role.CURATOR:
+        return exists().where(
+            CuratorAssignment.curator_id == actor_id, CuratorAssignment.school_id == org_column
+        )
+    if role == Role.REGIONAL_COORDINATOR and org is not None:
+        return exists().where(
+            Organization.id == org_column,
+            Organization.kind == OrganizationKind.MUNICIPALITY,
+            Organization.parent_id == org,
+        )
+    return false()
+
+
+#: Bind parameters that `standing_columns` leaves for the actor; `actor_params` fills them.
+ACTOR_ID = "actor_id"
+ACTOR_ORG = "actor_org"
+
+
+def standing_columns(
+    role: str, has_organization: bool, org_column: ColumnElement[int]
+) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
+    """(reaches, reviews) of any actor with `role`, as columns to select beside a subject.
+
+    The actor's id and organization stay bind parameters, so a statement built from these
+    once is compiled once and serves every actor of the role; see `actor_params`.
+    """
+    actor_id = bindparam(ACTOR_ID, type_=Integer)
+    org = bindparam(ACTOR_ORG, type_=Integer) if has_organization else None
+    return _scope(role, org_column, actor_id, org), _reviews(role, org_column, actor_id, org)
+
+
+def actor_params(actor: Actor) -> dict[str, int | None]:
+    """Values for the bind parameters of `standing_columns`."""
+    return {ACTOR_ID: actor.id, ACTOR_ORG: actor.organization_id}
 
 
 def can_reach(session: Session, actor: Actor, organization_id: int) -> bool:
@@ -81,20 +125,8 @@ def stands_as(session: Session, actor: Actor, party: str, organization_id: int) 
     if party == Party.ASSIGNEE:
         return actor.organization_id == organization_id
     if party == Party.REVIEWER:
-        if actor.role == Role.CURATOR:
-            query = select(CuratorAssignment.school_id).where(
-                CuratorAssignment.curator_id == actor.id,
-                CuratorAssignment.school_id == organization_id,
-            )
-        elif actor.role == Role.REGIONAL_COORDINATOR:
-            query = select(Organization.id).where(
-                Organization.id == organization_id,
-                Organization.kind == OrganizationKind.MUNICIPALITY,
-                Organization.parent_id == actor.organization_id,
-            )
-        else:
-            return False
-        return session.execute(query).first() is not None
+        reviews = _reviews(actor.role, literal(organization_id), actor.id, actor.organization_id)
+        return bool(session.execute(select(reviews)).scalar())
     return can_reach(session, actor, organization_id)
 
 

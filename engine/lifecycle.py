@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import queue
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -146,6 +147,7 @@ class Lifecycle:
         if missing:
             raise ValueError(f"{definition.name}: unknown guards {sorted(missing)}")
         self._lock = threading.Lock()
+        self._idle: queue.SimpleQueue[_Subject] = queue.SimpleQueue()
         self._machine = Machine(
             model=None,
             states=[s.name for s in definition.states],
@@ -167,22 +169,34 @@ class Lifecycle:
         """Fire `trigger` from `state` with guards seeing `context`; return the new state."""
         if trigger not in self._machine.events:
             raise InvalidTransitionError(trigger, state, self.definition.triggers_from(state))
-        subject = _Subject(state)
-        with self._lock:
-            # add_model/remove_model around each call: a long-lived machine keeps every
-            # model alive until removed (transitions #434, #146).
-            self._machine.add_model(subject, initial=state)
-            try:
-                fired = subject.trigger(trigger, context=context)  # type: ignore[attr-defined]
-            except MachineError as exc:
-                raise InvalidTransitionError(
-                    trigger, state, self.definition.triggers_from(state)
-                ) from exc
-            finally:
-                self._machine.remove_model(subject)
+        subject = self._borrow()
+        subject.state = state
+        try:
+            fired = subject.trigger(trigger, context=context)  # type: ignore[attr-defined]
+        except MachineError as exc:
+            raise InvalidTransitionError(
+                trigger, state, self.definition.triggers_from(state)
+            ) from exc
+        finally:
+            self._idle.put(subject)
         if not fired:  # pragma: no cover - guards raise rather than return False
             raise ValidationError(f"'{trigger}' was refused by a guard in state '{state}'")
         return subject.state
+
+    def _borrow(self) -> _Subject:
+        """A stand-in no other thread is using, already added to the machine.
+
+        Stand-ins are reused rather than added and removed per call: a machine keeps every
+        model alive until removed (transitions #434, #146), and adding one is most of the cost
+        of a firing. There are never more of them than threads that fired at the same time.
+        """
+        try:
+            return self._idle.get_nowait()
+        except queue.Empty:
+            subject = _Subject(self.definition.initial)
+            with self._lock:  # adding a model changes the machine's shared model list
+                self._machine.add_model(subject, initial=self.definition.initial)
+            return subject
 
 
 def _condition(guard: Guard) -> Callable[[Any], bool]:

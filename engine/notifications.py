@@ -7,20 +7,24 @@ so inbox and e-mail always say the same thing.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import (
+    Executable,
     Integer,
     String,
     and_,
+    bindparam,
     case,
     cast,
     func,
     literal,
     or_,
     select,
+    union_all,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -44,6 +48,16 @@ from engine.models import (
 )
 
 STAFF_ROLES = (Role.SCHOOL, Role.MUNICIPAL_COORDINATOR)
+#: What the INSERT … SELECT statements here fill, in the order their SELECTs give it.
+_COLUMNS = (
+    "key",
+    "user_id",
+    "kind",
+    "escalation_id",
+    "transition_id",
+    "created_at",
+    "email_attempts",
+)
 
 
 def _insert(session: Session):  # type: ignore[no-untyped-def]
@@ -57,18 +71,7 @@ def _add(session: Session, rows) -> int:  # type: ignore[no-untyped-def]
     SELECT, skipping keys already there; return how many were new."""
     statement = (
         _insert(session)
-        .from_select(
-            [
-                "key",
-                "user_id",
-                "kind",
-                "escalation_id",
-                "transition_id",
-                "created_at",
-                "email_attempts",
-            ],
-            rows,
-        )
+        .from_select(_COLUMNS, rows)
         .on_conflict_do_nothing()
         .returning(Notification.id)
     )
@@ -185,54 +188,52 @@ def notify_transition(
     """Tell the subject's assignee staff or its reviewers that a transition happened."""
     if party is None:
         return 0
-    created = literal(now, Notification.created_at.type)
+    connection = session.connection()
+    statement = _transition_notices(connection.dialect.name, party)
+    params = {"log_id": log_id, "owner_id": owner_id, "created": now}
+    return connection.execute(statement, params).rowcount
+
+
+@functools.cache
+def _transition_notices(dialect: str, party: str) -> Executable:
+    """One INSERT … SELECT of a transition's notifications, built and compiled once."""
+    log_id = bindparam("log_id", type_=Integer)
+    owner_id = bindparam("owner_id", type_=Integer)
+    created = bindparam("created", type_=Notification.created_at.type)
+
+    def rows(user_id):  # type: ignore[no-untyped-def]
+        key = _key("tr:", log_id, user_id)
+        none = literal(None, Integer)
+        return select(key, user_id, literal("transition"), none, log_id, created, literal(0))
+
     if party == Party.ASSIGNEE:
-        staff = select(
-            _key("tr:", literal(log_id), User.id),
-            User.id,
-            literal("transition"),
-            literal(None, Integer),
-            literal(log_id),
-            created,
-            literal(0),
-        ).where(
+        source = rows(User.id).where(
             User.organization_id == owner_id, User.role.in_(STAFF_ROLES), User.is_active.is_(True)
         )
-        return _add(session, staff)
-    curators = (
-        select(
-            _key("tr:", literal(log_id), CuratorAssignment.curator_id),
-            CuratorAssignment.curator_id,
-            literal("transition"),
-            literal(None, Integer),
-            literal(log_id),
-            created,
-            literal(0),
+    else:
+        curators = (
+            rows(CuratorAssignment.curator_id)
+            .join(User, and_(User.id == CuratorAssignment.curator_id, User.is_active.is_(True)))
+            .where(CuratorAssignment.school_id == owner_id)
         )
-        .join(User, and_(User.id == CuratorAssignment.curator_id, User.is_active.is_(True)))
-        .where(CuratorAssignment.school_id == owner_id)
-    )
-    regional = (
-        select(
-            _key("tr:", literal(log_id), User.id),
-            User.id,
-            literal("transition"),
-            literal(None, Integer),
-            literal(log_id),
-            created,
-            literal(0),
+        regional = (
+            rows(User.id)
+            .join(
+                Organization,
+                and_(
+                    Organization.id == owner_id,
+                    Organization.kind == OrganizationKind.MUNICIPALITY,
+                ),
+            )
+            .where(
+                User.organization_id == Organization.parent_id,
+                User.role == Role.REGIONAL_COORDINATOR,
+                User.is_active.is_(True),
+            )
         )
-        .join(
-            Organization,
-            and_(Organization.id == owner_id, Organization.kind == OrganizationKind.MUNICIPALITY),
-        )
-        .where(
-            User.organization_id == Organization.parent_id,
-            User.role == Role.REGIONAL_COORDINATOR,
-            User.is_active.is_(True),
-        )
-    )
-    return _add(session, curators) + _add(session, regional)
+        source = union_all(curators, regional)
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return insert(Notification).from_select(_COLUMNS, source).on_conflict_do_nothing()
 
 
 # --- reading ---------------------------------------------------------------------------------

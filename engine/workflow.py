@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import exists, insert, or_, select, update
+from sqlalchemy import (
+    Connection,
+    Select,
+    Table,
+    Update,
+    bindparam,
+    exists,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlmodel import Session
 
-from engine.access import Actor, require_reach, stands_as
+from engine.access import Actor, actor_params, standing_columns
 from engine.errors import (
     ConflictError,
     InvalidTransitionError,
@@ -17,7 +29,7 @@ from engine.errors import (
     PermissionDeniedError,
     ValidationError,
 )
-from engine.lifecycle import Guard, WorkflowRegistry
+from engine.lifecycle import Guard, Party, WorkflowRegistry
 from engine.models import (
     Comment,
     CommentKind,
@@ -144,10 +156,17 @@ def fire(
     The state changes only through `UPDATE … WHERE id, state, version` match what was read,
     so of two concurrent firings the database lets one win and the other gets ConflictError.
     The log row and the notifications are written in the same transaction. Never commits.
+    Every statement here is built once and compiled once: one SELECT reads the subject with
+    the actor's standing towards it, then the UPDATE, the log row and the notifications.
     """
     now = now or utcnow()
-    ref = load_subject(session, kind, subject_id)
-    require_reach(session, actor, ref.owner_id, f"{kind} {subject_id}")
+    session.flush()  # statements below bypass the ORM: pending objects must be in the rows
+    connection = session.connection()
+    ref, reaches, reviews = read_standing(connection, kind, subject_id, actor)
+    if not reaches:
+        raise PermissionDeniedError(
+            f"{actor.login} may not act on {kind} {subject_id}: outside their schools"
+        )
     lifecycle = registry.get(ref.workflow_name, ref.workflow_version)
     definition = lifecycle.definition
     rule = definition.rule(trigger, ref.state)
@@ -158,7 +177,12 @@ def fire(
         raise PermissionDeniedError(
             f"role '{actor.role}' may not fire '{trigger}'; it is for: {allowed}"
         )
-    if not stands_as(session, actor, rule.party, ref.owner_id):
+    standing = {
+        Party.ASSIGNEE: actor.organization_id == ref.owner_id,
+        Party.REVIEWER: reviews,
+        Party.SUPERVISOR: reaches,
+    }
+    if not standing[rule.party]:
         raise PermissionDeniedError(
             f"{actor.login} is not the {rule.party} of {kind} {subject_id}; '{trigger}' is for "
             f"its {rule.party}"
@@ -169,42 +193,109 @@ def fire(
     context = GuardContext(session, kind, subject_id, actor, comment, report_text)
     dest = lifecycle.advance(ref.state, trigger, context)
 
-    table = _TABLES[kind]
-    changed = session.execute(
-        update(table)
-        .where(table.id == ref.id, table.state == ref.state, table.version == ref.version)
-        .values(state=dest, version=ref.version + 1, updated_at=now, state_changed_at=now)
+    changed = connection.execute(
+        _MOVE[kind],
+        {
+            "subject_id": ref.id,
+            "from_state": ref.state,
+            "from_version": ref.version,
+            "to_state": dest,
+            "to_version": ref.version + 1,
+            "now": now,
+        },
     )
     if changed.rowcount != 1:
         raise ConflictError(f"{kind} {subject_id} was changed by someone else; reload and retry")
-    link = {LINK_COLUMN[kind]: ref.id}
-    log_id = session.execute(
-        insert(TransitionLog)
-        .values(
-            **link,
-            from_state=ref.state,
-            to_state=dest,
-            trigger=trigger,
-            actor_id=actor.id,
-            at=now,
-            comment=comment,
-            workflow_name=ref.workflow_name,
-            workflow_version=ref.workflow_version,
-        )
-        .returning(TransitionLog.id)
+    _forget(session, kind, ref.id)
+    link = LINK_COLUMN[kind]
+    log_id = connection.execute(
+        _LOG,
+        {
+            link: ref.id,
+            "from_state": ref.state,
+            "to_state": dest,
+            "trigger": trigger,
+            "actor_id": actor.id,
+            "at": now,
+            "comment": comment,
+            "workflow_name": ref.workflow_name,
+            "workflow_version": ref.workflow_version,
+        },
     ).scalar_one()
     if report_text and report_text.strip():
-        session.execute(
-            insert(Comment).values(
-                **link,
-                author_id=actor.id,
-                kind=CommentKind.REPORT,
-                body=report_text.strip(),
-                created_at=now,
-            )
+        connection.execute(
+            _COMMENT,
+            {
+                link: ref.id,
+                "author_id": actor.id,
+                "kind": CommentKind.REPORT,
+                "body": report_text.strip(),
+                "created_at": now,
+            },
         )
     notify_transition(session, rule.notify, ref.owner_id, log_id, now)
     return TransitionResult(kind, ref.id, trigger, ref.state, dest, ref.version + 1, log_id)
+
+
+def read_standing(
+    connection: Connection, kind: SubjectKind, subject_id: int, actor: Actor
+) -> tuple[SubjectRef, bool, bool]:
+    """The subject as read before a change, whether `actor` reaches it and reviews it."""
+    row = connection.execute(
+        _standing_query(kind, actor.role, actor.organization_id is not None),
+        {"subject_id": subject_id, **actor_params(actor)},
+    ).one_or_none()
+    if row is None:
+        raise NotFoundError(f"{kind} {subject_id} does not exist")
+    return SubjectRef(kind, *row[:6]), bool(row.reaches), bool(row.reviews)
+
+
+@functools.cache
+def _standing_query(kind: SubjectKind, role: str, has_organization: bool) -> Select:
+    """The subject's workflow columns and whether an actor of `role` reaches and reviews it."""
+    table = _TABLES[kind].__table__
+    owner = _OWNER[kind]
+    reaches, reviews = standing_columns(role, has_organization, owner)
+    return select(
+        table.c.id,
+        table.c.state,
+        table.c.version,
+        table.c.workflow_name,
+        table.c.workflow_version,
+        owner,
+        reaches.label("reaches"),
+        reviews.label("reviews"),
+    ).where(table.c.id == bindparam("subject_id"))
+
+
+def _move(table: Table) -> Update:
+    """The guarded UPDATE: it matches only while state and version are what was read."""
+    return (
+        update(table)
+        .where(
+            table.c.id == bindparam("subject_id"),
+            table.c.state == bindparam("from_state"),
+            table.c.version == bindparam("from_version"),
+        )
+        .values(
+            state=bindparam("to_state"),
+            version=bindparam("to_version"),
+            updated_at=bindparam("now"),
+            state_changed_at=bindparam("now"),
+        )
+    )
+
+
+_MOVE = {kind: _move(table.__table__) for kind, table in _TABLES.items()}
+_LOG = insert(TransitionLog.__table__).returning(TransitionLog.__table__.c.id)
+_COMMENT = insert(Comment.__table__)
+
+
+def _forget(session: Session, kind: SubjectKind, subject_id: int) -> None:
+    """Expire the subject's object, if this session holds one: its row has just changed."""
+    held = session.identity_map.get(session.identity_key(_TABLES[kind], subject_id))
+    if held is not None:
+        session.expire(held)
 
 
 def log_event(

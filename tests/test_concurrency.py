@@ -44,12 +44,12 @@ def test_two_connections_approving_at_once_one_wins(world, registry, db_url, mon
     b_read = threading.Event()
     outcome: dict[str, object] = {}
 
-    real_load = workflow_module.load_subject
+    real_read = workflow_module.read_standing
 
-    def load_and_signal(session, kind, subject_id):
-        ref = real_load(session, kind, subject_id)
+    def read_and_signal(connection, kind, subject_id, actor):
+        standing = real_read(connection, kind, subject_id, actor)
         b_read.set()
-        return ref
+        return standing
 
     def approve_in_b() -> None:
         try:
@@ -60,7 +60,7 @@ def test_two_connections_approving_at_once_one_wins(world, registry, db_url, mon
 
     with unit_of_work(world.engine) as session_a:
         fire(session_a, registry, OCC, occ, "approve", curator)
-        monkeypatch.setattr(workflow_module, "load_subject", load_and_signal)  # B's read only
+        monkeypatch.setattr(workflow_module, "read_standing", read_and_signal)  # B's read only
         thread = threading.Thread(target=approve_in_b)
         thread.start()
         assert b_read.wait(10), "B never read the occurrence"
@@ -80,14 +80,14 @@ def test_twenty_racing_approvals_one_success(world: World, registry, db_url, mon
     curator = world.actor("curator_a")
     racers = 20
     barrier = threading.Barrier(racers, timeout=20)
-    real_load = workflow_module.load_subject
+    real_read = workflow_module.read_standing
 
-    def load_then_wait(session, kind, subject_id):
-        ref = real_load(session, kind, subject_id)
+    def read_then_wait(connection, kind, subject_id, actor):
+        standing = real_read(connection, kind, subject_id, actor)
         barrier.wait()  # all twenty have read the same state and version
-        return ref
+        return standing
 
-    monkeypatch.setattr(workflow_module, "load_subject", load_then_wait)
+    monkeypatch.setattr(workflow_module, "read_standing", read_then_wait)
     engine = make_engine(db_url, pool_size=racers, max_overflow=0)
 
     def approve() -> str:

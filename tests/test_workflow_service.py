@@ -158,16 +158,16 @@ def test_return_and_cancel_require_a_comment(world: World, registry) -> None:
 def test_stale_read_loses_to_the_database(world: World, registry, monkeypatch) -> None:
     """The guarded UPDATE, not the read, decides: a stale version gets ConflictError."""
     occ = world.occurrence_a
-    real_load = workflow_module.load_subject
+    real_read = workflow_module.read_standing
 
-    def stale_load(session, kind, subject_id):
-        ref = real_load(session, kind, subject_id)
-        session.execute(
+    def stale_read(connection, kind, subject_id, actor):
+        standing = real_read(connection, kind, subject_id, actor)
+        connection.execute(
             text("UPDATE occurrence SET version = version + 1 WHERE id = :id"), {"id": subject_id}
         )
-        return ref
+        return standing
 
-    monkeypatch.setattr(workflow_module, "load_subject", stale_load)
+    monkeypatch.setattr(workflow_module, "read_standing", stale_read)
     with pytest.raises(ConflictError):
         _fire(world, registry, occ, "start", "school_a")
     monkeypatch.undo()
