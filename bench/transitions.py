@@ -1,32 +1,33 @@
-"""Benchmark: transition throughput of the engine against the raw-SQL floor.
+"""Transition throughput: the engine, the raw-SQL floor and SpiffWorkflow, side by side.
 
-Each occurrence goes start → report → approve, one transaction per transition. The engine
-path runs `engine.workflow.fire` (tenant and role checks, guards, the guarded UPDATE, the log
-row, notifications). The floor is the least a correct system must do: a guarded UPDATE plus
-an INSERT of the log row, in one transaction, on the bare driver. Both run in the same
-process on the same database: PostgreSQL with 1 and 8 connections, and in-memory SQLite.
-
-    python -m bench.transitions [--occurrences 1500]
+Each occurrence goes start → report → approve, one transaction per transition.
+- engine: `engine.workflow.fire` in a unit of work (tenant and role checks, guards, the
+  guarded UPDATE, the log row, notifications);
+- floor: the least a correct system must do, a guarded UPDATE plus an INSERT of the log row in
+  one transaction, on the bare driver;
+- SpiffWorkflow: the same lifecycle as a BPMN process, its serialized state read and written
+  back on every step (bench/spiff.py).
+The three take turns, round after round, on the same database: PostgreSQL with the shared data
+set (1 and 8 connections) and an in-memory SQLite.
 """
 
 from __future__ import annotations
 
-import argparse
-import json
 import sqlite3
 import threading
 import time
 from collections.abc import Callable
-from datetime import UTC, date, datetime
-from functools import partial
-from pathlib import Path
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import psycopg
 from sqlalchemy import Engine, select
 
 import workflows
-from bench.sweep import ADMIN
-from engine.access import load_actor
+from bench import spiff
+from bench.clock import YESTERDAY
+from engine.access import Actor, load_actor
 from engine.accounts import hash_password
 from engine.db import make_engine, unit_of_work
 from engine.migrate import upgrade
@@ -42,19 +43,180 @@ from engine.models import (
 from engine.roadmaps import add_occurrences
 from engine.workflow import SubjectKind, fire
 
-NAME = "roadmap_bench_transitions"
-RESULTS = Path(__file__).with_name("results-transitions.json")
+#: (trigger, from state, to state, who fires it)
 STEPS = (
     ("start", "planned", "in_progress", "school"),
     ("report", "in_progress", "reported", "school"),
     ("approve", "reported", "approved", "curator"),
 )
+FLOOR_UPDATE = (
+    "UPDATE occurrence SET state = {p}, version = version + 1, updated_at = {p} "
+    "WHERE id = {p} AND state = {p} AND version = {p}"
+)
+FLOOR_LOG = (
+    "INSERT INTO transition_log (occurrence_id, from_state, to_state, trigger, "
+    "actor_id, at, workflow_name, workflow_version) "
+    "VALUES ({p}, {p}, {p}, {p}, {p}, {p}, 'activity', 1)"
+)
+
+#: (occurrence id, school login, curator login)
+Item = tuple[int, str, str]
 
 
-def _world(engine: Engine, schools: int, per_school: int) -> list[tuple[int, str, str]]:
-    """Schools with one staff member each, a curator per ten schools, and occurrences.
+@dataclass
+class Store:
+    """One database as the three contenders reach it."""
 
-    Returns (occurrence, school login, curator login) for every occurrence."""
+    label: str
+    engine: Engine
+    connect: Callable[[], Any]  # a bare driver connection
+    placeholder: str
+    begin: str | None  # what opens a writing transaction on the bare driver, if not implicit
+
+
+def _split(items: list, parts: int) -> list[list]:
+    return [items[n::parts] for n in range(parts)]
+
+
+def _timed(work: Callable[[list], None], chunks: list[list]) -> float:
+    """Seconds for threads to work through `chunks`, one thread per chunk."""
+    errors: list[BaseException] = []
+
+    def guarded(chunk: list) -> None:
+        try:
+            work(chunk)
+        except BaseException as error:  # reported after the join, not lost in a thread
+            errors.append(error)
+
+    threads = [threading.Thread(target=guarded, args=(chunk,)) for chunk in chunks]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if errors:
+        raise errors[0]
+    return time.perf_counter() - started
+
+
+def engine_round(store: Store, items: list[Item], actors: dict[str, Actor], conns: int) -> float:
+    """Seconds for the engine to take `items` through the lifecycle."""
+
+    def work(chunk: list[Item]) -> None:
+        for occurrence, school, curator in chunk:
+            for trigger, _, _, who in STEPS:
+                with unit_of_work(store.engine) as session:
+                    fire(
+                        session,
+                        workflows.REGISTRY,
+                        SubjectKind.OCCURRENCE,
+                        occurrence,
+                        trigger,
+                        actors[school if who == "school" else curator],
+                        report_text="готово" if trigger == "report" else None,
+                    )
+
+    return _timed(work, _split(items, conns))
+
+
+def floor_round(store: Store, items: list[Item], actor_ids: dict[str, int], conns: int) -> float:
+    """Seconds for the bare guarded UPDATE + log INSERT to take `items` through."""
+    update = FLOOR_UPDATE.format(p=store.placeholder)
+    log = FLOOR_LOG.format(p=store.placeholder)
+    sqlite = store.placeholder == "?"
+
+    def work(chunk: list[Item]) -> None:
+        conn = store.connect()
+        try:
+            cur = conn.cursor()
+            for occurrence, school, curator in chunk:
+                for version, (trigger, source, dest, who) in enumerate(STEPS, start=1):
+                    now = datetime.now(UTC)
+                    at = now.isoformat() if sqlite else now
+                    actor = actor_ids[school if who == "school" else curator]
+                    if store.begin:
+                        cur.execute(store.begin)
+                    cur.execute(update, (dest, at, occurrence, source, version))
+                    if cur.rowcount != 1:
+                        raise RuntimeError(f"floor: occurrence {occurrence} was not {source}")
+                    cur.execute(log, (occurrence, source, dest, trigger, actor, at))
+                    conn.commit()
+        finally:
+            conn.close()
+
+    return _timed(work, _split(items, conns))
+
+
+def spiff_round(store: Store, instances: list[int], conns: int) -> float:
+    """Seconds for SpiffWorkflow to take `instances` through their three user tasks."""
+    lifecycle = spiff.SpiffLifecycle()
+
+    def work(chunk: list[int]) -> None:
+        conn = store.connect()
+        try:
+            for instance in chunk:
+                for n in range(len(spiff.STEPS)):
+                    spiff.step(conn, store.placeholder, lifecycle, instance, n)
+        finally:
+            conn.close()
+
+    return _timed(work, _split(instances, conns))
+
+
+def compare(store: Store, items: list[Item], rounds: int, conns: int) -> dict[str, float]:
+    """Engine, floor and SpiffWorkflow in turns, `rounds` times; transitions per second."""
+    per_round = len(items) // (2 * rounds)
+    with unit_of_work(store.engine, readonly=True) as session:
+        logins = {login for _, school, curator in items for login in (school, curator)}
+        actors = {login: load_actor(session, login) for login in logins}
+    actor_ids = {login: actor.id for login, actor in actors.items()}
+    conn = store.connect()
+    instances = spiff.create_instances(
+        conn, store.placeholder, per_round * rounds, spiff.SpiffLifecycle().new_instance()
+    )
+    conn.close()
+    seconds = {"engine": 0.0, "floor": 0.0, "spiff": 0.0}
+    for r in range(rounds):
+        mine = items[2 * r * per_round : (2 * r + 1) * per_round]
+        floors = items[(2 * r + 1) * per_round : (2 * r + 2) * per_round]
+        seconds["engine"] += engine_round(store, mine, actors, conns)
+        seconds["floor"] += floor_round(store, floors, actor_ids, conns)
+        seconds["spiff"] += spiff_round(
+            store, instances[r * per_round : (r + 1) * per_round], conns
+        )
+    transitions = len(STEPS) * per_round * rounds
+    conn = store.connect()
+    completed = spiff.count_completed(conn, store.placeholder, instances)
+    conn.close()
+    if completed != len(instances):
+        raise RuntimeError(f"SpiffWorkflow completed {completed} of {len(instances)} instances")
+    engine_rate = transitions / seconds["engine"]
+    return {
+        "engine": round(engine_rate),
+        "floor": round(transitions / seconds["floor"]),
+        "spiff": round(transitions / seconds["spiff"]),
+        "engine_over_floor": round(engine_rate * seconds["floor"] / transitions, 3),
+        "engine_over_spiff": round(engine_rate * seconds["spiff"] / transitions, 2),
+        "transitions_each": transitions,
+        "spiff_instances_completed": completed,
+    }
+
+
+def postgres_items(url: str, count: int, skip: int = 0) -> list[Item]:
+    """Planned future occurrences of the data set, with the logins that may move them."""
+    with psycopg.connect(url) as conn:
+        return conn.execute(
+            "SELECT o.id, su.login, cu.login FROM occurrence o "
+            "JOIN app_user su ON su.organization_id = o.assignee_id AND su.role = 'school' "
+            "JOIN curator_school cs ON cs.school_id = o.assignee_id "
+            "JOIN app_user cu ON cu.id = cs.curator_id AND cu.login LIKE 'curator%%' "
+            "WHERE o.state = 'planned' AND o.due_on > %s ORDER BY o.id OFFSET %s LIMIT %s",
+            (YESTERDAY + timedelta(days=30), skip, count),
+        ).fetchall()
+
+
+def _sqlite_world(engine: Engine, schools: int, per_school: int) -> list[Item]:
+    """A small region in SQLite: schools with staff, a curator per ten, occurrences."""
     secret = hash_password("bench-password")
     with unit_of_work(engine) as session:
         region = Organization(kind="region", name="Регион")
@@ -67,8 +229,8 @@ def _world(engine: Engine, schools: int, per_school: int) -> list[tuple[int, str
             title="Бенчмарк",
             level="municipal",
             owner_id=municipality.id,
-            period_start=date(2024, 1, 1),
-            period_end=date(2024, 12, 31),
+            period_start=date(2026, 1, 1),
+            period_end=date(2026, 12, 31),
         )
         session.add(roadmap)
         session.flush()
@@ -84,7 +246,7 @@ def _world(engine: Engine, schools: int, per_school: int) -> list[tuple[int, str
             session.flush()
             session.add(
                 User(
-                    login=f"s{n}",
+                    login=f"school{n}",
                     full_name="Директор",
                     password_hash=secret,
                     role=Role.SCHOOL,
@@ -92,194 +254,56 @@ def _world(engine: Engine, schools: int, per_school: int) -> list[tuple[int, str
                 )
             )
             if n % 10 == 0:
-                session.add(
-                    User(
-                        login=f"c{n // 10}",
-                        full_name="Куратор",
-                        password_hash=secret,
-                        role=Role.CURATOR,
-                    )
+                curator = User(
+                    login=f"curator{n // 10}",
+                    full_name="Куратор",
+                    password_hash=secret,
+                    role=Role.CURATOR,
                 )
-            session.flush()
-            curator = session.execute(
-                select(User.id).where(User.login == f"c{n // 10}")
-            ).scalar_one()
-            session.add(CuratorAssignment(curator_id=curator, school_id=school.id))
+                session.add(curator)
+                session.flush()
+            session.add(CuratorAssignment(curator_id=curator.id, school_id=school.id))
             ids.append(school.id)
         lifecycle = workflows.REGISTRY.current("activity")
-        days = [
-            date(2024, 1, 1).fromordinal(date(2024, 1, 1).toordinal() + d)
-            for d in range(per_school)
-        ]
+        days = [date(2026, 4, 1) + timedelta(days=d) for d in range(per_school)]
         add_occurrences(session, lifecycle, activity.id, ids, days)
         rows = session.execute(
             select(Occurrence.id, Occurrence.assignee_id).order_by(Occurrence.id)
         ).all()
     index = {school: n for n, school in enumerate(ids)}
-    return [(occ, f"s{index[school]}", f"c{index[school] // 10}") for occ, school in rows]
+    return [(occ, f"school{index[s]}", f"curator{index[s] // 10}") for occ, s in rows]
 
 
-def _split(items: list, parts: int) -> list[list]:
-    return [items[n::parts] for n in range(parts)]
-
-
-def _timed(work: Callable[[list], None], chunks: list[list]) -> float:
-    threads = [threading.Thread(target=work, args=(chunk,)) for chunk in chunks]
-    started = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return time.perf_counter() - started
-
-
-def engine_run(engine: Engine, work_items: list[tuple[int, str, str]], connections: int) -> float:
-    """Transitions per second through the engine."""
-    with unit_of_work(engine, readonly=True) as session:
-        actors = {
-            login: load_actor(session, login)
-            for _, school, curator in work_items
-            for login in (school, curator)
-        }
-
-    def work(chunk: list) -> None:
-        for occurrence, school, curator in chunk:
-            for trigger, _, _, who in STEPS:
-                with unit_of_work(engine) as session:
-                    fire(
-                        session,
-                        workflows.REGISTRY,
-                        SubjectKind.OCCURRENCE,
-                        occurrence,
-                        trigger,
-                        actors[school if who == "school" else curator],
-                        report_text="готово" if trigger == "report" else None,
-                    )
-
-    seconds = _timed(work, _split(work_items, connections))
-    return 3 * len(work_items) / seconds
-
-
-FLOOR_UPDATE = (
-    "UPDATE occurrence SET state = {p}, version = version + 1, updated_at = {p} "
-    "WHERE id = {p} AND state = {p} AND version = {p}"
-)
-FLOOR_LOG = (
-    "INSERT INTO transition_log (occurrence_id, from_state, to_state, trigger, "
-    "actor_id, at, workflow_name, workflow_version) "
-    "VALUES ({p}, {p}, {p}, {p}, {p}, {p}, 'activity', 1)"
-)
-
-
-def floor_run(
-    connect: Callable[[], object],
-    placeholder: str,
-    work_items: list,
-    connections: int,
-    actor_ids: dict[str, int],
-) -> float:
-    """Transitions per second for the bare guarded UPDATE + log INSERT."""
-    update = FLOOR_UPDATE.format(p=placeholder)
-    log = FLOOR_LOG.format(p=placeholder)
-
-    def work(chunk: list) -> None:
-        conn = connect()
-        try:
-            for occurrence, school, curator in chunk:
-                for version, (trigger, source, dest, who) in enumerate(STEPS, start=1):
-                    now = datetime.now(UTC).isoformat() if placeholder == "?" else datetime.now(UTC)
-                    actor = actor_ids[school if who == "school" else curator]
-                    cur = conn.cursor()
-                    if placeholder == "?":
-                        cur.execute("BEGIN IMMEDIATE")
-                    cur.execute(update, (dest, now, occurrence, source, version))
-                    assert cur.rowcount == 1
-                    cur.execute(log, (occurrence, source, dest, trigger, actor, now))
-                    conn.commit()
-        finally:
-            conn.close()
-
-    seconds = _timed(work, _split(work_items, connections))
-    return 3 * len(work_items) / seconds
-
-
-def _actor_ids(engine: Engine) -> dict[str, int]:
-    with unit_of_work(engine, readonly=True) as session:
-        return dict(session.execute(select(User.login, User.id)).all())
-
-
-def _fresh_postgres() -> tuple[Engine, str]:
-    with psycopg.connect(ADMIN, autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{NAME}" WITH (FORCE)')
-        admin.execute(f'CREATE DATABASE "{NAME}"')
-    url = ADMIN.rsplit("/", 1)[0] + f"/{NAME}"
-    engine = make_engine(url.replace("postgresql://", "postgresql+psycopg://"), pool_size=10)
-    upgrade(engine)
-    return engine, url
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--occurrences", type=int, default=1500)
-    args = parser.parse_args()
-    schools = 50
-    per_school = max(1, args.occurrences // schools)
-    results: dict[str, dict[str, float]] = {}
-
-    for connections in (1, 8):
-        engine, url = _fresh_postgres()
-        items = _world(engine, schools, per_school)
-        half = len(items) // 2
-        rate = engine_run(engine, items[:half], connections)
-        floor = floor_run(
-            partial(psycopg.connect, url), "%s", items[half:], connections, _actor_ids(engine)
+def run(url: str, per_round: int, rounds: int) -> dict[str, dict[str, float]]:
+    """The comparison on PostgreSQL (1 and 8 connections) and on an in-memory SQLite."""
+    results = {}
+    need = 2 * per_round * rounds
+    engine = make_engine(url, pool_size=10)
+    for n, conns in enumerate((1, 8)):
+        store = Store(
+            f"PostgreSQL, {conns} connection{'s' if conns > 1 else ''}",
+            engine,
+            lambda: psycopg.connect(url),
+            "%s",
+            None,
         )
-        label = f"PostgreSQL, {connections} connection" + ("s" if connections > 1 else "")
-        results[label] = {"engine": rate, "floor": floor}
-        engine.dispose()
-
-    memory = "file:bench?mode=memory&cache=shared"
-    keeper = sqlite3.connect(memory, uri=True)  # keeps the shared in-memory database alive
-    engine = make_engine(
-        "sqlite://", creator=lambda: sqlite3.connect(memory, uri=True, check_same_thread=False)
-    )
-    upgrade(engine)
-    items = _world(engine, schools, per_school)
-    half = len(items) // 2
-    rate = engine_run(engine, items[:half], 1)
-
-    def connect_sqlite() -> sqlite3.Connection:
-        conn = sqlite3.connect(memory, uri=True, isolation_level=None)
-        conn.isolation_level = None
-        original_commit = conn.commit
-
-        class Wrapped:
-            def cursor(self):  # noqa: ANN202
-                return conn.cursor()
-
-            def commit(self) -> None:
-                conn.execute("COMMIT")
-
-            def close(self) -> None:
-                conn.close()
-
-        del original_commit
-        return Wrapped()  # type: ignore[return-value]
-
-    floor = floor_run(connect_sqlite, "?", items[half:], 1, _actor_ids(engine))
-    results["SQLite in memory, 1 connection"] = {"engine": rate, "floor": floor}
+        items = postgres_items(url, need, skip=n * need)
+        results[store.label] = compare(store, items, rounds, conns)
     engine.dispose()
-    keeper.close()
 
-    RESULTS.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
-    print("| store | engine (transitions/s) | raw-SQL floor (transitions/s) | engine / floor |")
-    print("|---|---|---|---|")
-    for store, row in results.items():
-        print(
-            f"| {store} | {row['engine']:.0f} | {row['floor']:.0f} | "
-            f"{row['engine'] / row['floor']:.0%} |"
-        )
+    memory = "file:roadmap_bench?mode=memory&cache=shared"
+    keeper = sqlite3.connect(memory, uri=True)  # keeps the shared in-memory database alive
+    try:
 
+        def connect() -> sqlite3.Connection:
+            return sqlite3.connect(memory, uri=True, isolation_level=None, check_same_thread=False)
 
-if __name__ == "__main__":
-    main()
+        engine = make_engine("sqlite://", creator=connect)
+        upgrade(engine)
+        items = _sqlite_world(engine, 50, max(1, need // 50 + 1))
+        store = Store("SQLite in memory, 1 connection", engine, connect, "?", "BEGIN IMMEDIATE")
+        results[store.label] = compare(store, items[:need], rounds, 1)
+        engine.dispose()
+    finally:
+        keeper.close()
+    return results

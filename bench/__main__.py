@@ -1,0 +1,136 @@
+"""Run every benchmark on one data set; print a Markdown table and write bench/results.json.
+
+python -m bench            # 2,000 schools, about 1,070,000 occurrences (make bench)
+python -m bench --quick    # 200 schools, shorter runs: under two minutes (make bench-quick)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bench import data, loadtest, sweep, transitions
+
+RESULTS = Path(__file__).with_name("results.json")
+DATABASE = "roadmap_bench"
+
+
+def machine() -> str:
+    """Cores, memory and CPU model of this machine, for the table's caption."""
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor() or "unknown CPU",
+    )
+    memory_kb = int(Path("/proc/meminfo").read_text().split()[1])
+    return f"{os.cpu_count()} cores ({cpu}), {memory_kb / 1024 / 1024:.0f} GB RAM"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="a smaller, shorter run")
+    parser.add_argument("--schools", type=int, help="default 2000 (quick: 200)")
+    parser.add_argument(
+        "--redis-url", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
+    )
+    args = parser.parse_args()
+    schools = args.schools or (200 if args.quick else 2000)
+    started = time.perf_counter()
+    results: dict[str, object] = {
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": machine(),
+        "quick": args.quick,
+    }
+
+    def step(name: str) -> None:
+        print(f"[{time.perf_counter() - started:6.1f} s] {name}", flush=True)
+
+    step(f"building the data set: {schools} schools")
+    dataset = data.build(DATABASE, schools)
+    results["data"] = {
+        "schools": schools,
+        "municipalities": data.MUNICIPALITIES,
+        "occurrences": dataset.occurrences,
+        "falling_due": dataset.falling_due,
+        "seconds": {k: round(v, 1) for k, v in dataset.seconds.items()},
+    }
+    results["import"] = {
+        name: {"read_seconds": round(r, 3), "import_seconds": round(w, 3)}
+        for name, (r, w) in dataset.imports.items()
+    }
+    step("deadline sweep")
+    results["sweep"] = sweep.run(dataset.url, args.redis_url, 1 if args.quick else 3)
+    step("transitions")
+    results["transitions"] = transitions.run(
+        dataset.url, per_round=60 if args.quick else 300, rounds=2 if args.quick else 3
+    )
+    step("HTTP under gunicorn")
+    results["http"] = loadtest.run(dataset.url, args.redis_url, schools, 4 if args.quick else 10)
+    results["seconds"] = round(time.perf_counter() - started, 1)
+    RESULTS.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
+    step(f"done; the figures are in {RESULTS}")
+    print()
+    print(table(results))
+
+
+def table(r: dict) -> str:
+    """The results as the README's Markdown table."""
+    d, s, h = r["data"], r["sweep"], r["http"]
+    lines = [
+        f"Machine: {r['machine']}; PostgreSQL, {d['schools']:,} schools in "
+        f"{d['municipalities']} municipalities, {d['occurrences']:,} occurrences"
+        f"{' (quick run)' if r['quick'] else ''}; {r['when']}.",
+        "",
+        "| measure | Roadmap Engine | compared with | ratio | target |",
+        "|---|---|---|---|---|",
+    ]
+    for store, t in r["transitions"].items():
+        lines.append(
+            f"| transitions/s, {store} | {t['engine']:,} | raw-SQL floor {t['floor']:,}; "
+            f"SpiffWorkflow {t['spiff']:,} | {t['engine_over_floor']:.0%} of floor; "
+            f"{t['engine_over_spiff']:.1f}× Spiff | "
+            + ("≥ 10× Spiff" if store.startswith("SQLite") else "≥ 50% of floor")
+            + " |"
+        )
+    lines.append(
+        f"| deadline sweep, {s['rows_acted_on']:,} rows due of {d['occurrences']:,} "
+        f"| {s['sweep_seconds']:.2f} s | bare SELECT {s['bare_sql_seconds']:.3f} s "
+        f"| {s['time_ratio']:.1f}× | ≤ 2 s, ≤ 2× |"
+    )
+    lines.append(
+        f"| peak RSS, Celery worker running the sweep | {s['worker_peak_rss_mb']:.0f} MB "
+        f"(task {s['worker_task_seconds']:.2f} s) | bare SELECT process "
+        f"{s['bare_sql_process_peak_rss_mb']:.0f} MB | – | ≤ 300 MB |"
+    )
+    for name, page in h["pages"].items():
+        lines.append(
+            f"| {name}, p50 / p95 | {page['p50_ms']:.0f} / {page['p95_ms']:.0f} ms "
+            f"| – | – | p95 ≤ 50 ms |"
+        )
+    lines.append(
+        f"| approvals/s over HTTP (sign-in, CSRF, checks, log) | {h['approve']['per_second']:.0f} "
+        f"| bare Flask CAS view {h['floor']['per_second']:.0f} | {h['approve_over_floor']:.0%} "
+        f"| ≥ 50% |"
+    )
+    lines.append(
+        f"| peak RSS, gunicorn web worker under load | {h['web_worker_peak_rss_mb']:.0f} MB "
+        f"| – | – | – |"
+    )
+    for name, seed in r["import"].items():
+        lines.append(
+            f"| import of seed {name[:3]} (read + write) | "
+            f"{seed['read_seconds'] + seed['import_seconds']:.2f} s | – | – | – |"
+        )
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()
