@@ -26,7 +26,7 @@ def make_engine(url: str | URL, **kwargs: object) -> Engine:
     """Create an engine; SQLite gets WAL, foreign keys and `BEGIN IMMEDIATE` writers."""
     parsed = normalize_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(parsed, pool_pre_ping=True, **kwargs)
+        return create_engine(parsed, **kwargs)
     if parsed.database in (None, "", ":memory:"):
         kwargs.setdefault("poolclass", StaticPool)
         kwargs.setdefault("connect_args", {"check_same_thread": False})
@@ -57,7 +57,9 @@ def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(conn):  # type: ignore[no-untyped-def]
         deferred = conn.get_execution_options().get(_DEFERRED, False)
-        conn.exec_driver_sql("BEGIN" if deferred else "BEGIN IMMEDIATE")
+        # straight to the driver: this runs once per transaction, and the engine's own
+        # statement machinery would cost more than the BEGIN itself
+        conn.connection.dbapi_connection.execute("BEGIN" if deferred else "BEGIN IMMEDIATE")
 
 
 def _lower(value: object) -> object:

@@ -11,6 +11,7 @@ import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import (
     Executable,
@@ -29,6 +30,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import aliased
+from sqlalchemy.sql.dml import Insert
 from sqlmodel import Session
 
 from engine.lifecycle import Party, WorkflowRegistry
@@ -196,15 +198,25 @@ def notify_transition(
 
 @functools.cache
 def _transition_notices(dialect: str, party: str) -> Executable:
-    """One INSERT … SELECT of a transition's notifications, built and compiled once."""
-    log_id = bindparam("log_id", type_=Integer)
+    """`transition_notices` for the log row in bind `log_id`: built and compiled once."""
+    return transition_notices(dialect, party, bindparam("log_id", type_=Integer))
+
+
+def transition_notices(dialect: str, party: str, log_id: Any) -> Insert:
+    """An INSERT … SELECT of the notifications of the transition logged as `log_id`.
+
+    `log_id` is a bind parameter or the column of a statement the INSERT is part of; the
+    subject's organization and the time stay the binds `owner_id` and `created`.
+    """
     owner_id = bindparam("owner_id", type_=Integer)
     created = bindparam("created", type_=Notification.created_at.type)
 
     def rows(user_id):  # type: ignore[no-untyped-def]
         key = _key("tr:", log_id, user_id)
         none = literal(None, Integer)
-        return select(key, user_id, literal("transition"), none, log_id, created, literal(0))
+        return select(key, user_id, literal("transition"), none, log_id, created, literal(0)).where(
+            log_id.is_not(None)
+        )  # no log row (a lost race): nothing to tell
 
     if party == Party.ASSIGNEE:
         source = rows(User.id).where(
@@ -213,12 +225,17 @@ def _transition_notices(dialect: str, party: str) -> Executable:
     else:
         curators = (
             rows(CuratorAssignment.curator_id)
-            .join(User, and_(User.id == CuratorAssignment.curator_id, User.is_active.is_(True)))
+            .join_from(
+                CuratorAssignment,
+                User,
+                and_(User.id == CuratorAssignment.curator_id, User.is_active.is_(True)),
+            )
             .where(CuratorAssignment.school_id == owner_id)
         )
         regional = (
             rows(User.id)
-            .join(
+            .join_from(
+                User,
                 Organization,
                 and_(
                     Organization.id == owner_id,

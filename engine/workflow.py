@@ -6,19 +6,24 @@ import functools
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import (
     Connection,
+    Integer,
     Select,
+    String,
     Table,
     Update,
     bindparam,
     exists,
     insert,
+    literal,
     or_,
     select,
     update,
 )
+from sqlalchemy.sql.dml import Insert
 from sqlmodel import Session
 
 from engine.access import Actor, actor_params, standing_columns
@@ -39,7 +44,7 @@ from engine.models import (
     TransitionLog,
     utcnow,
 )
-from engine.notifications import notify_transition
+from engine.notifications import transition_notices
 
 
 class SubjectKind(StrEnum):
@@ -193,47 +198,40 @@ def fire(
     context = GuardContext(session, kind, subject_id, actor, comment, report_text)
     dest = lifecycle.advance(ref.state, trigger, context)
 
-    changed = connection.execute(
-        _MOVE[kind],
-        {
-            "subject_id": ref.id,
-            "from_state": ref.state,
-            "from_version": ref.version,
-            "to_state": dest,
-            "to_version": ref.version + 1,
-            "now": now,
-        },
-    )
-    if changed.rowcount != 1:
+    report = (report_text or "").strip() or None
+    # Bind names differ from the updated table's columns: SQLAlchemy would SET a column whose
+    # name comes as a parameter of an UPDATE.
+    params = {
+        "subject_id": ref.id,
+        "from_state": ref.state,
+        "from_version": ref.version,
+        "to_state": dest,
+        "to_version": ref.version + 1,
+        "now": now,
+        "trigger": trigger,
+        "actor_id": actor.id,
+        "comment": comment,
+        "wf_name": ref.workflow_name,
+        "wf_version": ref.workflow_version,
+        "report": report,
+        "owner_id": ref.owner_id,
+        "created": now,
+    }
+    if connection.dialect.name == "postgresql":  # one round trip for every write
+        log_id = connection.execute(
+            _write_at_once(kind, rule.notify, report is not None), params
+        ).scalar()
+    else:
+        moved = connection.execute(_MOVE[kind], params).rowcount == 1
+        log_id = connection.execute(_LOG[kind], params).scalar_one() if moved else None
+        if log_id is not None and report is not None:
+            connection.execute(_COMMENT[kind], params)
+        if log_id is not None and rule.notify is not None:
+            notices = _notices(connection.dialect.name, rule.notify)
+            connection.execute(notices, {**params, "log_id": log_id})
+    if log_id is None:
         raise ConflictError(f"{kind} {subject_id} was changed by someone else; reload and retry")
     _forget(session, kind, ref.id)
-    link = LINK_COLUMN[kind]
-    log_id = connection.execute(
-        _LOG,
-        {
-            link: ref.id,
-            "from_state": ref.state,
-            "to_state": dest,
-            "trigger": trigger,
-            "actor_id": actor.id,
-            "at": now,
-            "comment": comment,
-            "workflow_name": ref.workflow_name,
-            "workflow_version": ref.workflow_version,
-        },
-    ).scalar_one()
-    if report_text and report_text.strip():
-        connection.execute(
-            _COMMENT,
-            {
-                link: ref.id,
-                "author_id": actor.id,
-                "kind": CommentKind.REPORT,
-                "body": report_text.strip(),
-                "created_at": now,
-            },
-        )
-    notify_transition(session, rule.notify, ref.owner_id, log_id, now)
     return TransitionResult(kind, ref.id, trigger, ref.state, dest, ref.version + 1, log_id)
 
 
@@ -286,9 +284,69 @@ def _move(table: Table) -> Update:
     )
 
 
+def _log_values(kind: SubjectKind) -> dict[str, Any]:
+    """The log row of a transition, from the binds `fire` passes."""
+    at = TransitionLog.__table__.c.at.type
+    return {
+        LINK_COLUMN[kind]: bindparam("subject_id", type_=Integer),
+        "from_state": bindparam("from_state", type_=String),
+        "to_state": bindparam("to_state", type_=String),
+        "trigger": bindparam("trigger", type_=String),
+        "actor_id": bindparam("actor_id", type_=Integer),
+        "at": bindparam("now", type_=at),
+        "comment": bindparam("comment", type_=String),
+        "workflow_name": bindparam("wf_name", type_=String),
+        "workflow_version": bindparam("wf_version", type_=Integer),
+    }
+
+
+def _report_values(kind: SubjectKind) -> dict[str, Any]:
+    """The written report that travels with a transition, from the same binds."""
+    return {
+        LINK_COLUMN[kind]: bindparam("subject_id", type_=Integer),
+        "author_id": bindparam("actor_id", type_=Integer),
+        "kind": literal(CommentKind.REPORT.value, String),
+        "body": bindparam("report", type_=String),
+        "created_at": bindparam("now", type_=Comment.__table__.c.created_at.type),
+    }
+
+
+@functools.cache
+def _notices(dialect: str, party: str) -> Insert:
+    return transition_notices(dialect, party, bindparam("log_id", type_=Integer))
+
+
+@functools.cache
+def _write_at_once(kind: SubjectKind, notify: str | None, with_report: bool) -> Select:
+    """PostgreSQL: the guarded UPDATE, the log row, the report and the notifications as one
+    statement of data-modifying CTEs. It returns the log row's id, or no row when the UPDATE
+    found the subject changed; then nothing is written."""
+    subject = _TABLES[kind].__table__
+    moved = _MOVE[kind].returning(subject.c.id).cte("moved")
+
+    def after_move(table: Table, values: dict[str, Any]) -> Insert:
+        columns = {k: moved.c.id if k == LINK_COLUMN[kind] else v for k, v in values.items()}
+        return insert(table).from_select(list(columns), select(*columns.values()))
+
+    log = TransitionLog.__table__
+    logged = after_move(log, _log_values(kind)).returning(log.c.id).cte("logged")
+    parts = []
+    if with_report:
+        parts.append(after_move(Comment.__table__, _report_values(kind)).cte("reported"))
+    if notify is not None:
+        log_id = select(logged.c.id).scalar_subquery()
+        parts.append(transition_notices("postgresql", notify, log_id).cte("notified"))
+    return select(logged.c.id).add_cte(*parts)
+
+
 _MOVE = {kind: _move(table.__table__) for kind, table in _TABLES.items()}
-_LOG = insert(TransitionLog.__table__).returning(TransitionLog.__table__.c.id)
-_COMMENT = insert(Comment.__table__)
+_LOG = {
+    kind: insert(TransitionLog.__table__)
+    .values(_log_values(kind))
+    .returning(TransitionLog.__table__.c.id)
+    for kind in SubjectKind
+}
+_COMMENT = {kind: insert(Comment.__table__).values(_report_values(kind)) for kind in SubjectKind}
 
 
 def _forget(session: Session, kind: SubjectKind, subject_id: int) -> None:
