@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import secrets
 
-from sqlalchemy import select, update
+from sqlalchemy import Connection, Row, bindparam, select, update
 from sqlmodel import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -137,3 +138,22 @@ def set_timezone(session: Session, user_id: int, timezone: str | None) -> None:
     if timezone is not None and timezone not in RUSSIAN_TIMEZONES:
         raise ValidationError(f"unknown time zone '{timezone}'")
     session.execute(update(User).where(User.id == user_id).values(timezone=timezone))
+
+
+_SIGNED_IN = select(
+    User.id,
+    User.login,
+    User.full_name,
+    User.role,
+    User.organization_id,
+    User.session_token,
+    User.timezone,
+).where(User.id == bindparam("user_id"), User.is_active.is_(True))
+
+
+def signed_in_user(connection: Connection, user_id: int, token: str) -> Row | None:
+    """The active user `user_id`, if `token` is still their session token (one statement)."""
+    row = connection.execute(_SIGNED_IN, {"user_id": user_id}).one_or_none()
+    if row is None or not hmac.compare_digest(row.session_token, token):
+        return None  # signed out, or the password changed: the old cookie is dead
+    return row

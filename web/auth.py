@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hmac
-
 from flask import (
     Blueprint,
     current_app,
@@ -27,10 +25,12 @@ from engine.accounts import (
     change_password,
     rotate_session_token,
     set_timezone,
+    signed_in_user,
 )
+from engine.db import single_read
 from engine.errors import ValidationError
 from engine.models import User
-from web.context import WebUser, work
+from web.context import WebUser, engine, work
 from web.extensions import limiter, login_manager
 
 bp = Blueprint("auth", __name__)
@@ -72,13 +72,9 @@ def load_user(cookie_id: str) -> WebUser | None:
     user_id, _, token = cookie_id.partition(":")
     if not user_id.isdigit() or not token:
         return None
-    with work(readonly=True) as db:
-        user = db.get(User, int(user_id))
-        if user is None or not user.is_active:
-            return None
-        if not hmac.compare_digest(user.session_token, token):
-            return None  # signed out, or the password changed: the old cookie is dead
-        return web_user(user)
+    with single_read(engine()) as connection:
+        row = signed_in_user(connection, int(user_id), token)
+    return None if row is None else WebUser(*row)
 
 
 def _login_limit() -> str:
