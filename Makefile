@@ -37,7 +37,7 @@ browser:
 services:
 	@bash .ci/services
 
-## bench: the benchmarks on 2,000 schools (about 1,070,000 occurrences); prints the table,
+## bench: the benchmarks on 2,000 schools (about 1,040,000 occurrences); prints the table,
 ## writes bench/results.json. They report numbers; no test asserts them.
 bench: install services wrk
 	$(BIN)/pip install --quiet -e '.[test,bench]'

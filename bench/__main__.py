@@ -1,6 +1,6 @@
 """Run every benchmark on one data set; print a Markdown table and write bench/results.json.
 
-python -m bench            # 2,000 schools, about 1,070,000 occurrences (make bench)
+python -m bench            # 2,000 schools, about 1,040,000 occurrences (make bench)
 python -m bench --quick    # 200 schools, shorter runs: under two minutes (make bench-quick)
 """
 
