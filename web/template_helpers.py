@@ -7,11 +7,12 @@ from datetime import date, datetime
 from flask import Flask
 from flask_babel import format_date, gettext
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 import workflows
+from engine.db import single_read
 from engine.models import Notification
-from web.context import user_zone, work
+from web.context import engine, user_zone
 from web.messages import N_
 
 ROLE_NAMES = {
@@ -51,6 +52,13 @@ def state_label(state: str) -> str:
     return gettext(workflows.REGISTRY.current(workflows.ACTIVITY).definition.state_label(state))
 
 
+_UNREAD = (
+    select(func.count())
+    .select_from(Notification)
+    .where(Notification.user_id == bindparam("user_id"), Notification.read_at.is_(None))
+)
+
+
 def register(app: Flask) -> None:
     """Install the filters and the context processor."""
     app.add_template_filter(ru_date, "ru_date")
@@ -61,10 +69,6 @@ def register(app: Flask) -> None:
     def common():  # type: ignore[no-untyped-def]
         unread = 0
         if current_user.is_authenticated:
-            with work(readonly=True) as db:
-                unread = db.execute(
-                    select(func.count())
-                    .select_from(Notification)
-                    .where(Notification.user_id == current_user.id, Notification.read_at.is_(None))
-                ).scalar_one()
+            with single_read(engine()) as connection:  # on every page: one round trip
+                unread = connection.execute(_UNREAD, {"user_id": current_user.id}).scalar_one()
         return {"unread": unread, "role_names": ROLE_NAMES}
