@@ -234,7 +234,7 @@ def _history_and_due(data: DataSet) -> None:
         conn.execute(
             "UPDATE occurrence SET state = 'approved', version = 4, "
             "state_changed_at = due_on + time '12:00' WHERE due_on < %s",
-            (NOW.date() - timedelta(days=1),),
+            (NOW.date(),),  # yesterday too: only the 1% below falls due
         )
         total = conn.execute("SELECT count(*) FROM occurrence").fetchone()[0]
         data.falling_due = conn.execute(  # the next occurrence of 1% of (activity, assignee)
@@ -247,12 +247,13 @@ def _history_and_due(data: DataSet) -> None:
         ).rowcount
         data.reported = conn.execute(
             "UPDATE occurrence SET state = 'reported', version = 3, state_changed_at = %s "
-            "WHERE id %% 50 = 1 AND state = 'planned'",
-            (NOW - timedelta(days=1),),
+            "WHERE id %% 50 = 1 AND state = 'planned' AND due_on > %s",
+            (NOW - timedelta(days=1), YESTERDAY),
         ).rowcount
         conn.execute(
             "UPDATE occurrence SET state = 'reported', version = 3, state_changed_at = %s "
-            "WHERE state = 'planned' AND assignee_id IN (SELECT school_id FROM curator_school "
-            "c JOIN app_user u ON u.id = c.curator_id WHERE u.login = 'approver')",
-            (NOW - timedelta(days=1),),
+            "WHERE state = 'planned' AND due_on > %s AND assignee_id IN (SELECT school_id "
+            "FROM curator_school c JOIN app_user u ON u.id = c.curator_id "
+            "WHERE u.login = 'approver')",
+            (NOW - timedelta(days=1), YESTERDAY),
         )

@@ -42,7 +42,7 @@ class SpiffLifecycle:
     def advance(self, state: str, task_name: str, data: dict[str, Any]) -> str:
         """Restore, fire due timers, complete user task `task_name`, serialize again."""
         workflow = self.serializer.deserialize_json(state)
-        workflow.refresh_waiting_tasks()
+        workflow.refresh_timers()
         ready = [
             t for t in workflow.get_tasks(state=TaskState.READY) if t.task_spec.name == task_name
         ]

@@ -1,0 +1,82 @@
+"""The benchmark's own parts: the BPMN model SpiffWorkflow runs, and the generated data set."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import psycopg
+import pytest
+from SpiffWorkflow.util.task import TaskState
+
+from bench import data, spiff
+from bench.clock import NOW, YESTERDAY
+
+
+def _ready(lifecycle: spiff.SpiffLifecycle, state: str) -> list[str]:
+    workflow = lifecycle.serializer.deserialize_json(state)
+    return sorted(
+        t.task_spec.name for t in workflow.get_tasks(state=TaskState.READY) if t.task_spec.manual
+    )
+
+
+def test_the_bpmn_lifecycle_runs_start_report_approve_to_its_end() -> None:
+    lifecycle = spiff.SpiffLifecycle()
+    state = lifecycle.new_instance()
+    assert _ready(lifecycle, state) == ["start_work"]
+    for name, values in spiff.STEPS:
+        assert not lifecycle.completed(state)
+        state = lifecycle.advance(state, name, values)
+    assert lifecycle.completed(state)
+
+
+def test_returning_for_rework_goes_back_to_the_report() -> None:
+    lifecycle = spiff.SpiffLifecycle()
+    state = lifecycle.advance(lifecycle.new_instance(), "start_work", {})
+    state = lifecycle.advance(state, "report", {})
+    state = lifecycle.advance(state, "review", {"verdict": "return"})
+    assert _ready(lifecycle, state) == ["report"]
+    assert not lifecycle.completed(state)
+    with pytest.raises(RuntimeError, match="review is not the one ready task"):
+        lifecycle.advance(state, "review", {"verdict": "approve"})
+
+
+def test_the_deadline_timer_waits_beside_the_report() -> None:
+    lifecycle = spiff.SpiffLifecycle()
+    state = lifecycle.advance(lifecycle.new_instance(), "start_work", {})
+    workflow = lifecycle.serializer.deserialize_json(state)
+    waiting = [t.task_spec.name for t in workflow.get_tasks(state=TaskState.WAITING)]
+    assert "deadline" in waiting
+    assert "deadline" in json.loads(state)["spec"]["task_specs"]
+
+
+@pytest.mark.postgres_only
+def test_the_data_set_has_its_shape() -> None:
+    name = f"roadmap_bench_test_{uuid.uuid4().hex[:8]}"
+    built = data.build(name, data.MUNICIPALITIES, years=2)
+    try:
+        with psycopg.connect(built.url) as conn:
+
+            def one(sql: str, *params: object) -> int:
+                return conn.execute(sql, params).fetchone()[0]
+
+            assert built.occurrences == one("SELECT count(*) FROM occurrence") > 1000
+            assert built.falling_due == built.occurrences // 100
+            open_yesterday = (
+                "SELECT count(*) FROM occurrence WHERE due_on = %s AND state = 'planned'"
+            )
+            assert one(open_yesterday, YESTERDAY) == built.falling_due
+            assert one("SELECT count(*) FROM occurrence WHERE due_on < %s AND state <> "
+                       "'approved'", NOW.date()) == built.falling_due  # fmt: skip
+            assert one("SELECT count(*) FROM occurrence WHERE state = 'reported'") > 0
+            assert one("SELECT count(*) FROM roadmap") == 3 * data.MUNICIPALITIES
+            schools = (
+                "SELECT count(DISTINCT assignee_id) FROM occurrence o "
+                "JOIN organization s ON s.id = o.assignee_id WHERE s.kind = 'school'"
+            )
+            assert one(schools) == data.MUNICIPALITIES
+            assert one("SELECT count(*) FROM app_user WHERE login = 'approver'") == 1
+        assert set(built.imports) == {path.name for path in data.seed_files()}
+    finally:
+        with psycopg.connect(data.admin_url(), autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
