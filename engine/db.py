@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Dialect, Engine, Executable, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session
@@ -99,3 +100,62 @@ def single_read(engine: Engine) -> Iterator[Connection]:
     """
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
         yield connection
+
+
+class Prepared:
+    """A Core statement compiled once per dialect and run straight on the driver's cursor.
+
+    For the hottest path only (firing a trigger): SQLAlchemy's execution machinery costs
+    more than the statement itself there. Binds are processed by their types' own bind
+    processors, exactly as SQLAlchemy would; what comes back is the driver's cursor, its rows
+    plain tuples without result processing, so statements run this way return plain values
+    (ids, states, numbers, flags). Statement events do not fire for them.
+    """
+
+    def __init__(self, statement: Executable) -> None:
+        self.statement = statement
+        self._compiled: dict[str, _Compiled] = {}
+
+    def run(self, connection: Connection, params: dict[str, Any]) -> Any:
+        """Execute in `connection`'s transaction; return the DBAPI cursor."""
+        compiled = self._compiled.get(connection.dialect.name)
+        if compiled is None:
+            compiled = self._compiled[connection.dialect.name] = _Compiled(
+                self.statement, connection.dialect
+            )
+        cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        cursor.execute(compiled.sql, compiled.arguments(params))
+        return cursor
+
+
+class _Compiled:
+    """SQL text, bind order and bind processors of one statement for one dialect."""
+
+    def __init__(self, statement: Executable, dialect: Dialect) -> None:
+        compiled = statement.compile(dialect=dialect)
+        if compiled.post_compile_params:
+            raise ValueError("IN lists are expanded per execution; write them as OR of binds")
+        self.sql = compiled.string
+        self.positional = tuple(compiled.positiontup or ()) if compiled.positional else None
+        self.constants: dict[str, Any] = {}
+        self.processors: dict[str, Callable[[Any], Any]] = {}
+        for name, bind in compiled.binds.items():
+            key = compiled.escaped_bind_names.get(name, name)
+            if key != name:
+                raise ValueError(f"bind {name!r} needs escaping; rename it")
+            processor = bind.type.dialect_impl(dialect).bind_processor(dialect)
+            if processor is not None:
+                self.processors[name] = processor
+            if bind.value is not None or not bind.required:
+                self.constants[name] = bind.effective_value
+
+    def arguments(self, params: dict[str, Any]) -> Any:
+        """The driver's parameters: constants and `params`, each through its processor."""
+        values = {**self.constants, **params}
+        for name, processor in self.processors.items():
+            value = values.get(name)
+            if value is not None:
+                values[name] = processor(value)
+        if self.positional is None:
+            return values
+        return tuple(map(values.__getitem__, self.positional))

@@ -219,8 +219,9 @@ def transition_notices(dialect: str, party: str, log_id: Any) -> Insert:
         )  # no log row (a lost race): nothing to tell
 
     if party == Party.ASSIGNEE:
+        staff = or_(*(User.role == role for role in STAFF_ROLES))  # no IN list: see Prepared
         source = rows(User.id).where(
-            User.organization_id == owner_id, User.role.in_(STAFF_ROLES), User.is_active.is_(True)
+            User.organization_id == owner_id, staff, User.is_active.is_(True)
         )
     else:
         curators = (

@@ -11,7 +11,6 @@ from typing import Any
 from sqlalchemy import (
     Connection,
     Integer,
-    Select,
     String,
     Table,
     Update,
@@ -27,6 +26,7 @@ from sqlalchemy.sql.dml import Insert
 from sqlmodel import Session
 
 from engine.access import Actor, actor_params, standing_columns
+from engine.db import Prepared
 from engine.errors import (
     ConflictError,
     InvalidTransitionError,
@@ -218,17 +218,16 @@ def fire(
         "created": now,
     }
     if connection.dialect.name == "postgresql":  # one round trip for every write
-        log_id = connection.execute(
-            _write_at_once(kind, rule.notify, report is not None), params
-        ).scalar()
+        written = _write_at_once(kind, rule.notify, report is not None).run(connection, params)
+        log_id = next(iter(written.fetchone() or ()), None)
     else:
-        moved = connection.execute(_MOVE[kind], params).rowcount == 1
-        log_id = connection.execute(_LOG[kind], params).scalar_one() if moved else None
+        moved = _MOVING[kind].run(connection, params).rowcount == 1
+        log_id = _LOGGING[kind].run(connection, params).fetchone()[0] if moved else None
         if log_id is not None and report is not None:
-            connection.execute(_COMMENT[kind], params)
+            _REPORTING[kind].run(connection, params)
         if log_id is not None and rule.notify is not None:
             notices = _notices(connection.dialect.name, rule.notify)
-            connection.execute(notices, {**params, "log_id": log_id})
+            notices.run(connection, {**params, "log_id": log_id})
     if log_id is None:
         raise ConflictError(f"{kind} {subject_id} was changed by someone else; reload and retry")
     _forget(session, kind, ref.id)
@@ -239,22 +238,23 @@ def read_standing(
     connection: Connection, kind: SubjectKind, subject_id: int, actor: Actor
 ) -> tuple[SubjectRef, bool, bool]:
     """The subject as read before a change, whether `actor` reaches it and reviews it."""
-    row = connection.execute(
-        _standing_query(kind, actor.role, actor.organization_id is not None),
-        {"subject_id": subject_id, **actor_params(actor)},
-    ).one_or_none()
+    row = (
+        _standing_query(kind, actor.role, actor.organization_id is not None)
+        .run(connection, {"subject_id": subject_id, **actor_params(actor)})
+        .fetchone()
+    )
     if row is None:
         raise NotFoundError(f"{kind} {subject_id} does not exist")
-    return SubjectRef(kind, *row[:6]), bool(row.reaches), bool(row.reviews)
+    return SubjectRef(kind, *row[:6]), bool(row[6]), bool(row[7])
 
 
 @functools.cache
-def _standing_query(kind: SubjectKind, role: str, has_organization: bool) -> Select:
+def _standing_query(kind: SubjectKind, role: str, has_organization: bool) -> Prepared:
     """The subject's workflow columns and whether an actor of `role` reaches and reviews it."""
     table = _TABLES[kind].__table__
     owner = _OWNER[kind]
     reaches, reviews = standing_columns(role, has_organization, owner)
-    return select(
+    query = select(
         table.c.id,
         table.c.state,
         table.c.version,
@@ -264,6 +264,7 @@ def _standing_query(kind: SubjectKind, role: str, has_organization: bool) -> Sel
         reaches.label("reaches"),
         reviews.label("reviews"),
     ).where(table.c.id == bindparam("subject_id"))
+    return Prepared(query)
 
 
 def _move(table: Table) -> Update:
@@ -312,12 +313,12 @@ def _report_values(kind: SubjectKind) -> dict[str, Any]:
 
 
 @functools.cache
-def _notices(dialect: str, party: str) -> Insert:
-    return transition_notices(dialect, party, bindparam("log_id", type_=Integer))
+def _notices(dialect: str, party: str) -> Prepared:
+    return Prepared(transition_notices(dialect, party, bindparam("log_id", type_=Integer)))
 
 
 @functools.cache
-def _write_at_once(kind: SubjectKind, notify: str | None, with_report: bool) -> Select:
+def _write_at_once(kind: SubjectKind, notify: str | None, with_report: bool) -> Prepared:
     """PostgreSQL: the guarded UPDATE, the log row, the report and the notifications as one
     statement of data-modifying CTEs. It returns the log row's id, or no row when the UPDATE
     found the subject changed; then nothing is written."""
@@ -336,7 +337,7 @@ def _write_at_once(kind: SubjectKind, notify: str | None, with_report: bool) -> 
     if notify is not None:
         log_id = select(logged.c.id).scalar_subquery()
         parts.append(transition_notices("postgresql", notify, log_id).cte("notified"))
-    return select(logged.c.id).add_cte(*parts)
+    return Prepared(select(logged.c.id).add_cte(*parts))
 
 
 _MOVE = {kind: _move(table.__table__) for kind, table in _TABLES.items()}
@@ -347,6 +348,9 @@ _LOG = {
     for kind in SubjectKind
 }
 _COMMENT = {kind: insert(Comment.__table__).values(_report_values(kind)) for kind in SubjectKind}
+_MOVING = {kind: Prepared(statement) for kind, statement in _MOVE.items()}
+_LOGGING = {kind: Prepared(statement) for kind, statement in _LOG.items()}
+_REPORTING = {kind: Prepared(statement) for kind, statement in _COMMENT.items()}
 
 
 def _forget(session: Session, kind: SubjectKind, subject_id: int) -> None:

@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import bindparam, insert, literal, select
 
-from engine.db import normalize_url, unit_of_work
+from engine.db import Prepared, normalize_url, unit_of_work
 from engine.models import User
 from engine.settings import Settings
 
@@ -56,3 +56,33 @@ def test_timestamps_come_back_aware_and_in_utc(db) -> None:
     with pytest.raises(Exception, match="naive datetime"):
         with unit_of_work(db) as session:
             session.add(user("n", datetime(2024, 3, 1)))
+
+
+def test_prepared_statements_write_what_the_orm_reads_back(db) -> None:
+    """Binds go through their types (a Moscow time is stored as UTC), literals are kept."""
+    moscow = timezone(timedelta(hours=3))
+    add = Prepared(
+        insert(User.__table__).values(
+            login=bindparam("login"),
+            full_name=literal("Прямая вставка"),
+            password_hash=literal("x"),
+            role=literal("admin"),
+            is_active=literal(True),
+            created_at=bindparam("at", type_=User.__table__.c.created_at.type),
+            session_token=literal("t"),
+        )
+    )
+    with unit_of_work(db) as session:
+        add.run(session.connection(), {"login": "p", "at": datetime(2024, 3, 1, 12, tzinfo=moscow)})
+    with unit_of_work(db, readonly=True) as session:
+        row = session.execute(select(User.full_name, User.created_at)).one()
+    assert row == ("Прямая вставка", datetime(2024, 3, 1, 9, tzinfo=UTC))
+    with pytest.raises(ValueError, match="naive datetime"):
+        with unit_of_work(db) as session:
+            add.run(session.connection(), {"login": "n", "at": datetime(2024, 3, 1)})
+
+
+def test_prepared_statements_refuse_expanding_in_lists(db) -> None:
+    listed = Prepared(select(User.id).where(User.role.in_(["admin", "school"])))
+    with unit_of_work(db, readonly=True) as session, pytest.raises(ValueError, match="IN lists"):
+        listed.run(session.connection(), {})
