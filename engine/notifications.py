@@ -71,13 +71,9 @@ def _insert(session: Session):  # type: ignore[no-untyped-def]
 def _add(session: Session, rows) -> int:  # type: ignore[no-untyped-def]
     """Insert the (key, user_id, kind, escalation_id, transition_id, created_at) rows of a
     SELECT, skipping keys already there; return how many were new."""
-    statement = (
-        _insert(session)
-        .from_select(_COLUMNS, rows)
-        .on_conflict_do_nothing()
-        .returning(Notification.id)
-    )
-    return len(session.execute(statement).all())
+    statement = _insert(session).from_select(_COLUMNS, rows).on_conflict_do_nothing()
+    preserved = statement.execution_options(preserve_rowcount=True)  # an INSERT's count
+    return session.execute(preserved).rowcount
 
 
 def _key(prefix: str, subject_id, user_id):  # type: ignore[no-untyped-def]
@@ -139,32 +135,23 @@ def notify_escalations(session: Session, escalation_ids: Sequence[int], now: dat
             .where(wanted, User.is_active.is_(True))
         )
 
-    count = _add(
-        session,
-        rows(
-            User.id,
-            and_(User.organization_id == base.c.owner_id, User.role.in_(STAFF_ROLES)),
-            staff_wanted,
-        ),
+    staff = rows(
+        User.id,
+        and_(User.organization_id == base.c.owner_id, User.role.in_(STAFF_ROLES)),
+        staff_wanted,
     )
-    count += _add(
-        session,
-        rows(
-            User.id,
-            and_(
-                User.organization_id == base.c.municipality_id,
-                User.role == Role.MUNICIPAL_COORDINATOR,
-            ),
-            municipal_wanted,
+    municipal = rows(
+        User.id,
+        and_(
+            User.organization_id == base.c.municipality_id,
+            User.role == Role.MUNICIPAL_COORDINATOR,
         ),
+        municipal_wanted,
     )
-    count += _add(
-        session,
-        rows(
-            User.id,
-            and_(User.organization_id == base.c.region_id, User.role == Role.REGIONAL_COORDINATOR),
-            regional_wanted,
-        ),
+    regional = rows(
+        User.id,
+        and_(User.organization_id == base.c.region_id, User.role == Role.REGIONAL_COORDINATOR),
+        regional_wanted,
     )
     curator = (
         select(
@@ -181,7 +168,7 @@ def notify_escalations(session: Session, escalation_ids: Sequence[int], now: dat
         .join(User, and_(User.id == CuratorAssignment.curator_id, User.is_active.is_(True)))
         .where(curator_wanted)
     )
-    return count + _add(session, curator)
+    return _add(session, union_all(staff, municipal, regional, curator))  # one statement
 
 
 def notify_transition(
