@@ -5,11 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, bindparam, exists, false, literal, or_, select, true
+from sqlalchemy import ColumnElement, Integer, bindparam, exists, false, or_, select, true
 from sqlmodel import Session
 
 from engine.errors import NotFoundError, PermissionDeniedError
-from engine.lifecycle import Party
 from engine.models import CuratorAssignment, Organization, OrganizationKind, Role, User
 
 
@@ -118,16 +117,6 @@ def can_reach(session: Session, actor: Actor, organization_id: int) -> bool:
         )
     ).first()
     return found is not None
-
-
-def stands_as(session: Session, actor: Actor, party: str, organization_id: int) -> bool:
-    """Whether `actor` is the assignee, reviewer or supervisor of `organization_id`'s work."""
-    if party == Party.ASSIGNEE:
-        return actor.organization_id == organization_id
-    if party == Party.REVIEWER:
-        reviews = _reviews(actor.role, literal(organization_id), actor.id, actor.organization_id)
-        return bool(session.execute(select(reviews)).scalar())
-    return can_reach(session, actor, organization_id)
 
 
 def require_reach(session: Session, actor: Actor, organization_id: int, what: str) -> None:

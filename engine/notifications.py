@@ -7,14 +7,12 @@ so inbox and e-mail always say the same thing.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
-    Executable,
     Integer,
     String,
     and_,
@@ -169,24 +167,6 @@ def notify_escalations(session: Session, escalation_ids: Sequence[int], now: dat
         .where(curator_wanted)
     )
     return _add(session, union_all(staff, municipal, regional, curator))  # one statement
-
-
-def notify_transition(
-    session: Session, party: str | None, owner_id: int, log_id: int, now: datetime
-) -> int:
-    """Tell the subject's assignee staff or its reviewers that a transition happened."""
-    if party is None:
-        return 0
-    connection = session.connection()
-    statement = _transition_notices(connection.dialect.name, party)
-    params = {"log_id": log_id, "owner_id": owner_id, "created": now}
-    return connection.execute(statement, params).rowcount
-
-
-@functools.cache
-def _transition_notices(dialect: str, party: str) -> Executable:
-    """`transition_notices` for the log row in bind `log_id`: built and compiled once."""
-    return transition_notices(dialect, party, bindparam("log_id", type_=Integer))
 
 
 def transition_notices(dialect: str, party: str, log_id: Any) -> Insert:

@@ -199,8 +199,8 @@ def fire(
     dest = lifecycle.advance(ref.state, trigger, context)
 
     report = (report_text or "").strip() or None
-    # Bind names differ from the updated table's columns: SQLAlchemy would SET a column whose
-    # name comes as a parameter of an UPDATE.
+    # Bind names differ from the tables' column names ("wf_name", not "workflow_name"): run
+    # through SQLAlchemy, a parameter named like a column of an UPDATE is SET.
     params = {
         "subject_id": ref.id,
         "from_state": ref.state,
