@@ -13,6 +13,7 @@ sweep to escalate, and 2% wait in curators' queues as reported.
 
 from __future__ import annotations
 
+import os
 import secrets
 import time
 from dataclasses import dataclass, field
@@ -54,8 +55,6 @@ class DataSet:
 
 def admin_url() -> str:
     """The maintenance database the benchmarks create theirs from."""
-    import os
-
     return os.environ.get("BENCH_POSTGRES_ADMIN", "postgresql://postgres@127.0.0.1:5432/test")
 
 

@@ -71,12 +71,15 @@ def create_instances(conn: Any, placeholder: str, count: int, state: str) -> lis
     return [row[0] for row in rows]
 
 
-def step(conn: Any, placeholder: str, lifecycle: SpiffLifecycle, instance: int, n: int) -> None:
-    """Advance one instance by user task `n` of STEPS, in one transaction."""
+def step(
+    conn: Any, placeholder: str, begin: str | None, lifecycle: SpiffLifecycle, instance: int, n: int
+) -> None:
+    """Advance one instance by user task `n` of STEPS, in one transaction (opened by `begin`
+    where the driver does not open one itself)."""
     p = placeholder
     cur = conn.cursor()
-    if p == "?":
-        cur.execute("BEGIN IMMEDIATE")
+    if begin:
+        cur.execute(begin)
     state, version = cur.execute(
         f"SELECT state, version FROM bench_spiff_instance WHERE id = {p}", (instance,)
     ).fetchone()

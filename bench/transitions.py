@@ -156,7 +156,7 @@ def spiff_round(store: Store, instances: list[int], conns: int) -> float:
         try:
             for instance in chunk:
                 for n in range(len(spiff.STEPS)):
-                    spiff.step(conn, store.placeholder, lifecycle, instance, n)
+                    spiff.step(conn, store.placeholder, store.begin, lifecycle, instance, n)
         finally:
             conn.close()
 

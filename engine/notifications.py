@@ -13,6 +13,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
+    Connection,
     Integer,
     String,
     and_,
@@ -380,6 +381,18 @@ def inbox(
         query = query.where(Notification.read_at.is_(None))
     query = query.order_by(Notification.id.desc()).limit(min(limit, 200)).offset(offset)
     return list(session.execute(query).scalars())
+
+
+_UNREAD = (
+    select(func.count())
+    .select_from(Notification)
+    .where(Notification.user_id == bindparam("user_id"), Notification.read_at.is_(None))
+)
+
+
+def unread_count(connection: Connection, user_id: int) -> int:
+    """How many of the user's notifications are unread (one statement, for every page)."""
+    return connection.execute(_UNREAD, {"user_id": user_id}).scalar_one()
 
 
 def mark_read(session: Session, user_id: int, ids: Iterable[int], now: datetime) -> int:

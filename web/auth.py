@@ -74,7 +74,7 @@ def load_user(cookie_id: str) -> WebUser | None:
         return None
     with single_read(engine()) as connection:
         row = signed_in_user(connection, int(user_id), token)
-    return None if row is None else WebUser(*row)
+    return None if row is None else WebUser(**row._asdict())  # columns named as fields
 
 
 def _login_limit() -> str:

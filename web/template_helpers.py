@@ -7,11 +7,10 @@ from datetime import date, datetime
 from flask import Flask
 from flask_babel import format_date, gettext
 from flask_login import current_user
-from sqlalchemy import bindparam, func, select
 
 import workflows
 from engine.db import single_read
-from engine.models import Notification
+from engine.notifications import unread_count
 from web.context import engine, user_zone
 from web.messages import N_
 
@@ -52,13 +51,6 @@ def state_label(state: str) -> str:
     return gettext(workflows.REGISTRY.current(workflows.ACTIVITY).definition.state_label(state))
 
 
-_UNREAD = (
-    select(func.count())
-    .select_from(Notification)
-    .where(Notification.user_id == bindparam("user_id"), Notification.read_at.is_(None))
-)
-
-
 def register(app: Flask) -> None:
     """Install the filters and the context processor."""
     app.add_template_filter(ru_date, "ru_date")
@@ -70,5 +62,5 @@ def register(app: Flask) -> None:
         unread = 0
         if current_user.is_authenticated:
             with single_read(engine()) as connection:  # on every page: one round trip
-                unread = connection.execute(_UNREAD, {"user_id": current_user.id}).scalar_one()
+                unread = unread_count(connection, current_user.id)
         return {"unread": unread, "role_names": ROLE_NAMES}
