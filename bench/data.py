@@ -28,6 +28,7 @@ from engine.accounts import hash_password
 from engine.db import make_engine, unit_of_work
 from engine.importing.apply import import_roadmap
 from engine.importing.document import read_roadmap
+from engine.lifecycle import WorkflowRegistry
 from engine.migrate import upgrade
 from engine.models import Organization
 
@@ -37,6 +38,8 @@ MUNICIPALITIES = 20
 PASSWORD = "bench-password"
 #: Schools the `approver` curator reviews: the HTTP benchmark approves their reported work.
 APPROVER_SCHOOLS = 40
+
+REGISTRY = WorkflowRegistry(workflows.DEFINITIONS, workflows.GUARDS)
 
 
 @dataclass
@@ -144,7 +147,7 @@ def _import_seeds(data: DataSet) -> None:
             with unit_of_work(engine) as session:
                 municipality = session.get(Organization, 2 + m)
                 assert municipality is not None
-                import_roadmap(session, workflows.REGISTRY, draft, municipality)
+                import_roadmap(session, REGISTRY, draft, municipality)
             if m == 0:
                 read, _ = data.imports[file_name]
                 data.imports[file_name] = (read, time.perf_counter() - mark)

@@ -44,13 +44,17 @@ def reset(url: str) -> None:
 def measure(kind: str, url: str) -> dict[str, float]:
     """One measurement in this process: seconds, rows and peak RSS in MB."""
     if kind == "sweep":
+        import workflows
         from engine.db import make_engine
+        from engine.lifecycle import WorkflowRegistry
+        from engine.policy import PolicyBook
         from engine.sweep import sweep
-        from workflows.escalation import POLICIES
 
+        registry = WorkflowRegistry(workflows.DEFINITIONS, workflows.GUARDS)
+        policies = PolicyBook(workflows.POLICIES, registry)
         engine = make_engine(url)
         started = time.perf_counter()
-        result = sweep(engine, POLICIES, NOW)
+        result = sweep(engine, policies, NOW)
         elapsed = time.perf_counter() - started
         rows = result.reminders + sum(result.escalations.values())
         engine.dispose()

@@ -30,6 +30,7 @@ from bench.clock import YESTERDAY
 from engine.access import Actor, load_actor
 from engine.accounts import hash_password
 from engine.db import make_engine, unit_of_work
+from engine.lifecycle import WorkflowRegistry
 from engine.migrate import upgrade
 from engine.models import (
     Activity,
@@ -61,6 +62,8 @@ FLOOR_LOG = (
 
 #: (occurrence id, school login, curator login)
 Item = tuple[int, str, str]
+
+REGISTRY = WorkflowRegistry(workflows.DEFINITIONS, workflows.GUARDS)
 
 
 @dataclass
@@ -108,7 +111,7 @@ def engine_round(store: Store, items: list[Item], actors: dict[str, Actor], conn
                 with unit_of_work(store.engine) as session:
                     fire(
                         session,
-                        workflows.REGISTRY,
+                        REGISTRY,
                         SubjectKind.OCCURRENCE,
                         occurrence,
                         trigger,
@@ -264,7 +267,7 @@ def _sqlite_world(engine: Engine, schools: int, per_school: int) -> list[Item]:
                 session.flush()
             session.add(CuratorAssignment(curator_id=curator.id, school_id=school.id))
             ids.append(school.id)
-        lifecycle = workflows.REGISTRY.current("activity")
+        lifecycle = REGISTRY.for_subject("occurrence")
         days = [date(2026, 4, 1) + timedelta(days=d) for d in range(per_school)]
         add_occurrences(session, lifecycle, activity.id, ids, days)
         rows = session.execute(

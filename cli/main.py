@@ -17,19 +17,17 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 import workflows
-from engine import evidence, queries
+from engine import queries
 from engine.access import Actor, load_actor
 from engine.accounts import issue_api_token
+from engine.app import App
 from engine.calendar import WorkCalendar
 from engine.calendar import set_override as set_calendar_override
 from engine.db import make_engine, unit_of_work
 from engine.deadlines import Period
 from engine.demo import DEMO_PASSWORD, demo_present, load_demo
 from engine.errors import (
-    ConflictError,
     DomainError,
-    NotFoundError,
-    PermissionDeniedError,
 )
 from engine.escalations import acknowledge as acknowledge_escalation
 from engine.escalations import extend_deadline, municipality_of, open_escalations
@@ -41,10 +39,10 @@ from engine.migrate import current_revision, head_revision, upgrade
 from engine.models import Role
 from engine.pages import task_list
 from engine.settings import Settings
-from engine.workflow import SubjectKind, fire
+from engine.usecases.report import Upload, act_with_evidence
+from engine.workflow import SubjectKind
 from worker import jobs
 from worker.embedded import EmbeddedScheduler
-from workflows.escalation import POLICIES
 
 #: Exit codes, so scripts can tell failures apart.
 EXIT_ERROR, EXIT_USAGE, EXIT_FORBIDDEN, EXIT_NOT_FOUND, EXIT_CONFLICT = 1, 2, 3, 4, 5
@@ -59,6 +57,8 @@ class Context:
     def __init__(self) -> None:
         self.settings = Settings.from_env()
         self._engine: Engine | None = None
+        self._app: App | None = None
+        self._migrated = False
 
     @property
     def engine(self) -> Engine:
@@ -75,7 +75,9 @@ class Context:
             self._engine.dispose()
 
     def migrated_engine(self) -> Engine:
-        """The engine, after checking that the schema has been migrated."""
+        """The engine, after checking (once) that the schema has been migrated."""
+        if self._migrated:
+            return self.engine
         current, head = current_revision(self.engine), head_revision()
         if current is None:
             raise DomainError("the database has no schema yet; run `roadmap db upgrade` first")
@@ -84,7 +86,14 @@ class Context:
                 f"the database is at revision {current}, this version needs "
                 f"{head}; run `roadmap db upgrade`"
             )
+        self._migrated = True
         return self.engine
+
+    def app(self) -> App:
+        """The application, on the migrated database."""
+        if self._app is None:
+            self._app = App.build(self.settings, workflows.CATALOG, db=self.migrated_engine())
+        return self._app
 
 
 pass_context = click.make_pass_decorator(Context)
@@ -123,7 +132,7 @@ def demo(ctx: Context, today: object) -> None:
             click.echo("demo data is already loaded")
             logins = None
         else:
-            logins = load_demo(session, workflows.REGISTRY, day)
+            logins = load_demo(session, ctx.app().registry, day)
     if logins:
         click.echo("demo data loaded")
     click.echo(f"\nDemo logins (password for all: {DEMO_PASSWORD}):")
@@ -160,11 +169,12 @@ def occurrences_list(
     ctx: Context, school: str | None, state: str | None, login: str | None, limit: int, page: int
 ) -> None:
     """List occurrences by due date."""
-    engine = ctx.migrated_engine()
-    with unit_of_work(engine, readonly=True) as session:
+    app = ctx.app()
+    with app.work(readonly=True) as session:
         actor = load_actor(session, login) if login else OPERATOR
         school_id = queries.find_school(session, school) if school else None
         result, _overdue = task_list(
+            app,
             session,
             actor,
             date.today(),
@@ -174,7 +184,7 @@ def occurrences_list(
             per_page=limit,
         )
         rows = result.rows
-    labels = workflows.REGISTRY.current(workflows.ACTIVITY).definition
+    labels = app.registry.for_subject(SubjectKind.OCCURRENCE).definition
     for row in rows:
         due = row.due_on.isoformat() if row.due_on else "без даты"
         click.echo(
@@ -209,32 +219,21 @@ def transition(
     files: tuple[Path, ...],
 ) -> None:
     """Fire TRIGGER on an occurrence as a user."""
-    engine = ctx.migrated_engine()
-    settings = ctx.settings
-    with unit_of_work(engine) as session:
-        actor = load_actor(session, login)
-        for path in files:
-            evidence.attach(
-                session,
-                workflows.REGISTRY,
-                settings.evidence_dir,
-                SubjectKind.OCCURRENCE,
-                occurrence_id,
-                actor,
-                filename=path.name,
-                data=path.read_bytes(),
-                max_bytes=settings.max_evidence_bytes,
-            )
-        result = fire(
+    app = ctx.app()
+    uploads = [Upload(path.name, path.read_bytes()) for path in files]
+    with app.work() as session:
+        result = act_with_evidence(
+            app,
             session,
-            workflows.REGISTRY,
+            load_actor(session, login),
             SubjectKind.OCCURRENCE,
             occurrence_id,
             trigger,
-            actor,
+            uploads,
             comment=comment,
             report_text=report_text,
         )
+    assert result is not None  # a trigger was given
     click.echo(
         f"occurrence {result.subject_id}: {result.from_state} → {result.to_state} "
         f"({result.trigger} by {login})"
@@ -303,7 +302,7 @@ def import_(
     engine = ctx.migrated_engine()
     with unit_of_work(engine) as session:
         owner = find_municipality(session, municipality)
-        report = import_roadmap(session, workflows.REGISTRY, draft, owner, roadmap_id=roadmap_id)
+        report = import_roadmap(session, ctx.app().registry, draft, owner, roadmap_id=roadmap_id)
     if as_json:
         click.echo(
             json.dumps(
@@ -407,7 +406,7 @@ def sweep(ctx: Context, now_text: str | None, as_json: bool) -> None:
         now = jobs.parse_now(now_text)
     except ValueError:
         raise click.BadParameter("use an ISO date-time", param_hint="--now") from None
-    counts = jobs.run_sweep(ctx.migrated_engine(), ctx.settings, now)
+    counts = jobs.run_sweep(ctx.app(), now)
     if as_json:
         click.echo(json.dumps(counts))
         return
@@ -433,7 +432,7 @@ def escalations(
         municipality_id = municipality_of(session, municipality) if municipality else None
         rows = open_escalations(
             session,
-            POLICIES,
+            ctx.app().policies,
             municipality_id=municipality_id,
             level=level,
             limit=limit,
@@ -497,7 +496,7 @@ def token_create(ctx: Context, login: str, name: str) -> None:
 @pass_context
 def send_mail(ctx: Context) -> None:
     """Send the e-mails waiting in the outbox now (SMTP_* settings)."""
-    sent = jobs.run_send(ctx.migrated_engine(), ctx.settings)
+    sent = jobs.run_send(ctx.app())
     click.echo(f"sent {sent}")
 
 
@@ -515,29 +514,30 @@ def policy_show(ctx: Context, municipality: str | None) -> None:
         if municipality:
             municipality_id = municipality_of(session, municipality)
             data = [
-                POLICIES.for_municipality(session, name, municipality_id).to_dict()
-                for name in POLICIES.defaults
+                ctx.app().policies.for_municipality(session, name, municipality_id).to_dict()
+                for name in ctx.app().policies.defaults
             ]
         else:
-            data = [p.to_dict() for p in POLICIES.defaults.values()]
+            data = [p.to_dict() for p in ctx.app().policies.defaults.values()]
     click.echo(json.dumps(data, ensure_ascii=False, indent=2))
 
 
 @policy.command("set")
 @click.option("--municipality", required=True, help="The municipality (part of its name).")
-@click.option("--workflow", default="activity", show_default=True)
+@click.option("--workflow", help="The workflow (default: the activity lifecycle's).")
 @click.option("--reminder-days", type=int)
 @click.option("--municipal-after-days", type=int)
 @click.option("--regional-after-days", type=int)
 @click.option("--review-days", type=int)
 @pass_context
-def policy_set(ctx: Context, municipality: str, workflow: str, **days: int | None) -> None:
+def policy_set(ctx: Context, municipality: str, workflow: str | None, **days: int | None) -> None:
     """Give a municipality its own working-day offsets."""
+    workflow = workflow or ctx.app().policies.for_subject(SubjectKind.OCCURRENCE).workflow
     changes = {name: value for name, value in days.items() if value is not None}
     if not changes:
         raise click.UsageError("give at least one of the --…-days options")
     with unit_of_work(ctx.migrated_engine()) as session:
-        result = POLICIES.set_override(
+        result = ctx.app().policies.set_override(
             session, municipality_of(session, municipality), workflow, **changes
         )
     click.echo(json.dumps(result.to_dict(), ensure_ascii=False))
@@ -589,10 +589,10 @@ def calendar_show(ctx: Context, start: datetime, days: int) -> None:
 def serve(ctx: Context, once: bool, no_web: bool, host: str, port: int) -> None:
     """Serve the web UI (gunicorn) and enforce deadlines: Celery worker and beat when Redis
     answers, the same jobs in-process when it does not."""
-    engine = ctx.migrated_engine()
-    settings = ctx.settings
+    app = ctx.app()
+    settings = app.settings
     if once:
-        click.echo(json.dumps(EmbeddedScheduler(engine, settings).tick()))
+        click.echo(json.dumps(EmbeddedScheduler(app).tick()))
         return
     env = {
         **os.environ,
@@ -634,7 +634,7 @@ def serve(ctx: Context, once: bool, no_web: bool, host: str, port: int) -> None:
             "Redis is not reachable: deadlines are enforced in-process, every "
             f"{settings.sweep_interval_seconds} s"
         )
-        scheduler = EmbeddedScheduler(engine, settings).start()
+        scheduler = EmbeddedScheduler(app).start()
     try:
         if no_web:
             if scheduler is not None:
@@ -676,16 +676,6 @@ def _redis_answers(url: str) -> bool:
         return False
 
 
-def _exit_code(error: DomainError) -> int:
-    if isinstance(error, PermissionDeniedError):
-        return EXIT_FORBIDDEN
-    if isinstance(error, NotFoundError):
-        return EXIT_NOT_FOUND
-    if isinstance(error, ConflictError):
-        return EXIT_CONFLICT
-    return EXIT_ERROR
-
-
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; errors become one line on stderr and a non-zero exit, never a traceback."""
     try:
@@ -700,7 +690,7 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     except DomainError as error:
         click.echo(f"error: {error}", err=True)
-        return _exit_code(error)
+        return error.exit_code
     except (OperationalError, DBAPIError) as error:
         reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
         click.echo(f"error: database: {reason}", err=True)

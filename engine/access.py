@@ -133,4 +133,6 @@ def require_coordinator(session: Session, actor: Actor, organization_id: int, wh
     """Raise unless `actor` coordinates the territory that holds `organization_id`."""
     require_reach(session, actor, organization_id, what)
     if actor.role not in COORDINATORS:
-        raise PermissionDeniedError(f"only coordinators may do this to {what}")
+        raise PermissionDeniedError(
+            f"only coordinators may do this to {what}", reason="coordinators_only"
+        )

@@ -12,7 +12,7 @@ from engine.deadlines import Schedule
 from engine.errors import ConflictError, NotFoundError, ValidationError
 from engine.importing.apply import School, due_dates, resolve_assignees
 from engine.importing.structure import split_parties
-from engine.lifecycle import WorkflowRegistry
+from engine.lifecycle import Phase, WorkflowRegistry
 from engine.models import (
     Activity,
     CuratorAssignment,
@@ -26,7 +26,7 @@ from engine.models import (
     utcnow,
 )
 from engine.roadmaps import add_occurrences
-from engine.workflow import log_event
+from engine.workflow import Event, SubjectKind, log_event
 
 
 def _school(session: Session, school_id: int) -> Organization:
@@ -69,9 +69,11 @@ def add_participant(
     require_coordinator(session, actor, roadmap.owner_id, f"roadmap {roadmap_id}")
     require_reach(session, actor, school_id, f"school {school_id}")
     if session.get(RoadmapParticipant, (roadmap_id, school_id)) is not None:
-        raise ValidationError(f"{school.name} already takes part in this roadmap")
+        raise ValidationError(
+            f"{school.name} already takes part in this roadmap", reason="already_participant"
+        )
     session.add(RoadmapParticipant(roadmap_id=roadmap_id, school_id=school_id))
-    lifecycle = registry.current("activity")
+    lifecycle = registry.for_subject(SubjectKind.OCCURRENCE)
     added = 0
     for activity in session.execute(
         select(Activity).where(Activity.roadmap_id == roadmap_id)
@@ -120,7 +122,8 @@ def _slot_free(
     ).first()
     if taken is not None:
         raise ValidationError(
-            f"occurrence {taken.id} of the same activity is already due {due_on:%d.%m.%Y}"
+            f"occurrence {taken.id} of the same activity is already due {due_on:%d.%m.%Y}",
+            reason="date_taken",
         )
 
 
@@ -133,7 +136,10 @@ def date_occurrence(
         raise NotFoundError(f"occurrence {occurrence_id} does not exist")
     require_coordinator(session, actor, occurrence.assignee_id, f"occurrence {occurrence_id}")
     if occurrence.scheduled:
-        raise ValidationError("this occurrence follows the roadmap's schedule; extend it instead")
+        raise ValidationError(
+            "this occurrence follows the roadmap's schedule; extend it instead",
+            reason="scheduled_work",
+        )
     _slot_free(session, occurrence, occurrence.assignee_id, due_on)
     was = f"{occurrence.due_on:%d.%m.%Y}" if occurrence.due_on else "без срока"
     _guarded_update(
@@ -145,12 +151,13 @@ def date_occurrence(
         escalation_held=False,
     )
     log_event(
-        session, occurrence, "date", actor, f"срок {was} → {due_on:%d.%m.%Y}", now or utcnow()
+        session, occurrence, Event.DATE, actor, f"срок {was} → {due_on:%d.%m.%Y}", now or utcnow()
     )
 
 
 def reassign(
     session: Session,
+    registry: WorkflowRegistry,
     actor: Actor,
     occurrence_id: int,
     assignee_id: int,
@@ -160,7 +167,7 @@ def reassign(
     """Hand an occurrence to another school or the municipality, with a reason; logged."""
     reason = (reason or "").strip()
     if not reason:
-        raise ValidationError("reassigning requires a reason")
+        raise ValidationError("reassigning requires a reason", reason="reason_required")
     occurrence = session.get(Occurrence, occurrence_id)
     if occurrence is None:
         raise NotFoundError(f"occurrence {occurrence_id} does not exist")
@@ -170,9 +177,10 @@ def reassign(
         raise NotFoundError(f"organization {assignee_id} cannot take work")
     require_reach(session, actor, assignee_id, target.name)
     if assignee_id == occurrence.assignee_id:
-        raise ValidationError("the occurrence is assigned there already")
-    if occurrence.state not in ("planned", "in_progress", "returned"):
-        raise ValidationError("only unfinished work can be reassigned")
+        raise ValidationError("the occurrence is assigned there already", reason="same_assignee")
+    open_states = registry.states_in(SubjectKind.OCCURRENCE, Phase.OPEN)
+    if occurrence.state not in open_states:
+        raise ValidationError("only unfinished work can be reassigned", reason="finished_work")
     _slot_free(session, occurrence, assignee_id, occurrence.due_on)
     was = session.get(Organization, occurrence.assignee_id)
     # a new assignee starts a new escalation cycle: they are reminded and escalated afresh
@@ -187,7 +195,7 @@ def reassign(
     log_event(
         session,
         occurrence,
-        "reassign",
+        Event.REASSIGN,
         actor,
         f"{was.name if was else '?'} → {target.name}: {reason}",
         now or utcnow(),

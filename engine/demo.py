@@ -6,17 +6,17 @@ hand; its dates are moved to the academic year that contains `today`, so the dem
 
 from __future__ import annotations
 
-import calendar
+import functools
 from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import select
 from sqlmodel import Session
 
-from engine.access import load_actor
+from engine.access import Actor, load_actor
 from engine.accounts import create_user, hash_password
-from engine.deadlines import Period, parse_deadline
-from engine.lifecycle import WorkflowRegistry
+from engine.deadlines import Period, month_end, parse_deadline
+from engine.lifecycle import Phase, WorkflowRegistry
 from engine.models import (
     Activity,
     CuratorAssignment,
@@ -32,7 +32,7 @@ from engine.models import (
     User,
 )
 from engine.roadmaps import add_occurrences
-from engine.workflow import SubjectKind, fire
+from engine.workflow import SubjectKind, fire, load_subject
 
 DEMO_PASSWORD = "demo-2024"
 
@@ -59,16 +59,12 @@ def academic_year_start(today: date) -> int:
     return today.year if today.month >= 9 else today.year - 1
 
 
-def _month_end(year: int, month: int) -> date:
-    return date(year, month, calendar.monthrange(year, month)[1])
-
-
 def _activities(y1: int) -> list[tuple[str, str, list[tuple]]]:
     """Sections of the roadmap: (number, title, activities as tuples)."""
     y2 = y1 + 1
     months = [(y1, m) for m in range(9, 13)] + [(y2, m) for m in range(1, 9)]
-    monthly = [_month_end(y, m) for y, m in months]
-    quarterly = [_month_end(y, m) for y, m in months if m in (3, 6, 9, 12)]
+    monthly = [month_end(y, m) for y, m in months]
+    quarterly = [month_end(y, m) for y, m in months if m in (3, 6, 9, 12)]
     institutional = "Институциональный"
     municipal = "Муниципальный"
     return [
@@ -102,7 +98,7 @@ def _activities(y1: int) -> list[tuple[str, str, list[tuple]]]:
                     "дорожной карты) по профилактике учебной неуспешности",
                     f"ноябрь {y1}",
                     "ОО",
-                    [_month_end(y1, 11)],
+                    [month_end(y1, 11)],
                 ),
                 (
                     "1.4",
@@ -111,7 +107,7 @@ def _activities(y1: int) -> list[tuple[str, str, list[tuple]]]:
                     "профилактике учебной неуспешности",
                     f"ноябрь {y1}",
                     "ОО",
-                    [_month_end(y1, 11)],
+                    [month_end(y1, 11)],
                 ),
                 (
                     "1.5",
@@ -153,7 +149,7 @@ def _activities(y1: int) -> list[tuple[str, str, list[tuple]]]:
                     "работы по профилактике учебной неуспешности в ОО муниципалитета»",
                     f"июль {y2}",
                     "ОО",
-                    [_month_end(y2, 7)],
+                    [month_end(y2, 7)],
                 ),
             ],
         ),
@@ -176,7 +172,7 @@ def _activities(y1: int) -> list[tuple[str, str, list[tuple]]]:
                     "Учет несовершеннолетних неуспевающих и слабоуспевающих обучающихся",
                     f"ноябрь {y1}, июль {y2}",
                     "ОО",
-                    [_month_end(y1, 11), _month_end(y2, 7)],
+                    [month_end(y1, 11), month_end(y2, 7)],
                 ),
                 (
                     "3.5",
@@ -202,7 +198,7 @@ def _activities(y1: int) -> list[tuple[str, str, list[tuple]]]:
                     "имеющих риски учебной неуспешности и особые образовательные потребности",
                     f"ноябрь-декабрь {y1}",
                     "ОО",
-                    [_month_end(y1, 12)],
+                    [month_end(y1, 12)],
                 ),
                 (
                     "3.8",
@@ -211,7 +207,7 @@ def _activities(y1: int) -> list[tuple[str, str, list[tuple]]]:
                     "«учитель-ученик», реализация наставнических программ",
                     f"январь-май {y2}",
                     "ОО",
-                    [_month_end(y2, 5)],
+                    [month_end(y2, 5)],
                 ),
                 (
                     "3.9",
@@ -303,7 +299,7 @@ def load_demo(session: Session, registry: WorkflowRegistry, today: date) -> list
     session.flush()
     session.add_all(RoadmapParticipant(roadmap_id=roadmap.id, school_id=s.id) for s in schools)
 
-    lifecycle = registry.current("activity")
+    lifecycle = registry.for_subject(SubjectKind.OCCURRENCE)
     school_ids = [s.id for s in schools]
     period = Period(roadmap.period_start, roadmap.period_end)
     position = 0
@@ -336,7 +332,7 @@ def load_demo(session: Session, registry: WorkflowRegistry, today: date) -> list
 
 def _play_first_month(session: Session, registry: WorkflowRegistry, y1: int) -> None:
     """Move September's consultations along, so queues and histories are not empty."""
-    september = _month_end(y1, 9)
+    september = month_end(y1, 9)
     rows = session.execute(
         select(Occurrence.id, Occurrence.assignee_id)
         .join(Activity, Activity.id == Occurrence.activity_id)
@@ -348,27 +344,30 @@ def _play_first_month(session: Session, registry: WorkflowRegistry, y1: int) -> 
         school = load_actor(session, f"school{index}")
         if index == 5:
             continue  # the fifth school has not started: overdue work for the demo
-        fire(session, registry, SubjectKind.OCCURRENCE, occurrence_id, "start", school)
+        move = functools.partial(_move_into, session, registry, occurrence_id)
+        move(Phase.OPEN, school)  # started
         if index == 4:
             continue
-        fire(
-            session,
-            registry,
-            SubjectKind.OCCURRENCE,
-            occurrence_id,
-            "report",
-            school,
-            report_text="Проведено 3 консультации для родителей, журнал консультаций ведётся.",
-        )
+        report = "Проведено 3 консультации для родителей, журнал консультаций ведётся."
+        move(Phase.UNDER_REVIEW, school, report_text=report)
         if index == 1:
-            fire(session, registry, SubjectKind.OCCURRENCE, occurrence_id, "approve", curator1)
+            move(Phase.DONE, curator1)
         elif index == 2:
-            fire(
-                session,
-                registry,
-                SubjectKind.OCCURRENCE,
-                occurrence_id,
-                "return",
-                curator1,
-                comment="Приложите журнал консультаций (скан или PDF).",
-            )
+            move(Phase.OPEN, curator1, comment="Приложите журнал консультаций (скан или PDF).")
+
+
+def _move_into(
+    session: Session,
+    registry: WorkflowRegistry,
+    occurrence_id: int,
+    phase: Phase,
+    actor: Actor,
+    **details: str,
+) -> None:
+    """Fire the rule that takes the occurrence from where it is into a state of `phase`."""
+    ref = load_subject(session, SubjectKind.OCCURRENCE, occurrence_id)
+    definition = registry.get(ref.workflow_name, ref.workflow_version).definition
+    rule = definition.rule_into(ref.state, phase)
+    if rule is None:
+        raise ValueError(f"{definition.name}: no way from {ref.state} into {phase.key}")
+    fire(session, registry, SubjectKind.OCCURRENCE, occurrence_id, rule.trigger, actor, **details)

@@ -21,6 +21,7 @@ from engine.models import (
     User,
 )
 from engine.policy import PolicyBook
+from engine.workflow import SubjectKind
 
 
 def write_digests(session: Session, policies: PolicyBook, day: date, now: datetime) -> int:
@@ -29,17 +30,17 @@ def write_digests(session: Session, policies: PolicyBook, day: date, now: dateti
     Counts are grouped in SQL by curator, municipality and region; Python only loops over
     the people who get a digest.
     """
-    activity = policies.defaults["activity"]
-    review = policies.defaults["document_review"]
+    activity = policies.for_subject(SubjectKind.OCCURRENCE)
+    review = policies.for_subject(SubjectKind.DOCUMENT)
     waiting: Counter[int] = Counter()
-    for table, state in ((Occurrence, activity.review_state), (Document, review.review_state)):
+    for table, states in ((Occurrence, activity.review_states), (Document, review.review_states)):
         owner = table.assignee_id if table is Occurrence else table.school_id
         waiting.update(
             dict(
                 session.execute(
                     select(CuratorAssignment.curator_id, func.count())
                     .join(table, owner == CuratorAssignment.school_id)
-                    .where(table.state == state)
+                    .where(table.state.in_(states))
                     .group_by(CuratorAssignment.curator_id)
                 ).all()
             )

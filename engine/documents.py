@@ -8,6 +8,7 @@ from engine.access import Actor
 from engine.errors import PermissionDeniedError, ValidationError
 from engine.lifecycle import WorkflowRegistry
 from engine.models import Document, DocumentKind, Role, utcnow
+from engine.workflow import SubjectKind
 
 #: How the kinds read in Russian.
 KIND_NAMES = {
@@ -24,11 +25,13 @@ def create_document(
 ) -> Document:
     """A new draft document of the actor's own school, in the caller's transaction."""
     if actor.role != Role.SCHOOL or actor.organization_id is None:
-        raise PermissionDeniedError("only a school's staff create its documents")
+        raise PermissionDeniedError(
+            "only a school's staff create its documents", reason="school_creates_documents"
+        )
     if kind not in {k.value for k in DocumentKind}:
         raise ValidationError(f"unknown document kind '{kind}'")
     title = (title or "").strip() or KIND_NAMES[DocumentKind(kind)]
-    definition = registry.current("document_review").definition
+    definition = registry.for_subject(SubjectKind.DOCUMENT).definition
     now = utcnow()
     document = Document(
         school_id=actor.organization_id,

@@ -1,24 +1,87 @@
-"""Domain errors; callers map them to exit codes and HTTP statuses."""
+"""Domain errors and the one table of what each means to people, the API and the CLI.
+
+Every error has a stable `code` (API bodies), an HTTP `status`, a CLI `exit_code` and a Russian
+`message` (a Flask-Babel msgid, English in the catalog beside it). A raise site that knows
+more says which `reason` of `REASONS` applies, so the page shows the specific message; the
+English text passed to the exception is for logs, the API and the CLI. No message is ever
+recovered by matching text.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import ClassVar
+
+
+def N_(message: str) -> str:  # noqa: N802 - the marker pybabel looks for
+    """Mark a message for translation where it is defined; the web translates it when shown."""
+    return message
+
+
+#: Specific reasons, each with what a school head or curator reads.
+REASONS: dict[str, str] = {
+    "evidence_required": N_("Приложите хотя бы один файл или напишите отчёт."),
+    "document_file_required": N_("Приложите файл документа."),
+    "school_creates_documents": N_("Документы создаёт школа."),
+    "comment_required": N_("Укажите комментарий: что нужно исправить или почему."),
+    "reason_required": N_("Укажите причину."),
+    "file_too_large": N_("Файл слишком большой."),
+    "too_many_files": N_("Не больше 5 файлов за раз."),
+    "file_empty": N_("Файл пустой."),
+    "file_type": N_("Принимаются только файлы PDF, DOCX, XLSX, JPG и PNG."),
+    "files_not_accepted": N_("Файлы прикладываются, пока мероприятие в работе."),
+    "date_not_later": N_("Новый срок должен быть позже текущего."),
+    "date_taken": N_("На эту дату уже назначено такое же мероприятие."),
+    "already_acknowledged": N_("Эскалация уже принята к сведению."),
+    "already_participant": N_("Школа уже участвует в дорожной карте."),
+    "same_assignee": N_("Исполнитель тот же."),
+    "finished_work": N_("Передать можно только невыполненную задачу."),
+    "scheduled_work": N_("У задачи срок по графику; продлите его."),
+    "coordinators_only": N_("Это делает координатор."),
+}
 
 
 class DomainError(Exception):
     """Base of every error the engine raises on purpose."""
 
+    code: ClassVar[str] = "invalid"
+    status: ClassVar[int] = 422
+    exit_code: ClassVar[int] = 1
+    message: ClassVar[str] = ""  # empty: the English text is all there is
+
+    def __init__(self, text: str = "", *, reason: str | None = None) -> None:
+        if reason is not None and reason not in REASONS:
+            raise KeyError(f"unknown error reason {reason!r}")
+        super().__init__(text)
+        self.reason = reason
+
+    @property
+    def message_id(self) -> str:
+        """The Russian message to show (a msgid): the reason's, else the kind's."""
+        if self.reason is not None:
+            return REASONS[self.reason]
+        return self.message
+
 
 class NotFoundError(DomainError):
     """The named record does not exist (or is not visible to the actor)."""
+
+    code, status, exit_code = "not_found", 404, 4
+    message = N_("Запись не найдена.")
 
 
 class PermissionDeniedError(DomainError):
     """The actor's role or tenant does not allow the action."""
 
+    code, status, exit_code = "forbidden", 403, 3
+    message = N_("Нет прав на это действие.")
+
 
 class InvalidTransitionError(DomainError):
     """The trigger is not allowed from the current state."""
+
+    code, status, exit_code = "invalid_transition", 409, 1
+    message = N_("Это действие сейчас недоступно: состояние уже изменилось. Обновите страницу.")
 
     def __init__(self, trigger: str, state: str, allowed: Iterable[str]) -> None:
         self.trigger = trigger
@@ -33,6 +96,21 @@ class InvalidTransitionError(DomainError):
 class ConflictError(DomainError):
     """Someone else changed the record first; reload and try again."""
 
+    code, status, exit_code = "conflict", 409, 5
+    message = N_("Запись только что изменил другой пользователь. Обновите страницу.")
+
 
 class ValidationError(DomainError):
     """The request is incomplete or malformed (a required comment, a bad file)."""
+
+    code, status, exit_code = "invalid", 422, 1
+
+
+#: Every kind of domain error, for the table the README and the tests read.
+KINDS: tuple[type[DomainError], ...] = (
+    NotFoundError,
+    PermissionDeniedError,
+    InvalidTransitionError,
+    ConflictError,
+    ValidationError,
+)

@@ -21,7 +21,7 @@ from engine.models import (
     utcnow,
 )
 from engine.policy import PolicyBook
-from engine.workflow import log_event
+from engine.workflow import Event, SubjectKind, log_event
 
 
 @dataclass(frozen=True)
@@ -50,7 +50,7 @@ def open_escalations(
     offset: int = 0,
 ) -> list[OpenEscalation]:
     """The current escalations of unfinished occurrences, oldest due first, one page."""
-    policy = policies.defaults["activity"]
+    policy = policies.for_subject(SubjectKind.OCCURRENCE)
     owner = aliased(Organization)
     is_current_overdue = and_(
         Escalation.kind == EscalationKind.OVERDUE,
@@ -61,7 +61,7 @@ def open_escalations(
     is_current_review = and_(
         Escalation.kind == EscalationKind.REVIEW,
         Escalation.cycle == Occurrence.version,
-        Occurrence.state == policy.review_state,
+        Occurrence.state.in_(policy.review_states),
     )
     query = (
         select(
@@ -98,7 +98,9 @@ def acknowledge(
     now = now or utcnow()
     comment = (comment or "").strip()
     if not comment:
-        raise ValidationError("acknowledging an escalation requires a comment")
+        raise ValidationError(
+            "acknowledging an escalation requires a comment", reason="comment_required"
+        )
     escalation = session.get(Escalation, escalation_id)
     if escalation is None or escalation.occurrence_id is None:
         raise NotFoundError(f"escalation {escalation_id} does not exist")
@@ -111,7 +113,9 @@ def acknowledge(
         .values(acknowledged_at=now, acknowledged_by=actor.id, ack_comment=comment)
     )
     if done.rowcount != 1:
-        raise ConflictError(f"escalation {escalation_id} was acknowledged already")
+        raise ConflictError(
+            f"escalation {escalation_id} was acknowledged already", reason="already_acknowledged"
+        )
     if escalation.kind == EscalationKind.OVERDUE:
         session.execute(
             update(Occurrence).where(Occurrence.id == occurrence.id).values(escalation_held=True)
@@ -119,7 +123,7 @@ def acknowledge(
     log_event(
         session,
         occurrence,
-        "acknowledge",
+        Event.ACKNOWLEDGE,
         actor,
         f"эскалация {escalation.kind} уровня {escalation.level}: {comment}",
         now,
@@ -138,14 +142,16 @@ def extend_deadline(
     now = now or utcnow()
     reason = (reason or "").strip()
     if not reason:
-        raise ValidationError("extending a deadline requires a reason")
+        raise ValidationError("extending a deadline requires a reason", reason="reason_required")
     occurrence = session.get(Occurrence, occurrence_id)
     if occurrence is None:
         raise NotFoundError(f"occurrence {occurrence_id} does not exist")
     require_coordinator(session, actor, occurrence.assignee_id, f"occurrence {occurrence.id}")
     old = occurrence.due_on
     if old is not None and new_due_on <= old:
-        raise ValidationError(f"the new date must be after the current one ({old:%d.%m.%Y})")
+        raise ValidationError(
+            f"the new date must be after the current one ({old:%d.%m.%Y})", reason="date_not_later"
+        )
     taken = session.execute(
         select(Occurrence.id).where(
             Occurrence.activity_id == occurrence.activity_id,
@@ -155,7 +161,8 @@ def extend_deadline(
     ).first()
     if taken is not None:
         raise ValidationError(
-            f"occurrence {taken.id} of the same activity is already due {new_due_on:%d.%m.%Y}"
+            f"occurrence {taken.id} of the same activity is already due {new_due_on:%d.%m.%Y}",
+            reason="date_taken",
         )
     changed = session.execute(
         update(Occurrence)
@@ -173,7 +180,12 @@ def extend_deadline(
         raise ConflictError(f"occurrence {occurrence_id} was changed by someone else")
     was = f"{old:%d.%m.%Y}" if old else "без срока"
     log_event(
-        session, occurrence, "extend", actor, f"срок {was} → {new_due_on:%d.%m.%Y}: {reason}", now
+        session,
+        occurrence,
+        Event.EXTEND,
+        actor,
+        f"срок {was} → {new_due_on:%d.%m.%Y}: {reason}",
+        now,
     )
 
 

@@ -71,16 +71,21 @@ def attach(
     definition = registry.get(ref.workflow_name, ref.workflow_version).definition
     if not definition.accepts_evidence(ref.state):
         raise ValidationError(
-            f"{kind} {subject_id} is '{ref.state}'; files are attached only while it is worked on"
+            f"{kind} {subject_id} is '{ref.state}'; files are attached only while it is worked on",
+            reason="files_not_accepted",
         )
     name = clean_name(filename)
     if not data:
-        raise ValidationError(f"{name}: the file is empty")
+        raise ValidationError(f"{name}: the file is empty", reason="file_empty")
     if len(data) > max_bytes:
-        raise ValidationError(f"{name}: {len(data)} bytes is over the limit of {max_bytes}")
+        raise ValidationError(
+            f"{name}: {len(data)} bytes is over the limit of {max_bytes}", reason="file_too_large"
+        )
     content_type = sniff_content_type(data)
     if content_type is None:
-        raise ValidationError(f"{name}: only PDF, DOCX, XLSX, JPG and PNG files are accepted")
+        raise ValidationError(
+            f"{name}: only PDF, DOCX, XLSX, JPG and PNG files are accepted", reason="file_type"
+        )
     stored_name = secrets.token_hex(16)
     path = storage_path(storage_dir, stored_name)
     path.parent.mkdir(parents=True, exist_ok=True)

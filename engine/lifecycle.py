@@ -6,23 +6,81 @@ import queue
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from enum import Enum, StrEnum, auto
 from typing import Any
 
 from transitions import Machine, MachineError
 
-from engine.errors import InvalidTransitionError, NotFoundError, ValidationError
+from engine.errors import DomainError, InvalidTransitionError, NotFoundError, ValidationError
 
-#: A guard returns None when the transition may go ahead, or a message saying what is missing.
-Guard = Callable[[Any], "str | None"]
+#: A guard returns None when the transition may go ahead, or the error (or the bare text of a
+#: ValidationError) saying what is missing.
+Guard = Callable[[Any], "DomainError | str | None"]
+
+
+class SubjectKind(StrEnum):
+    """What a workflow can govern."""
+
+    OCCURRENCE = "occurrence"
+    DOCUMENT = "document"
+
+
+class Event(StrEnum):
+    """Things done to an occurrence that leave its state as it is; logged like a trigger."""
+
+    ACKNOWLEDGE = "acknowledge"
+    EXTEND = "extend"
+    DATE = "date"
+    REASSIGN = "reassign"
+
+    @property
+    def notice(self) -> str:
+        """What it is called in the history and the notices."""
+        return _EVENT_NOTICES[self]
+
+
+_EVENT_NOTICES = {
+    Event.ACKNOWLEDGE: "эскалация принята к сведению",
+    Event.EXTEND: "срок продлён",
+    Event.DATE: "срок назначен",
+    Event.REASSIGN: "исполнитель изменён",
+}
+
+
+class Phase(Enum):
+    """What a state means to the rest of the product: the queue, the sweep, the dashboard."""
+
+    #: Work to do: due dates, reminders and escalations apply.
+    OPEN = auto()
+    #: Waiting for the reviewer's verdict: the curator queue and the review deadline.
+    UNDER_REVIEW = auto()
+    #: Finished and accepted: counts as done on the dashboard and in reports.
+    DONE = auto()
+    #: Withdrawn with a reason: counted nowhere.
+    CANCELLED = auto()
+
+    @property
+    def key(self) -> str:
+        """The phase as plain data (snapshots, policies in JSON)."""
+        return self.name.lower()
+
+
+class DefinitionError(ValueError):
+    """A workflow definition or escalation policy contradicts itself or the others."""
 
 
 @dataclass(frozen=True)
 class State:
-    """One state of a lifecycle, with its Russian label."""
+    """One state of a lifecycle, with its Russian label and its phase."""
 
     name: str
     label: str
-    final: bool = False
+    phase: Phase = Phase.OPEN
+
+    @property
+    def final(self) -> bool:
+        """No work follows: the subject is done or cancelled."""
+        return self.phase in (Phase.DONE, Phase.CANCELLED)
 
 
 class Party:
@@ -49,6 +107,10 @@ class Rule:
     guards: tuple[str, ...] = ()
     #: Who is told when it fires: the subject's assignee staff, or its reviewers.
     notify: str | None = None
+    #: What happened, as the history and the notices say it («взято в работу»).
+    notice: str = ""
+    #: How the page shows its button: "primary", "danger" or plain.
+    emphasis: str | None = None
 
 
 @dataclass(frozen=True)
@@ -66,20 +128,23 @@ class WorkflowDefinition:
 
     def __post_init__(self) -> None:
         names = {s.name for s in self.states}
+        where = f"workflow {self.name} v{self.version}"
+        if len(names) != len(self.states):
+            raise DefinitionError(f"{where}: a state is named twice")
         if self.initial not in names:
-            raise ValueError(f"{self.name} v{self.version}: unknown initial state {self.initial}")
+            raise DefinitionError(f"{where}: unknown initial state {self.initial}")
         for rule in self.rules:
             if rule.notify not in (None, Party.ASSIGNEE, Party.REVIEWER):
-                raise ValueError(f"{self.name} v{self.version}: cannot notify {rule.notify}")
+                raise DefinitionError(f"{where}: cannot notify {rule.notify}")
             if rule.party not in Party.ALL:
-                raise ValueError(f"{self.name} v{self.version}: unknown party {rule.party}")
+                raise DefinitionError(f"{where}: unknown party {rule.party}")
             for state in (*rule.sources, rule.dest):
                 if state not in names:
-                    raise ValueError(f"{self.name} v{self.version}: unknown state {state}")
+                    raise DefinitionError(f"{where}: unknown state {state}")
             for source in rule.sources:
                 by_trigger = self._by_state.setdefault(source, {})
                 if rule.trigger in by_trigger:
-                    raise ValueError(f"{self.name}: two rules for {rule.trigger} from {source}")
+                    raise DefinitionError(f"{where}: two rules for {rule.trigger} from {source}")
                 by_trigger[rule.trigger] = rule
 
     def rule(self, trigger: str, state: str) -> Rule | None:
@@ -93,6 +158,29 @@ class WorkflowDefinition:
     def state_label(self, state: str) -> str:
         """The Russian label of `state` (the name itself when unknown)."""
         return next((s.label for s in self.states if s.name == state), state)
+
+    def states_in(self, *phases: Phase) -> tuple[str, ...]:
+        """The states of the given phases, in definition order."""
+        return tuple(s.name for s in self.states if s.phase in phases)
+
+    def phase_of(self, state: str) -> Phase | None:
+        """The phase of `state`, or None when the definition has no such state."""
+        return next((s.phase for s in self.states if s.name == state), None)
+
+    def rule_into(self, state: str, phase: Phase) -> Rule | None:
+        """The first rule from `state` that leads into a state of `phase` (approve, submit)."""
+        for rule in self._by_state.get(state, {}).values():
+            if self.phase_of(rule.dest) is phase:
+                return rule
+        return None
+
+    def notice(self, trigger: str) -> str | None:
+        """What firing `trigger` is called in the history and the notices."""
+        return next((r.notice or r.label for r in self.rules if r.trigger == trigger), None)
+
+    def takes_evidence(self, rule: Rule) -> bool:
+        """Whether `rule` checks for evidence: its form carries files and a written report."""
+        return self.evidence_guard is not None and self.evidence_guard in rule.guards
 
     def accepts_evidence(self, state: str) -> bool:
         """Whether files may be attached in `state`: a rule from it checks for evidence."""
@@ -109,7 +197,10 @@ class WorkflowDefinition:
             "subject": self.subject,
             "initial": self.initial,
             "evidence_guard": self.evidence_guard,
-            "states": [{"name": s.name, "label": s.label, "final": s.final} for s in self.states],
+            "states": [
+                {"name": s.name, "label": s.label, "phase": s.phase.key, "final": s.final}
+                for s in self.states
+            ],
             "transitions": [
                 {
                     "trigger": r.trigger,
@@ -121,6 +212,8 @@ class WorkflowDefinition:
                     "requires_comment": r.requires_comment,
                     "guards": list(r.guards),
                     "notify": r.notify,
+                    "notice": r.notice,
+                    "emphasis": r.emphasis,
                 }
                 for r in self.rules
             ],
@@ -143,9 +236,12 @@ class Lifecycle:
 
     def __init__(self, definition: WorkflowDefinition, guards: Mapping[str, Guard]) -> None:
         self.definition = definition
-        missing = {g for r in definition.rules for g in r.guards} - set(guards)
+        named = {g for r in definition.rules for g in r.guards}
+        if definition.evidence_guard:
+            named.add(definition.evidence_guard)
+        missing = named - set(guards)
         if missing:
-            raise ValueError(f"{definition.name}: unknown guards {sorted(missing)}")
+            raise DefinitionError(f"{definition.name}: unknown guards {sorted(missing)}")
         self._lock = threading.Lock()
         self._idle: queue.SimpleQueue[_Subject] = queue.SimpleQueue()
         self._machine = Machine(
@@ -203,9 +299,11 @@ def _condition(guard: Guard) -> Callable[[Any], bool]:
     """Adapt a guard to a `transitions` condition that raises with the guard's message."""
 
     def condition(event: Any) -> bool:
-        message = guard(event.kwargs["context"])
-        if message:
-            raise ValidationError(message)
+        error = guard(event.kwargs["context"])
+        if isinstance(error, str):
+            error = ValidationError(error)
+        if error is not None:
+            raise error
         return True
 
     return condition
@@ -216,11 +314,27 @@ class WorkflowRegistry:
 
     def __init__(self, definitions: Iterable[WorkflowDefinition], guards: Mapping[str, Guard]):
         self._lifecycles: dict[tuple[str, int], Lifecycle] = {}
+        self._phases: dict[str, dict[str, Phase]] = {}  # subject → state → phase
         for definition in definitions:
             key = (definition.name, definition.version)
             if key in self._lifecycles:
-                raise ValueError(f"workflow {definition.name} v{definition.version} given twice")
+                raise DefinitionError(
+                    f"workflow {definition.name} v{definition.version} given twice"
+                )
             self._lifecycles[key] = Lifecycle(definition, guards)
+            phases = self._phases.setdefault(definition.subject, {})
+            for state in definition.states:
+                known = phases.setdefault(state.name, state.phase)
+                if known is not state.phase:
+                    # the queue and the sweep select by state name across versions
+                    raise DefinitionError(
+                        f"workflow {definition.name} v{definition.version}: state "
+                        f"{state.name} is {state.phase.key} here and {known.key} elsewhere"
+                    )
+        for subject in self._phases:
+            names = {d.name for d in self.definitions() if d.subject == subject}
+            if len(names) > 1:
+                raise DefinitionError(f"{subject} is governed by two workflows: {sorted(names)}")
 
     def get(self, name: str, version: int) -> Lifecycle:
         """The lifecycle that governs subjects started under `name` v`version`."""
@@ -239,3 +353,20 @@ class WorkflowRegistry:
     def definitions(self) -> list[WorkflowDefinition]:
         """All definitions, by name then version."""
         return [self._lifecycles[k].definition for k in sorted(self._lifecycles)]
+
+    def for_subject(self, subject: str) -> Lifecycle:
+        """The newest lifecycle of the workflow that governs `subject` (occurrence, document)."""
+        for (name, _version), lifecycle in sorted(self._lifecycles.items(), reverse=True):
+            if lifecycle.definition.subject == subject:
+                return self.current(name)
+        raise NotFoundError(f"no workflow governs {subject}")
+
+    def states_in(self, subject: str, *phases: Phase) -> tuple[str, ...]:
+        """Every state of `subject`'s workflow, in any version, that is in one of `phases`."""
+        return tuple(
+            name for name, phase in self._phases.get(subject, {}).items() if phase in phases
+        )
+
+    def phases(self, subject: str) -> set[Phase]:
+        """The phases some state of `subject`'s workflow is in."""
+        return set(self._phases.get(subject, {}).values())

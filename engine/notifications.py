@@ -32,7 +32,8 @@ from sqlalchemy.orm import aliased
 from sqlalchemy.sql.dml import Insert
 from sqlmodel import Session
 
-from engine.lifecycle import Party, WorkflowRegistry
+from engine.errors import NotFoundError
+from engine.lifecycle import Event, Party, WorkflowRegistry
 from engine.models import (
     Activity,
     CuratorAssignment,
@@ -246,17 +247,6 @@ _LEVELS = {
     2: "уровень 2 — муниципальный координатор",
     3: "уровень 3 — региональный координатор",
 }
-_VERBS = {
-    "start": "взято в работу",
-    "report": "отправлен отчёт на проверку",
-    "approve": "ОДОБРЕНО",
-    "return": "возвращено на доработку",
-    "rework": "взято в доработку",
-    "cancel": "отменено",
-    "submit": "документ отправлен на проверку",
-    "extend": "срок продлён",
-    "acknowledge": "эскалация принята к сведению",
-}
 _DOCUMENT_KINDS = {
     "self_diagnostic": "Самодиагностика",
     "school_roadmap": "Дорожная карта школы",
@@ -264,6 +254,17 @@ _DOCUMENT_KINDS = {
     "midterm_programme": "Среднесрочная программа развития",
     "antirisk_programme": "Антирисковая программа",
 }
+
+
+def notice_of(registry: WorkflowRegistry, workflow: str, version: int, trigger: str) -> str:
+    """What a logged trigger or event is called: the rule's notice, else the event's."""
+    try:
+        notice = registry.get(workflow, version).definition.notice(trigger)
+    except NotFoundError:
+        notice = None
+    if notice is None and trigger in {e.value for e in Event}:
+        notice = Event(trigger).notice
+    return notice or trigger
 
 
 def _ru(day: date | None) -> str:
@@ -287,6 +288,8 @@ def render(
             Escalation.kind.label("esc_kind"),
             Escalation.level.label("esc_level"),
             TransitionLog.trigger,
+            TransitionLog.workflow_name.label("tr_workflow"),
+            TransitionLog.workflow_version.label("tr_version"),
             TransitionLog.comment,
             actor.full_name.label("actor_name"),
             Occurrence.id.label("occ_id"),
@@ -342,7 +345,7 @@ def _message(row, registry: WorkflowRegistry, base_url: str) -> Message:  # type
         subject = f"Отчёт ждёт проверки куратора: {row.owner_name}"
         lines.append(f"Отчёт слишком долго ждёт решения куратора: {what}.")
     elif note.kind == "transition":
-        verb = _VERBS.get(row.trigger, row.trigger)
+        verb = notice_of(registry, row.tr_workflow, row.tr_version, row.trigger)
         subject = f"{verb.capitalize()}: {(row.title or row.doc_title or '')[:70]}"
         lines.append(f"{row.actor_name}: {verb} — {what}.")
         if row.comment:

@@ -7,14 +7,17 @@ served by the indexes on (assignee, state, due_on) and (state, state_changed_at)
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import ColumnElement, and_, case, func, or_, select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
 from engine.access import Actor, require_reach, scope_clause
+from engine.app import App
 from engine.errors import NotFoundError, PermissionDeniedError, ValidationError
+from engine.lifecycle import Phase
 from engine.models import (
     Activity,
     Comment,
@@ -32,7 +35,6 @@ from engine.models import (
 from engine.queries import HistoryEntry, history
 from engine.workflow import SubjectKind, load_subject
 
-OPEN_STATES = ("planned", "in_progress", "returned")
 MAX_PAGE_SIZE = 500
 
 
@@ -66,11 +68,20 @@ class Page:
         return max(1, -(-self.total // self.per_page))
 
 
-def _overdue(today: date):  # type: ignore[no-untyped-def]
-    return and_(Occurrence.state.in_(OPEN_STATES), Occurrence.due_on < today)
+def _open(app: App) -> ColumnElement[bool]:
+    return Occurrence.state.in_(app.states(SubjectKind.OCCURRENCE, Phase.OPEN))
+
+
+def _overdue(app: App, today: date) -> ColumnElement[bool]:
+    return and_(_open(app), Occurrence.due_on < today)
+
+
+def _in_phase(app: App, phase: Phase) -> ColumnElement[bool]:
+    return Occurrence.state.in_(app.states(SubjectKind.OCCURRENCE, phase))
 
 
 def task_list(
+    app: App,
     session: Session,
     actor: Actor,
     today: date,
@@ -94,11 +105,11 @@ def task_list(
     if section_id is not None:
         where.append(Activity.section_id == section_id)
     if overdue_only:
-        where.append(_overdue(today))
+        where.append(_overdue(app, today))
     base = select(Occurrence.id).join(Activity, Activity.id == Occurrence.activity_id).where(*where)
     total = session.execute(select(func.count()).select_from(base.subquery())).scalar_one()
     overdue = session.execute(
-        select(func.count()).select_from(base.where(_overdue(today)).subquery())
+        select(func.count()).select_from(base.where(_overdue(app, today)).subquery())
     ).scalar_one()
     rows = session.execute(
         select(
@@ -111,7 +122,7 @@ def task_list(
             Occurrence.due_on,
             Occurrence.state,
             Occurrence.escalation_level,
-            _overdue(today),
+            _overdue(app, today),
         )
         .join(Activity, Activity.id == Occurrence.activity_id)
         .join(Roadmap, Roadmap.id == Activity.roadmap_id)
@@ -146,6 +157,11 @@ class CommentItem:
     kind: str
     body: str
     created_at: datetime
+
+    @property
+    def is_report(self) -> bool:
+        """A written report, not a remark."""
+        return self.kind == CommentKind.REPORT
 
 
 @dataclass
@@ -274,11 +290,17 @@ class QueueItem:
     number: str | None
     due_on: date | None
     waiting_since: datetime
+    municipality_id: int | None
+    #: Working days the verdict may take: the municipality's own policy, else the default.
+    review_days: int = 0
 
 
-def review_queue(session: Session, actor: Actor, *, page: int = 1, per_page: int = 50) -> Page:
+def review_queue(
+    app: App, session: Session, actor: Actor, *, page: int = 1, per_page: int = 50
+) -> Page:
     """Reports and documents of the curator's schools waiting for a verdict, oldest first."""
     school = aliased(Organization)
+    under_review = Phase.UNDER_REVIEW
     occurrences = (
         select(
             literal_kind("occurrence"),
@@ -288,10 +310,14 @@ def review_queue(session: Session, actor: Actor, *, page: int = 1, per_page: int
             Activity.number,
             Occurrence.due_on,
             Occurrence.state_changed_at,
+            school.parent_id,
         )
         .join(Activity, Activity.id == Occurrence.activity_id)
         .join(school, school.id == Occurrence.assignee_id)
-        .where(Occurrence.state == "reported", scope_clause(actor, Occurrence.assignee_id))
+        .where(
+            Occurrence.state.in_(app.states(SubjectKind.OCCURRENCE, under_review)),
+            scope_clause(actor, Occurrence.assignee_id),
+        )
     )
     documents = (
         select(
@@ -302,16 +328,30 @@ def review_queue(session: Session, actor: Actor, *, page: int = 1, per_page: int
             literal_none(),
             literal_none_date(),
             Document.state_changed_at,
+            school.parent_id,
         )
         .join(school, school.id == Document.school_id)
-        .where(Document.state == "submitted", scope_clause(actor, Document.school_id))
+        .where(
+            Document.state.in_(app.states(SubjectKind.DOCUMENT, under_review)),
+            scope_clause(actor, Document.school_id),
+        )
     )
     union = occurrences.union_all(documents).subquery()
     total = session.execute(select(func.count()).select_from(union)).scalar_one()
     rows = session.execute(
         select(union).order_by(union.c[6], union.c[1]).limit(per_page).offset((page - 1) * per_page)
     ).all()
-    return Page([QueueItem(*row) for row in rows], total, page, per_page)
+    days = {
+        kind: app.policies.review_days_by_municipality(
+            session, app.policies.for_subject(kind.value).workflow
+        )
+        for kind in SubjectKind
+    }
+    items = []
+    for row in rows:
+        default, own = days[SubjectKind(row[0])]
+        items.append(QueueItem(*row, review_days=own.get(row[7], default)))
+    return Page(items, total, page, per_page)
 
 
 def literal_kind(kind: str):  # type: ignore[no-untyped-def]
@@ -363,19 +403,20 @@ class SectionProgress:
 
 
 def dashboard(
-    session: Session, actor: Actor, today: date
+    app: App, session: Session, actor: Actor, today: date
 ) -> tuple[list[SchoolProgress], list[SectionProgress]]:
     """Completion per school and per section within the actor's territory, grouped in SQL."""
     scope = scope_clause(actor, Occurrence.assignee_id)
-    counted = Occurrence.state != "cancelled"
+    counted = ~_in_phase(app, Phase.CANCELLED)
+    done, under_review = _in_phase(app, Phase.DONE), _in_phase(app, Phase.UNDER_REVIEW)
     schools = session.execute(
         select(
             Organization.id,
             Organization.name,
             func.count(),
-            func.sum(case((Occurrence.state == "approved", 1), else_=0)),
-            func.sum(case((Occurrence.state == "reported", 1), else_=0)),
-            func.sum(case((_overdue(today), 1), else_=0)),
+            func.sum(case((done, 1), else_=0)),
+            func.sum(case((under_review, 1), else_=0)),
+            func.sum(case((_overdue(app, today), 1), else_=0)),
             func.sum(case((Occurrence.escalation_level >= 2, 1), else_=0)),
         )
         .join(Organization, Organization.id == Occurrence.assignee_id)
@@ -387,7 +428,7 @@ def dashboard(
         select(
             func.coalesce(Section.number.concat(". ").concat(Section.title), "Без раздела"),
             func.count(),
-            func.sum(case((Occurrence.state == "approved", 1), else_=0)),
+            func.sum(case((done, 1), else_=0)),
         )
         .join(Activity, Activity.id == Occurrence.activity_id)
         .outerjoin(Section, Section.id == Activity.section_id)
@@ -422,7 +463,7 @@ class ReportLine:
 
 
 def execution_report(
-    session: Session, actor: Actor, roadmap_id: int
+    app: App, session: Session, actor: Actor, roadmap_id: int
 ) -> tuple[Roadmap, list[ReportLine]]:
     """The roadmap's own table with each school's status, completion date and evidence."""
     roadmap = session.get(Roadmap, roadmap_id)
@@ -431,7 +472,10 @@ def execution_report(
     require_reach(session, actor, roadmap.owner_id, f"roadmap {roadmap_id}")
     approved_at = (
         select(TransitionLog.occurrence_id, func.max(TransitionLog.at).label("at"))
-        .where(TransitionLog.trigger == "approve")
+        .where(
+            TransitionLog.to_state.in_(app.states(SubjectKind.OCCURRENCE, Phase.DONE)),
+            TransitionLog.from_state != TransitionLog.to_state,
+        )
         .group_by(TransitionLog.occurrence_id)
         .subquery()
     )
@@ -578,7 +622,7 @@ class RoadmapAdmin:
     undated: list[tuple[int, str, str, str]]  # occurrence, number, title, assignee
 
 
-def roadmap_admin(session: Session, actor: Actor, roadmap_id: int) -> RoadmapAdmin:
+def roadmap_admin(app: App, session: Session, actor: Actor, roadmap_id: int) -> RoadmapAdmin:
     """The roadmap's participants with their curators, and its undated (on-demand) work."""
     from engine.models import CuratorAssignment, RoadmapParticipant, Role
 
@@ -628,7 +672,7 @@ def roadmap_admin(session: Session, actor: Actor, roadmap_id: int) -> RoadmapAdm
             .where(
                 Activity.roadmap_id == roadmap_id,
                 Occurrence.due_on.is_(None),
-                Occurrence.state.in_(OPEN_STATES),
+                _open(app),
                 scope_clause(actor, Occurrence.assignee_id),
             )
             .order_by(Activity.position, Organization.name)
@@ -657,3 +701,34 @@ def sections_for(session: Session, actor: Actor) -> list[tuple[int, str | None, 
             .limit(300)
         )
     ]
+
+
+def weekly_approvals(
+    app: App, session: Session, actor: Actor, today: date, zone: ZoneInfo
+) -> list[tuple[date, int]]:
+    """Subjects done per week over the last twelve weeks, in the actor's territory."""
+    done = app.states(SubjectKind.OCCURRENCE, Phase.DONE)
+    rows = (
+        session.execute(
+            select(TransitionLog.at)
+            .join(Occurrence, Occurrence.id == TransitionLog.occurrence_id)
+            .where(
+                TransitionLog.to_state.in_(done),
+                TransitionLog.from_state != TransitionLog.to_state,
+                scope_clause(actor, Occurrence.assignee_id),
+            )
+            .order_by(TransitionLog.id.desc())
+            .limit(5000)
+        )
+        .scalars()
+        .all()
+    )
+    this_week = today - timedelta(days=today.weekday())
+    weeks = [this_week - timedelta(weeks=n) for n in range(11, -1, -1)]
+    counts = dict.fromkeys(weeks, 0)
+    for moment in rows:
+        day = moment.astimezone(zone).date()
+        monday = day - timedelta(days=day.weekday())
+        if monday in counts:
+            counts[monday] += 1
+    return list(counts.items())

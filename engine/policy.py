@@ -8,7 +8,8 @@ from dataclasses import dataclass, replace
 from sqlalchemy import select
 from sqlmodel import Session
 
-from engine.errors import ValidationError
+from engine.errors import NotFoundError, ValidationError
+from engine.lifecycle import DefinitionError, Phase, WorkflowRegistry
 from engine.models import EscalationPolicyOverride
 
 
@@ -20,16 +21,21 @@ class EscalationPolicy:
     - the day after the due date: overdue, level 1 (the school and its curator);
     - `municipal_after_days` later: level 2 (the municipal coordinator);
     - `regional_after_days` after that: level 3 (the regional coordinator);
-    - a report left in `review_state` for `review_days` goes to the municipal coordinator.
+    - a report left in `review_phase` for `review_days` goes to the municipal coordinator.
+
+    A policy names phases; `PolicyBook` checks them against the definitions and fills
+    `open_states` and `review_states` with the states of those phases.
     """
 
     workflow: str
-    open_states: tuple[str, ...]
-    review_state: str
+    due_phase: Phase | None
+    review_phase: Phase
     reminder_days: int = 3
     municipal_after_days: int = 5
     regional_after_days: int = 5
     review_days: int = 5
+    open_states: tuple[str, ...] = ()
+    review_states: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         for name in ("reminder_days", "municipal_after_days", "regional_after_days", "review_days"):
@@ -49,8 +55,10 @@ class EscalationPolicy:
         """The policy as plain data (for snapshots and the CLI)."""
         return {
             "workflow": self.workflow,
+            "due_phase": self.due_phase.key if self.due_phase else None,
+            "review_phase": self.review_phase.key,
             "open_states": list(self.open_states),
-            "review_state": self.review_state,
+            "review_states": list(self.review_states),
             "reminder_days": self.reminder_days,
             "municipal_after_days": self.municipal_after_days,
             "regional_after_days": self.regional_after_days,
@@ -61,8 +69,19 @@ class EscalationPolicy:
 class PolicyBook:
     """Default policies by workflow, and each municipality's overrides of them."""
 
-    def __init__(self, defaults: Iterable[EscalationPolicy]) -> None:
-        self.defaults = {p.workflow: p for p in defaults}
+    def __init__(self, defaults: Iterable[EscalationPolicy], registry: WorkflowRegistry) -> None:
+        self.defaults = {p.workflow: _resolve(p, registry) for p in defaults}
+        self._by_subject = {
+            registry.current(name).definition.subject: policy
+            for name, policy in self.defaults.items()
+        }
+
+    def for_subject(self, subject: str) -> EscalationPolicy:
+        """The default policy of the workflow that governs `subject`."""
+        try:
+            return self._by_subject[subject]
+        except KeyError:
+            raise NotFoundError(f"no escalation policy for {subject}") from None
 
     def groups(self, session: Session) -> list[tuple[EscalationPolicy, list[int] | None, bool]]:
         """(policy, municipality ids, include) groups that together cover every subject.
@@ -95,6 +114,18 @@ class PolicyBook:
                 return policy
         return self.defaults[workflow]
 
+    def review_days_by_municipality(
+        self, session: Session, workflow: str
+    ) -> tuple[int, dict[int, int]]:
+        """The review days of `workflow`'s default, and of each municipality with its own."""
+        default = self.defaults[workflow]
+        own = {
+            ids[0]: policy.review_days
+            for policy, ids, include in self.groups(session)
+            if policy.workflow == workflow and include and ids
+        }
+        return default.review_days, own
+
     def set_override(
         self, session: Session, municipality_id: int, workflow: str, **days: int
     ) -> EscalationPolicy:
@@ -119,3 +150,26 @@ class PolicyBook:
                 setattr(row, key, value)
         session.flush()
         return policy
+
+
+def _resolve(policy: EscalationPolicy, registry: WorkflowRegistry) -> EscalationPolicy:
+    """The policy with the states of its phases, or DefinitionError naming what is wrong."""
+    try:
+        definition = registry.current(policy.workflow).definition
+    except NotFoundError:
+        raise DefinitionError(
+            f"escalation policy names workflow {policy.workflow!r}, which is not defined"
+        ) from None
+    present = registry.phases(definition.subject)
+    for role, phase in (("due", policy.due_phase), ("review", policy.review_phase)):
+        if phase is not None and phase not in present:
+            raise DefinitionError(
+                f"escalation policy of {policy.workflow}: its {role} phase {phase.key!r} is "
+                f"the phase of no state of workflow {policy.workflow}"
+            )
+    subject = definition.subject
+    return replace(
+        policy,
+        open_states=registry.states_in(subject, policy.due_phase) if policy.due_phase else (),
+        review_states=registry.states_in(subject, policy.review_phase),
+    )

@@ -246,7 +246,7 @@ def _review_step(
         Escalation.cycle == table.version,
     )
     needs = and_(
-        table.state == policy.review_state,
+        table.state.in_(policy.review_states),
         table.state_changed_at < cutoff,
         _workflow(table, policy),
         ~escalated,

@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
@@ -15,10 +14,8 @@ from sqlalchemy import (
     Table,
     Update,
     bindparam,
-    exists,
     insert,
     literal,
-    or_,
     select,
     update,
 )
@@ -34,25 +31,16 @@ from engine.errors import (
     PermissionDeniedError,
     ValidationError,
 )
-from engine.lifecycle import Guard, Party, WorkflowRegistry
+from engine.lifecycle import Event, Party, SubjectKind, WorkflowRegistry
 from engine.models import (
     Comment,
     CommentKind,
     Document,
-    Evidence,
     Occurrence,
     TransitionLog,
     utcnow,
 )
 from engine.notifications import transition_notices
-
-
-class SubjectKind(StrEnum):
-    """What a workflow can govern."""
-
-    OCCURRENCE = "occurrence"
-    DOCUMENT = "document"
-
 
 _TABLES = {SubjectKind.OCCURRENCE: Occurrence, SubjectKind.DOCUMENT: Document}
 _OWNER = {SubjectKind.OCCURRENCE: Occurrence.assignee_id, SubjectKind.DOCUMENT: Document.school_id}
@@ -95,35 +83,6 @@ class TransitionResult:
     to_state: str
     version: int
     log_id: int
-
-
-def _has_evidence_or_report(ctx: GuardContext) -> str | None:
-    if ctx.report_text and ctx.report_text.strip():
-        return None
-    link = getattr(Evidence, LINK_COLUMN[ctx.subject])
-    comment_link = getattr(Comment, LINK_COLUMN[ctx.subject])
-    found = ctx.session.execute(
-        select(
-            or_(
-                exists().where(link == ctx.subject_id),
-                exists().where(comment_link == ctx.subject_id, Comment.kind == CommentKind.REPORT),
-            )
-        )
-    ).scalar()
-    return None if found else "attach at least one evidence file or write a report"
-
-
-def _has_file(ctx: GuardContext) -> str | None:
-    link = getattr(Evidence, LINK_COLUMN[ctx.subject])
-    found = ctx.session.execute(select(exists().where(link == ctx.subject_id))).scalar()
-    return None if found else "attach the document file before submitting"
-
-
-#: Guards that workflow definitions may name.
-GUARDS: dict[str, Guard] = {
-    "has_evidence_or_report": _has_evidence_or_report,
-    "has_file": _has_file,
-}
 
 
 def load_subject(session: Session, kind: SubjectKind, subject_id: int) -> SubjectRef:
@@ -194,7 +153,9 @@ def fire(
         )
     comment = (comment or "").strip() or None
     if rule.requires_comment and comment is None:
-        raise ValidationError(f"'{trigger}' requires a comment saying why")
+        raise ValidationError(
+            f"'{trigger}' requires a comment saying why", reason="comment_required"
+        )
     context = GuardContext(session, kind, subject_id, actor, comment, report_text)
     dest = lifecycle.advance(ref.state, trigger, context)
 
@@ -333,7 +294,7 @@ def _write_at_once(kind: SubjectKind, notify: str | None, with_report: bool) -> 
     logged = after_move(log, _log_values(kind)).returning(log.c.id).cte("logged")
     parts = []
     if with_report:
-        parts.append(after_move(Comment.__table__, _report_values(kind)).cte("reported"))
+        parts.append(after_move(Comment.__table__, _report_values(kind)).cte("report_written"))
     if notify is not None:
         log_id = select(logged.c.id).scalar_subquery()
         parts.append(transition_notices("postgresql", notify, log_id).cte("notified"))
@@ -363,7 +324,7 @@ def _forget(session: Session, kind: SubjectKind, subject_id: int) -> None:
 def log_event(
     session: Session,
     occurrence: Occurrence,
-    trigger: str,
+    event: Event,
     actor: Actor,
     comment: str,
     now: datetime,
@@ -374,7 +335,7 @@ def log_event(
             occurrence_id=occurrence.id,
             from_state=occurrence.state,
             to_state=occurrence.state,
-            trigger=trigger,
+            trigger=event.value,
             actor_id=actor.id,
             at=now,
             comment=comment,

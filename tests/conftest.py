@@ -14,11 +14,10 @@ from sqlalchemy.engine import make_url
 from sqlmodel import SQLModel
 
 import engine.models  # noqa: F401
-import workflows
 from engine.db import make_engine
 from engine.lifecycle import WorkflowRegistry
 from engine.migrate import upgrade
-from tests.factories import World, build_world
+from tests.factories import REGISTRY, World, build_world
 
 #: Where tests may create and drop their own PostgreSQL databases.
 ADMIN_URL = os.environ.get(
@@ -101,10 +100,10 @@ def db(db_url: str) -> Iterator[Engine]:
 @pytest.fixture
 def registry() -> WorkflowRegistry:
     """The product's workflow registry."""
-    return workflows.REGISTRY
+    return REGISTRY
 
 
 @pytest.fixture
 def world(db: Engine) -> World:
     """Two municipalities, three schools, their people, and occurrences to work on."""
-    return build_world(db, workflows.REGISTRY)
+    return build_world(db, REGISTRY)

@@ -9,8 +9,10 @@ from functools import cache
 from sqlalchemy import Engine, select
 from sqlmodel import Session
 
+import workflows
 from engine.access import Actor, load_actor
 from engine.accounts import hash_password
+from engine.app import App
 from engine.db import unit_of_work
 from engine.lifecycle import WorkflowRegistry
 from engine.models import (
@@ -27,9 +29,21 @@ from engine.models import (
     Section,
     User,
 )
+from engine.policy import PolicyBook
 from engine.roadmaps import add_occurrences
+from engine.settings import Settings
 
 PASSWORD = "test-password"
+
+#: The product's lifecycles and policies, as every test that needs them shares them.
+REGISTRY = WorkflowRegistry(workflows.DEFINITIONS, workflows.GUARDS)
+POLICIES = PolicyBook(workflows.POLICIES, REGISTRY)
+
+
+def app_for(db: Engine) -> App:
+    """The application as the product builds it, on a test database."""
+    settings = Settings.from_env({"DATABASE_URL": str(db.url)})
+    return App(settings, db, REGISTRY, POLICIES)
 
 
 @cache

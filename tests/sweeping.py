@@ -10,7 +10,7 @@ from sqlalchemy import select
 from engine.db import unit_of_work
 from engine.models import Escalation, Notification, Occurrence, User
 from engine.sweep import SweepResult, sweep
-from workflows.escalation import POLICIES
+from tests.factories import POLICIES
 
 MSK = ZoneInfo("Europe/Moscow")
 

@@ -11,6 +11,7 @@ from engine.db import unit_of_work
 from engine.errors import PermissionDeniedError, ValidationError
 from engine.pages import task_list
 from engine.workflow import SubjectKind
+from tests.factories import app_for
 
 TODAY = date(2024, 3, 1)
 
@@ -30,13 +31,15 @@ TODAY = date(2024, 3, 1)
 )
 def test_lists_are_scoped_to_the_tenant(world, login: str, schools: set[str]) -> None:
     with unit_of_work(world.engine, readonly=True) as session:
-        rows = task_list(session, world.actor(login), TODAY)[0].rows
+        rows = task_list(app_for(world.engine), session, world.actor(login), TODAY)[0].rows
     assert {row.school for row in rows} == schools
 
 
 def test_a_school_cannot_filter_its_way_into_another(world) -> None:
     with unit_of_work(world.engine, readonly=True) as session:
-        rows = task_list(session, world.actor("school_a"), TODAY, school_id=world.school_b)[0].rows
+        rows = task_list(
+            app_for(world.engine), session, world.actor("school_a"), TODAY, school_id=world.school_b
+        )[0].rows
     assert rows == []
 
 
@@ -57,4 +60,4 @@ def test_history_of_another_tenant_is_refused(world) -> None:
 def test_page_size_is_bounded(world) -> None:
     with unit_of_work(world.engine, readonly=True) as session:
         with pytest.raises(ValidationError):
-            task_list(session, world.actor("admin"), TODAY, per_page=100_000)
+            task_list(app_for(world.engine), session, world.actor("admin"), TODAY, per_page=100_000)

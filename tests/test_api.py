@@ -13,8 +13,8 @@ from engine.accounts import issue_api_token
 from engine.db import unit_of_work
 from engine.demo import load_demo
 from engine.models import Occurrence, Organization, User
+from tests.factories import REGISTRY
 from web import create_app
-from workflows import REGISTRY
 
 
 @pytest.fixture

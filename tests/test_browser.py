@@ -22,9 +22,9 @@ from engine.db import unit_of_work
 from engine.demo import DEMO_PASSWORD, load_demo
 from engine.models import Occurrence, Organization
 from tests.builders import SEED_FILES, build_docx
+from tests.factories import REGISTRY
 from tests.smtp import free_port
 from web import create_app
-from workflows import REGISTRY
 
 CHROMIUM = "/usr/bin/chromium"
 SHOTS = Path(__file__).with_name("artifacts") / "screenshots"

@@ -19,9 +19,8 @@ from engine.outbox import deliver_pending
 from engine.roadmaps import add_occurrences
 from engine.sweep import sweep
 from engine.workflow import SubjectKind, fire
+from tests.factories import POLICIES, REGISTRY
 from tests.sweeping import at
-from workflows import REGISTRY
-from workflows.escalation import POLICIES
 
 STEPS = 250
 SCHOOL_STAFF = {"school_a": "school_a", "school_b": "school_b", "school_c": "school_c"}
@@ -87,7 +86,7 @@ class Chaos:
         owner = {self.world.school_a: "a", self.world.school_b: "b", self.world.school_c: "c"}[
             occurrence.assignee_id
         ]
-        allowed = REGISTRY.current("activity").definition.triggers_from(occurrence.state)
+        allowed = REGISTRY.for_subject("occurrence").definition.triggers_from(occurrence.state)
         if allowed and self.rng.random() < 0.85:
             trigger = self.rng.choice([t for t in allowed if t != "cancel"] or allowed)
         else:
@@ -229,7 +228,7 @@ def test_invariants_hold_under_chaos(world, seed: int) -> None:
         dates = [date(2024, 3, 5) + timedelta(days=9 * n) for n in range(8)]
         add_occurrences(
             session,
-            REGISTRY.current("activity"),
+            REGISTRY.for_subject("occurrence"),
             world.activity,
             [world.school_a, world.school_b, world.school_c],
             dates,

@@ -7,8 +7,8 @@ from pathlib import Path
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
-import workflows
 from engine.documents import KIND_NAMES
+from tests.factories import REGISTRY
 
 ROOT = Path(__file__).resolve().parents[1]
 KEYWORDS = {"_": None, "gettext": None, "lazy_gettext": None, "_l": None, "N_": None}
@@ -27,7 +27,7 @@ def test_every_ui_message_has_an_english_translation() -> None:
         for _, _, message, *_ in extract_from_dir(str(ROOT), method_map=METHODS, keywords=KEYWORDS)
         if message
     }
-    for definition in workflows.REGISTRY.definitions():
+    for definition in REGISTRY.definitions():
         found |= {s.label for s in definition.states} | {r.label for r in definition.rules}
     found |= set(KIND_NAMES.values())
     english = _catalog("en")

@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 import workflows
 from engine.errors import InvalidTransitionError, ValidationError
 from engine.lifecycle import Lifecycle, Rule, State, WorkflowDefinition, WorkflowRegistry
-from engine.workflow import GUARDS
+from tests.factories import REGISTRY
+from workflows.guards import GUARDS
 
 SNAPSHOTS = Path(__file__).with_name("snapshots")
 ALLOW = {"ok": lambda ctx: None, "never": lambda ctx: "не выполнено условие"}
@@ -30,7 +31,7 @@ def test_definition_matches_snapshot(definition: WorkflowDefinition) -> None:
 
 
 def test_activity_happy_path_and_rework() -> None:
-    lifecycle = workflows.REGISTRY.current("activity")
+    lifecycle = REGISTRY.for_subject("occurrence")
     state = "planned"
     for trigger, expected in [
         ("start", "in_progress"),
@@ -45,7 +46,7 @@ def test_activity_happy_path_and_rework() -> None:
 
 
 def test_illegal_trigger_names_state_and_allowed_triggers() -> None:
-    lifecycle = workflows.REGISTRY.current("activity")
+    lifecycle = REGISTRY.for_subject("occurrence")
     with pytest.raises(InvalidTransitionError) as caught:
         lifecycle.advance("planned", "approve", None)
     assert caught.value.state == "planned"
@@ -55,7 +56,7 @@ def test_illegal_trigger_names_state_and_allowed_triggers() -> None:
 
 def test_no_automatic_back_doors() -> None:
     """auto_transitions=False: no state grows a to_<state>() trigger."""
-    lifecycle = workflows.REGISTRY.current("activity")
+    lifecycle = REGISTRY.for_subject("occurrence")
     with pytest.raises(InvalidTransitionError):
         lifecycle.advance("planned", "to_approved", None)
 

@@ -13,9 +13,8 @@ from engine.db import make_engine, unit_of_work
 from engine.errors import PermissionDeniedError, ValidationError
 from engine.models import Escalation, Occurrence, TransitionLog
 from engine.workflow import SubjectKind, fire
-from tests.factories import add_document
+from tests.factories import POLICIES, add_document
 from tests.sweeping import escalations, levels, sweep_at, told
-from workflows.escalation import POLICIES
 
 # The world's occurrences are due on Sunday 31 March 2024 (tests/factories.py).
 OCC = SubjectKind.OCCURRENCE
@@ -240,13 +239,13 @@ def test_a_municipality_can_change_its_policy(world) -> None:
 def test_two_sweeps_at_once_share_the_work(world, db_url) -> None:
     """Thousands of occurrences, two sweepers racing: every step happens exactly once."""
     from engine.roadmaps import add_occurrences
-    from workflows import REGISTRY
+    from tests.factories import REGISTRY
 
     due_dates = [date(2024, 1, 1) + __import__("datetime").timedelta(days=d) for d in range(60)]
     with unit_of_work(world.engine) as session:
         add_occurrences(
             session,
-            REGISTRY.current("activity"),
+            REGISTRY.for_subject("occurrence"),
             world.activity,
             [world.school_a, world.school_b, world.school_c],
             due_dates,

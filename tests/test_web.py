@@ -14,8 +14,8 @@ from engine.db import unit_of_work
 from engine.demo import DEMO_PASSWORD, load_demo
 from engine.models import Occurrence, Organization, Roadmap, User
 from tests.builders import SEED_FILES
+from tests.factories import REGISTRY
 from web import create_app
-from workflows import REGISTRY
 
 PDF = b"%PDF-1.4 signed act"
 
@@ -345,7 +345,7 @@ def test_a_school_document_goes_through_review(app, demo) -> None:
         data={
             "kind": "self_diagnostic",
             "title": "Самодиагностика 2024",
-            "submit": "1",
+            "send_for_review": "1",
             "files": [(io.BytesIO(PDF), "самодиагностика.pdf")],
         },
         content_type="multipart/form-data",
@@ -379,7 +379,9 @@ def test_only_schools_create_documents_and_files_are_required(app) -> None:
     )
     assert "Документы создаёт школа." in page.text
     page = client_as(app, "school1").post(
-        "/documents", data={"kind": "antirisk_programme", "submit": "1"}, follow_redirects=True
+        "/documents",
+        data={"kind": "antirisk_programme", "send_for_review": "1"},
+        follow_redirects=True,
     )
     assert "Приложите файл документа." in page.text and "Черновик" in page.text
 

@@ -14,11 +14,11 @@ from engine.models import Escalation, Notification, Occurrence, utcnow
 from engine.roadmaps import add_occurrences
 from engine.settings import Settings
 from engine.sweep import local_today
+from tests.factories import REGISTRY
 from tests.processes import RedisServer, Worker, wait_for
 from tests.smtp import SmtpServer
 from worker.app import create_celery
 from worker.guard import parked
-from workflows import REGISTRY
 
 pytestmark = pytest.mark.postgres_only
 
@@ -136,7 +136,7 @@ def _many_overdue(world, days: int) -> int:
     with unit_of_work(world.engine) as session:
         add_occurrences(
             session,
-            REGISTRY.current("activity"),
+            REGISTRY.for_subject("occurrence"),
             world.activity,
             [world.school_a, world.school_b, world.school_c],
             [start + timedelta(days=d) for d in range(days)],

@@ -17,8 +17,9 @@ from engine.errors import (
 from engine.lifecycle import WorkflowDefinition, WorkflowRegistry
 from engine.models import Comment, Notification, Occurrence, TransitionLog
 from engine.roadmaps import add_occurrences
-from engine.workflow import GUARDS, SubjectKind, fire
+from engine.workflow import SubjectKind, fire
 from tests.factories import World, add_document
+from workflows.guards import GUARDS
 
 OCC = SubjectKind.OCCURRENCE
 PDF = b"%PDF-1.4 evidence"

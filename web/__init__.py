@@ -13,6 +13,8 @@ from flask_babel import gettext, lazy_gettext
 from flask_login import current_user
 from sqlalchemy import text
 
+import workflows
+from engine.app import App
 from engine.db import make_engine
 from engine.errors import NotFoundError, PermissionDeniedError
 from engine.settings import Settings
@@ -62,6 +64,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         log.warning("SECRET_KEY is not set: a random key is used, sessions end at restart")
     app.extensions["roadmap.engine"] = make_engine(app.config["DATABASE_URL"])
     app.config["ROADMAP_SETTINGS"] = app.config.get("ROADMAP_SETTINGS") or settings
+    app.extensions["roadmap"] = App.build(
+        app.config["ROADMAP_SETTINGS"], workflows.CATALOG, db=app.extensions["roadmap.engine"]
+    )
 
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"

@@ -2,39 +2,33 @@
 
 from __future__ import annotations
 
+import copy
+import functools
+from pathlib import Path
 from typing import Any
 
+import yaml
 from flask import Blueprint, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-import workflows
 from engine import evidence as evidence_service
 from engine.access import Actor
 from engine.accounts import user_for_token
 from engine.errors import (
-    ConflictError,
     DomainError,
     InvalidTransitionError,
-    NotFoundError,
-    PermissionDeniedError,
     ValidationError,
 )
 from engine.pages import occurrence_detail, task_list
 from engine.queries import history
 from engine.workflow import SubjectKind, fire
-from web.context import settings, today, work
+from web.context import application, settings, today, work
 from web.extensions import csrf
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)  # bearer tokens, not cookies: nothing for a forged form to ride on
 
-STATUS = (
-    (PermissionDeniedError, 403, "forbidden"),
-    (NotFoundError, 404, "not_found"),
-    (InvalidTransitionError, 409, "invalid_transition"),
-    (ConflictError, 409, "conflict"),
-    (ValidationError, 422, "invalid"),
-)
+SPEC_PATH = Path(__file__).with_name("openapi.yaml")
 
 
 def _error(status: int, code: str, message: str, **extra: Any):  # type: ignore[no-untyped-def]
@@ -43,13 +37,12 @@ def _error(status: int, code: str, message: str, **extra: Any):  # type: ignore[
 
 @bp.errorhandler(DomainError)
 def domain_error(error: DomainError):  # type: ignore[no-untyped-def]
-    for kind, status, code in STATUS:
-        if isinstance(error, kind):
-            extra = {}
-            if isinstance(error, InvalidTransitionError):
-                extra = {"state": error.state, "allowed": error.allowed}
-            return _error(status, code, str(error), **extra)
-    return _error(422, "invalid", str(error))
+    extra: dict[str, Any] = {}
+    if isinstance(error, InvalidTransitionError):
+        extra = {"state": error.state, "allowed": error.allowed}
+    if error.reason is not None:
+        extra["reason"] = error.reason
+    return _error(error.status, error.code, str(error), **extra)
 
 
 @bp.errorhandler(HTTPException)
@@ -89,6 +82,7 @@ def list_occurrences():  # type: ignore[no-untyped-def]
     per_page = min(max(1, request.args.get("per_page", 50, type=int) or 50), 200)
     with work(readonly=True) as db:
         result, overdue = task_list(
+            application(),
             db,
             _actor(),
             today(),
@@ -150,7 +144,7 @@ def post_transition(occurrence_id: int):  # type: ignore[no-untyped-def]
     with work() as db:
         result = fire(
             db,
-            workflows.REGISTRY,
+            application().registry,
             SubjectKind.OCCURRENCE,
             occurrence_id,
             body["trigger"],
@@ -177,7 +171,7 @@ def post_evidence(occurrence_id: int):  # type: ignore[no-untyped-def]
     with work() as db:
         item = evidence_service.attach(
             db,
-            workflows.REGISTRY,
+            application().registry,
             config.evidence_dir,
             SubjectKind.OCCURRENCE,
             occurrence_id,
@@ -218,235 +212,15 @@ def get_history(occurrence_id: int):  # type: ignore[no-untyped-def]
 
 @bp.get("/openapi.json")
 def openapi():  # type: ignore[no-untyped-def]
-    """The OpenAPI 3.1 description of this API."""
-    return jsonify(OPENAPI)
+    """The OpenAPI 3.1 description of this API, with the lifecycle's triggers."""
+    spec = copy.deepcopy(_spec())
+    definition = application().registry.for_subject(SubjectKind.OCCURRENCE).definition
+    triggers = list(dict.fromkeys(rule.trigger for rule in definition.rules))
+    spec["components"]["schemas"]["Fire"]["properties"]["trigger"]["enum"] = triggers
+    return jsonify(spec)
 
 
-def _ref(name: str) -> dict[str, str]:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
-def _errors(*codes: int) -> dict[str, Any]:
-    return {
-        str(code): {
-            "description": "error",
-            "content": {"application/json": {"schema": _ref("Error")}},
-        }
-        for code in codes
-    }
-
-
-_ID = {"name": "occurrence_id", "in": "path", "required": True, "schema": {"type": "integer"}}
-_JSON = "application/json"
-
-OPENAPI: dict[str, Any] = {
-    "openapi": "3.1.0",
-    "info": {
-        "title": "Roadmap Engine API",
-        "version": "1.0.0",
-        "description": "Occurrences of school-support roadmaps: list, act, upload, read.",
-    },
-    "servers": [{"url": "/api/v1"}],
-    "security": [{"bearer": []}],
-    "paths": {
-        "/occurrences": {
-            "get": {
-                "summary": "List occurrences visible to the token's user",
-                "parameters": [
-                    {"name": "state", "in": "query", "schema": {"type": "string"}},
-                    {"name": "school", "in": "query", "schema": {"type": "integer"}},
-                    {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}},
-                    {
-                        "name": "per_page",
-                        "in": "query",
-                        "schema": {"type": "integer", "minimum": 1, "maximum": 200},
-                    },
-                ],
-                "responses": {
-                    "200": {
-                        "description": "a page",
-                        "content": {_JSON: {"schema": _ref("OccurrencePage")}},
-                    },
-                    **_errors(401),
-                },
-            }
-        },
-        "/occurrences/{occurrence_id}": {
-            "get": {
-                "summary": "One occurrence",
-                "parameters": [_ID],
-                "responses": {
-                    "200": {
-                        "description": "the occurrence",
-                        "content": {_JSON: {"schema": _ref("Occurrence")}},
-                    },
-                    **_errors(401, 403, 404),
-                },
-            }
-        },
-        "/occurrences/{occurrence_id}/transitions": {
-            "post": {
-                "summary": "Fire a trigger",
-                "parameters": [_ID],
-                "requestBody": {"required": True, "content": {_JSON: {"schema": _ref("Fire")}}},
-                "responses": {
-                    "200": {
-                        "description": "done",
-                        "content": {_JSON: {"schema": _ref("Transition")}},
-                    },
-                    **_errors(401, 403, 404, 409, 422),
-                },
-            }
-        },
-        "/occurrences/{occurrence_id}/evidence": {
-            "post": {
-                "summary": "Upload an evidence file",
-                "parameters": [_ID],
-                "requestBody": {
-                    "required": True,
-                    "content": {
-                        "multipart/form-data": {
-                            "schema": {
-                                "type": "object",
-                                "required": ["file"],
-                                "properties": {"file": {"type": "string", "format": "binary"}},
-                            }
-                        }
-                    },
-                },
-                "responses": {
-                    "201": {
-                        "description": "stored",
-                        "content": {_JSON: {"schema": _ref("Evidence")}},
-                    },
-                    **_errors(401, 403, 404, 422),
-                },
-            }
-        },
-        "/occurrences/{occurrence_id}/history": {
-            "get": {
-                "summary": "The transitions of an occurrence",
-                "parameters": [_ID],
-                "responses": {
-                    "200": {
-                        "description": "oldest first",
-                        "content": {
-                            _JSON: {
-                                "schema": {
-                                    "type": "object",
-                                    "properties": {
-                                        "items": {"type": "array", "items": _ref("HistoryEntry")}
-                                    },
-                                }
-                            }
-                        },
-                    },
-                    **_errors(401, 403, 404),
-                },
-            }
-        },
-    },
-    "components": {
-        "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
-        "schemas": {
-            "Error": {
-                "type": "object",
-                "required": ["error"],
-                "properties": {
-                    "error": {
-                        "type": "object",
-                        "required": ["code", "message"],
-                        "properties": {
-                            "code": {"type": "string"},
-                            "message": {"type": "string"},
-                            "state": {"type": "string"},
-                            "allowed": {"type": "array", "items": {"type": "string"}},
-                        },
-                    }
-                },
-            },
-            "OccurrenceRow": {
-                "type": "object",
-                "properties": {
-                    "id": {"type": "integer"},
-                    "number": {"type": "string"},
-                    "title": {"type": "string"},
-                    "section": {"type": ["string", "null"]},
-                    "school": {"type": "string"},
-                    "due_on": {"type": ["string", "null"], "format": "date"},
-                    "state": {"type": "string"},
-                    "escalation_level": {"type": "integer"},
-                    "overdue": {"type": "boolean"},
-                },
-            },
-            "OccurrencePage": {
-                "type": "object",
-                "properties": {
-                    "page": {"type": "integer"},
-                    "per_page": {"type": "integer"},
-                    "total": {"type": "integer"},
-                    "overdue": {"type": "integer"},
-                    "items": {"type": "array", "items": _ref("OccurrenceRow")},
-                },
-            },
-            "Occurrence": {
-                "type": "object",
-                "properties": {
-                    "id": {"type": "integer"},
-                    "version": {"type": "integer"},
-                    "state": {"type": "string"},
-                    "due_on": {"type": ["string", "null"], "format": "date"},
-                    "school": {"type": "string"},
-                    "roadmap": {"type": "string"},
-                    "number": {"type": "string"},
-                    "title": {"type": "string"},
-                    "escalation_level": {"type": "integer"},
-                    "evidence": {"type": "array", "items": _ref("Evidence")},
-                },
-            },
-            "Fire": {
-                "type": "object",
-                "required": ["trigger"],
-                "properties": {
-                    "trigger": {
-                        "type": "string",
-                        "enum": ["start", "report", "approve", "return", "rework", "cancel"],
-                    },
-                    "comment": {"type": "string"},
-                    "report_text": {"type": "string"},
-                },
-            },
-            "Transition": {
-                "type": "object",
-                "properties": {
-                    "id": {"type": "integer"},
-                    "trigger": {"type": "string"},
-                    "from_state": {"type": "string"},
-                    "to_state": {"type": "string"},
-                    "version": {"type": "integer"},
-                },
-            },
-            "Evidence": {
-                "type": "object",
-                "properties": {
-                    "id": {"type": "integer"},
-                    "name": {"type": "string"},
-                    "size": {"type": "integer"},
-                    "sha256": {"type": "string"},
-                    "content_type": {"type": "string"},
-                },
-            },
-            "HistoryEntry": {
-                "type": "object",
-                "properties": {
-                    "at": {"type": "string", "format": "date-time"},
-                    "actor": {"type": "string"},
-                    "trigger": {"type": "string"},
-                    "from_state": {"type": "string"},
-                    "to_state": {"type": "string"},
-                    "comment": {"type": ["string", "null"]},
-                },
-            },
-        },
-    },
-}
+@functools.cache
+def _spec() -> dict[str, Any]:
+    """The description as written in `openapi.yaml`."""
+    return yaml.safe_load(SPEC_PATH.read_text(encoding="utf-8"))

@@ -14,6 +14,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from engine.access import Actor
+from engine.app import App
 from engine.db import unit_of_work
 from engine.models import Role, utcnow
 from engine.settings import Settings
@@ -49,6 +50,11 @@ class WebUser(UserMixin):
     @property
     def is_coordinator(self) -> bool:
         return self.role in (Role.MUNICIPAL_COORDINATOR, Role.REGIONAL_COORDINATOR, Role.ADMIN)
+
+
+def application() -> App:
+    """The application object this web app was built with."""
+    return current_app.extensions["roadmap"]
 
 
 def engine() -> Engine:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import secrets
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
 from flask import (
@@ -22,7 +22,6 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-import workflows
 from engine import assignments
 from engine import escalations as escalation_service
 from engine.access import scope_clause
@@ -30,14 +29,14 @@ from engine.errors import DomainError
 from engine.importing.apply import import_roadmap
 from engine.importing.document import read_roadmap
 from engine.importing.sources import DocumentError
-from engine.models import Occurrence, Organization, OrganizationKind, TransitionLog, utcnow
+from engine.lifecycle import SubjectKind
+from engine.models import Organization, OrganizationKind, utcnow
 from engine.pages import dashboard as dashboard_data
-from engine.pages import execution_report, roadmap_admin, roadmaps_of
-from web.context import actor, today, user_zone, work
+from engine.pages import execution_report, roadmap_admin, roadmaps_of, weekly_approvals
+from web.context import actor, application, today, user_zone, work
 from web.diagrams import diagram_svg
 from web.messages import russian
 from web.reports import report_docx, report_xlsx
-from workflows.escalation import POLICIES
 
 bp = Blueprint("coordination", __name__)
 UPLOAD_SUFFIXES = {".docx", ".xlsx", ".csv", ".md", ".txt", ".tsv", ".yaml", ".yml", ".json"}
@@ -59,12 +58,13 @@ def _coordinators_only():  # type: ignore[no-untyped-def]
 def dashboard():  # type: ignore[no-untyped-def]
     """Completion per school and section, overdue and escalated counts, and the trend."""
     with work(readonly=True) as db:
-        schools, sections = dashboard_data(db, actor(), today())
-        trend = _weekly_approvals(db)
+        app = application()
+        schools, sections = dashboard_data(app, db, actor(), today())
+        trend = weekly_approvals(app, db, actor(), today(), user_zone())
         roadmaps = roadmaps_of(db, actor())
     totals = {
         "total": sum(s.total for s in schools),
-        "approved": sum(s.approved for s in schools),
+        "done": sum(s.approved for s in schools),
         "overdue": sum(s.overdue for s in schools),
         "escalated": sum(s.escalated for s in schools),
     }
@@ -78,34 +78,6 @@ def dashboard():  # type: ignore[no-untyped-def]
     )
 
 
-def _weekly_approvals(db) -> list[tuple[date, int]]:  # type: ignore[no-untyped-def]
-    """Approvals per week over the last twelve weeks, in the actor's territory."""
-
-    rows = (
-        db.execute(
-            select(TransitionLog.at)
-            .join(Occurrence, Occurrence.id == TransitionLog.occurrence_id)
-            .where(
-                TransitionLog.trigger == "approve", scope_clause(actor(), Occurrence.assignee_id)
-            )
-            .order_by(TransitionLog.id.desc())
-            .limit(5000)
-        )
-        .scalars()
-        .all()
-    )
-    zone = user_zone()
-    this_week = today() - timedelta(days=today().weekday())
-    weeks = [this_week - timedelta(weeks=n) for n in range(11, -1, -1)]
-    counts = dict.fromkeys(weeks, 0)
-    for moment in rows:
-        day = moment.astimezone(zone).date()
-        monday = day - timedelta(days=day.weekday())
-        if monday in counts:
-            counts[monday] += 1
-    return list(counts.items())
-
-
 @bp.get("/escalations")
 def escalations():  # type: ignore[no-untyped-def]
     """The escalation board: open escalations, to acknowledge or to give more time."""
@@ -115,7 +87,7 @@ def escalations():  # type: ignore[no-untyped-def]
             current_user.organization_id if current_user.role == "municipal_coordinator" else None
         )
         rows = escalation_service.open_escalations(
-            db, POLICIES, municipality_id=municipality, level=level, limit=200
+            db, application().policies, municipality_id=municipality, level=level, limit=200
         )
         targets = db.execute(
             select(Organization.id, Organization.name)
@@ -218,7 +190,7 @@ def confirm():  # type: ignore[no-untyped-def]
             municipality = db.get(Organization, current_user.organization_id or -1)
             if municipality is None or municipality.kind != OrganizationKind.MUNICIPALITY:
                 abort(403)
-            report = import_roadmap(db, workflows.REGISTRY, draft, municipality)
+            report = import_roadmap(db, application().registry, draft, municipality)
     except DocumentError as error:
         flash(_("Не удалось прочитать документ: %(error)s", error=str(error)), "error")
         return redirect(url_for("coordination.roadmaps"), code=303)
@@ -255,8 +227,8 @@ def report(roadmap_id: int):  # type: ignore[no-untyped-def]
 def _report_file(roadmap_id: int, render, suffix: str, mimetype: str):  # type: ignore[no-untyped-def]
     """The execution report of a roadmap, rendered by `render`, as a download."""
     with work(readonly=True) as db:
-        roadmap_row, lines = execution_report(db, actor(), roadmap_id)
-    labels = workflows.REGISTRY.current(workflows.ACTIVITY).definition
+        roadmap_row, lines = execution_report(application(), db, actor(), roadmap_id)
+    labels = application().registry.for_subject(SubjectKind.OCCURRENCE).definition
     data = render(roadmap_row, lines, labels.state_label, user_zone(), utcnow())
     return send_file(
         io.BytesIO(data),
@@ -289,7 +261,7 @@ def _back(default: str):  # type: ignore[no-untyped-def]
 def roadmap(roadmap_id: int):  # type: ignore[no-untyped-def]
     """A roadmap's participants and curators, and the on-demand work waiting for a date."""
     with work(readonly=True) as db:
-        admin = roadmap_admin(db, actor(), roadmap_id)
+        admin = roadmap_admin(application(), db, actor(), roadmap_id)
     return render_template("roadmap.html", a=admin)
 
 
@@ -299,7 +271,7 @@ def add_school(roadmap_id: int):  # type: ignore[no-untyped-def]
     school_id = request.form.get("school_id", type=int) or 0
     _flash_result(
         lambda db: assignments.add_participant(
-            db, workflows.REGISTRY, actor(), roadmap_id, school_id
+            db, application().registry, actor(), roadmap_id, school_id
         ),
         lambda n: _("Школа добавлена, задач создано: %(n)s.", n=n),
     )
@@ -344,7 +316,12 @@ def reassign(occurrence_id: int):  # type: ignore[no-untyped-def]
     assignee = request.form.get("assignee_id", type=int) or 0
     _flash_result(
         lambda db: assignments.reassign(
-            db, actor(), occurrence_id, assignee, request.form.get("reason", "")
+            db,
+            application().registry,
+            actor(),
+            occurrence_id,
+            assignee,
+            request.form.get("reason", ""),
         ),
         lambda _result: _("Исполнитель изменён."),
     )
@@ -367,5 +344,5 @@ def workflow_diagrams():  # type: ignore[no-untyped-def]
     """Every lifecycle, drawn from its definition."""
     if current_user.role != "admin":
         abort(403)
-    diagrams = [(d, diagram_svg(d)) for d in workflows.REGISTRY.definitions()]
+    diagrams = [(d, diagram_svg(d)) for d in application().registry.definitions()]
     return render_template("workflows.html", diagrams=diagrams)

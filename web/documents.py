@@ -5,14 +5,13 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import login_required
 
-import workflows
 from engine.documents import KIND_NAMES, create_document
 from engine.errors import DomainError
+from engine.lifecycle import Phase, SubjectKind
 from engine.pages import document_detail, documents
-from engine.workflow import SubjectKind
-from web.context import actor, work
+from web.context import actor, application, work
 from web.messages import russian
-from web.tasks import PER_PAGE, act_on, available_actions, page_number
+from web.tasks import ATTACH_ONLY, PER_PAGE, act_on, available_actions, page_number
 
 bp = Blueprint("documents", __name__)
 
@@ -23,7 +22,7 @@ def document_list():  # type: ignore[no-untyped-def]
     """The documents in the user's tenant; a school also gets the form to add one."""
     with work(readonly=True) as db:
         page = documents(db, actor(), page=page_number(), per_page=PER_PAGE)
-    definition = workflows.REGISTRY.current(workflows.DOCUMENT_REVIEW).definition
+    definition = application().registry.for_subject(SubjectKind.DOCUMENT).definition
     return render_template("documents.html", page=page, kinds=KIND_NAMES, definition=definition)
 
 
@@ -35,7 +34,7 @@ def create():  # type: ignore[no-untyped-def]
         with work() as db:
             document = create_document(
                 db,
-                workflows.REGISTRY,
+                application().registry,
                 actor(),
                 request.form.get("kind", ""),
                 request.form.get("title", ""),
@@ -44,7 +43,10 @@ def create():  # type: ignore[no-untyped-def]
     except DomainError as error:
         flash(russian(error), "error")
         return redirect(url_for("documents.document_list"), code=303)
-    trigger = "submit" if request.form.get("submit") == "1" else "attach"
+    definition = application().registry.for_subject(SubjectKind.DOCUMENT).definition
+    submit = definition.rule_into(definition.initial, Phase.UNDER_REVIEW)
+    sending = request.form.get("send_for_review") == "1" and submit is not None
+    trigger = submit.trigger if sending and submit else ATTACH_ONLY
     return act_on(
         SubjectKind.DOCUMENT,
         document_id,
@@ -59,7 +61,9 @@ def document(document_id: int):  # type: ignore[no-untyped-def]
     """One document: its files, its history, and the actions the user may take."""
     with work(readonly=True) as db:
         detail = document_detail(db, actor(), document_id)
-    definition = workflows.REGISTRY.get(detail.workflow_name, detail.workflow_version).definition
+    definition = (
+        application().registry.get(detail.workflow_name, detail.workflow_version).definition
+    )
     actions, can_attach = available_actions(definition, detail.state, detail.school_id)
     return render_template(
         "document.html",

@@ -5,11 +5,10 @@ from __future__ import annotations
 from flask import Blueprint, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-import workflows
 from engine.models import utcnow
 from engine.notifications import inbox as inbox_ids
 from engine.notifications import mark_read, render
-from web.context import settings, work
+from web.context import application, settings, work
 from web.tasks import page_number
 
 bp = Blueprint("inbox", __name__)
@@ -30,7 +29,7 @@ def inbox():  # type: ignore[no-untyped-def]
             limit=PER_PAGE,
             offset=(page - 1) * PER_PAGE,
         )
-        messages = render(db, workflows.REGISTRY, ids, settings().public_url)
+        messages = render(db, application().registry, ids, settings().public_url)
     messages.sort(key=lambda m: m.notification_id, reverse=True)
     return render_template(
         "inbox.html",

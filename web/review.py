@@ -6,17 +6,15 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import login_required
 
-import workflows
 from engine.access import can_reach
 from engine.calendar import WorkCalendar
-from engine.errors import DomainError
 from engine.models import Organization, OrganizationKind
 from engine.pages import review_queue, task_list
-from engine.workflow import SubjectKind, fire
-from web.context import actor, today, user_zone, work
+from engine.usecases.review import approve_many
+from engine.workflow import SubjectKind
+from web.context import actor, application, today, user_zone, work
 from web.messages import russian
 from web.tasks import PER_PAGE, page_number
-from workflows.escalation import POLICIES
 
 bp = Blueprint("review", __name__)
 
@@ -25,17 +23,18 @@ bp = Blueprint("review", __name__)
 @login_required
 def queue():  # type: ignore[no-untyped-def]
     """«Очередь на проверку»: everything reported or submitted by the curator's schools."""
+    app = application()
     with work(readonly=True) as db:
-        page = review_queue(db, actor(), page=page_number(), per_page=PER_PAGE)
+        page = review_queue(app, db, actor(), page=page_number(), per_page=PER_PAGE)
         calendar = WorkCalendar.load(db)
-    days = POLICIES.defaults["activity"].review_days
     zone = user_zone()
     now_day = today()
     items = []
     for item in page.rows:
         since = item.waiting_since.astimezone(zone).date()
-        deadline = calendar.add_working_days(since, days)
+        deadline = calendar.add_working_days(since, item.review_days)
         items.append((item, since, deadline, (deadline - now_day).days))
+    days = app.policies.for_subject(SubjectKind.OCCURRENCE).review_days
     return render_template("queue.html", page=page, items=items, review_days=days)
 
 
@@ -43,21 +42,11 @@ def queue():  # type: ignore[no-untyped-def]
 @login_required
 def bulk_approve():  # type: ignore[no-untyped-def]
     """Approve the chosen items, each checked and fired on its own; report what happened."""
-    chosen = [value.split(":", 1) for value in request.form.getlist("item")]
-    approved, refused = 0, []
-    for kind, raw_id in chosen:
-        if kind not in ("occurrence", "document") or not raw_id.isdigit():
-            continue
-        try:
-            with work() as db:
-                fire(db, workflows.REGISTRY, SubjectKind(kind), int(raw_id), "approve", actor())
-            approved += 1
-        except DomainError as error:
-            refused.append(f"№{raw_id}: {russian(error)}")
-    if approved:
-        flash(_("Одобрено: %(n)s.", n=approved), "success")
-    for line in refused:
-        flash(line, "error")
+    result = approve_many(application(), actor(), request.form.getlist("item"))
+    if result.approved:
+        flash(_("Одобрено: %(n)s.", n=result.approved), "success")
+    for raw_id, error in result.refused:
+        flash(f"№{raw_id}: {russian(error)}", "error")
     return redirect(url_for("review.queue"), code=303)
 
 
@@ -74,9 +63,15 @@ def school(school_id: int):  # type: ignore[no-untyped-def]
         ):
             abort(404)
         page, overdue = task_list(
-            db, actor(), today(), school_id=school_id, page=page_number(), per_page=PER_PAGE
+            application(),
+            db,
+            actor(),
+            today(),
+            school_id=school_id,
+            page=page_number(),
+            per_page=PER_PAGE,
         )
-    definition = workflows.REGISTRY.current(workflows.ACTIVITY).definition
+    definition = application().registry.for_subject(SubjectKind.OCCURRENCE).definition
     return render_template(
         "school.html", school=org, page=page, overdue=overdue, definition=definition
     )

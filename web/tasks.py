@@ -6,18 +6,19 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, s
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-import workflows
 from engine import evidence as evidence_service
-from engine.errors import DomainError, ValidationError
-from engine.lifecycle import Rule, WorkflowDefinition
+from engine.errors import DomainError
+from engine.lifecycle import Phase, Rule, WorkflowDefinition
 from engine.pages import evidence_for_download, occurrence_detail, sections_for, task_list
-from engine.workflow import SubjectKind, fire
-from web.context import actor, settings, today, work
+from engine.usecases.report import Upload, act_with_evidence
+from engine.workflow import SubjectKind
+from web.context import actor, application, settings, today, work
 from web.messages import russian
 
 bp = Blueprint("tasks", __name__)
 PER_PAGE = 50
-MAX_FILES = 5
+#: The action of the upload form that sends files without firing a trigger.
+ATTACH_ONLY = "attach"
 
 
 def page_number() -> int:
@@ -34,6 +35,7 @@ def task_list_view():  # type: ignore[no-untyped-def]
     overdue_only = request.args.get("overdue") == "1"
     with work(readonly=True) as db:
         page, overdue = task_list(
+            application(),
             db,
             actor(),
             today(),
@@ -44,7 +46,7 @@ def task_list_view():  # type: ignore[no-untyped-def]
             per_page=PER_PAGE,
         )
         sections = sections_for(db, actor())
-    definition = workflows.REGISTRY.current(workflows.ACTIVITY).definition
+    definition = application().registry.for_subject(SubjectKind.OCCURRENCE).definition
     return render_template(
         "tasks.html",
         page=page,
@@ -64,14 +66,23 @@ def occurrence(occurrence_id: int):  # type: ignore[no-untyped-def]
     """One occurrence: what, by when, its files, reports, comments, history, and actions."""
     with work(readonly=True) as db:
         detail = occurrence_detail(db, actor(), occurrence_id)
-    definition = workflows.REGISTRY.get(detail.workflow_name, detail.workflow_version).definition
+    definition = (
+        application().registry.get(detail.workflow_name, detail.workflow_version).definition
+    )
     actions, can_attach = available_actions(definition, detail.state, detail.assignee_id)
+    overdue = (
+        detail.due_on is not None
+        and detail.due_on < today()
+        and definition.phase_of(detail.state) is Phase.OPEN
+    )
     return render_template(
         "occurrence.html",
         d=detail,
         definition=definition,
         actions=actions,
         can_attach=can_attach,
+        reports_here=any(definition.takes_evidence(rule) for rule in actions),
+        overdue=overdue,
         today=today(),
     )
 
@@ -103,37 +114,26 @@ def available_actions(
 
 
 def act_on(kind: SubjectKind, subject_id: int, trigger: str, back: str):  # type: ignore[no-untyped-def]
-    """Attach the uploaded files, then fire `trigger` ("attach": files only); flash the result."""
-    files = [f for f in request.files.getlist("files") if f and f.filename]
-    config = settings()
+    """Attach the uploaded files, then fire `trigger` (ATTACH_ONLY: files only); flash it."""
+    limit = settings().max_evidence_bytes + 1
+    files = [
+        Upload(f.filename or "file", f.read(limit))
+        for f in request.files.getlist("files")
+        if f and f.filename
+    ]
     try:
-        if len(files) > MAX_FILES:
-            raise ValidationError(f"at most {MAX_FILES} files at once")
         with work() as db:
-            who = actor()
-            for upload in files:
-                evidence_service.attach(
-                    db,
-                    workflows.REGISTRY,
-                    config.evidence_dir,
-                    kind,
-                    subject_id,
-                    who,
-                    filename=upload.filename or "file",
-                    data=upload.read(config.max_evidence_bytes + 1),
-                    max_bytes=config.max_evidence_bytes,
-                )
-            if trigger != "attach":
-                fire(
-                    db,
-                    workflows.REGISTRY,
-                    kind,
-                    subject_id,
-                    trigger,
-                    who,
-                    comment=request.form.get("comment"),
-                    report_text=request.form.get("report_text"),
-                )
+            act_with_evidence(
+                application(),
+                db,
+                actor(),
+                kind,
+                subject_id,
+                None if trigger == ATTACH_ONLY else trigger,
+                files,
+                comment=request.form.get("comment"),
+                report_text=request.form.get("report_text"),
+            )
     except DomainError as error:
         flash(russian(error), "error")
     else:

@@ -8,10 +8,10 @@ from flask import Flask
 from flask_babel import format_date, gettext
 from flask_login import current_user
 
-import workflows
 from engine.db import single_read
+from engine.lifecycle import SubjectKind
 from engine.notifications import unread_count
-from web.context import engine, user_zone
+from web.context import application, engine, user_zone
 from web.messages import N_
 
 ROLE_NAMES = {
@@ -48,7 +48,9 @@ def file_size(size: int) -> str:
 
 def state_label(state: str) -> str:
     """The Russian name of an activity state."""
-    return gettext(workflows.REGISTRY.current(workflows.ACTIVITY).definition.state_label(state))
+    return gettext(
+        application().registry.for_subject(SubjectKind.OCCURRENCE).definition.state_label(state)
+    )
 
 
 def register(app: Flask) -> None:

@@ -6,10 +6,8 @@ import logging
 import threading
 from datetime import timedelta
 
-from sqlalchemy import Engine
-
+from engine.app import App
 from engine.models import utcnow
-from engine.settings import Settings
 from worker import jobs
 
 log = logging.getLogger(__name__)
@@ -18,9 +16,9 @@ log = logging.getLogger(__name__)
 class EmbeddedScheduler:
     """Sweep every `sweep_interval_seconds`, send mail after each sweep, digest once a day."""
 
-    def __init__(self, engine: Engine, settings: Settings) -> None:
-        self.engine = engine
-        self.settings = settings
+    def __init__(self, app: App) -> None:
+        self.app = app
+        self.settings = app.settings
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._digest_day = None
@@ -28,11 +26,11 @@ class EmbeddedScheduler:
     def tick(self) -> dict[str, object]:
         """One round: the sweep, the mail, and the digest when its hour has come."""
         now = utcnow()
-        counts = jobs.run_sweep(self.engine, self.settings, now)
-        jobs.run_send(self.engine, self.settings)
+        counts = jobs.run_sweep(self.app, now)
+        jobs.run_send(self.app)
         if now.hour >= self.settings.digest_hour_utc and self._digest_day != now.date():
-            jobs.run_digest(self.engine, self.settings)
-            jobs.run_send(self.engine, self.settings)
+            jobs.run_digest(self.app)
+            jobs.run_send(self.app)
             self._digest_day = now.date()
         return counts
 

@@ -6,17 +6,13 @@ import logging
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine
-
+from engine.app import App
 from engine.db import unit_of_work
 from engine.digest import write_digests
 from engine.mail import SmtpSender
 from engine.models import utcnow
 from engine.outbox import deliver_pending, pending_count
-from engine.settings import Settings
 from engine.sweep import sweep
-from workflows import REGISTRY
-from workflows.escalation import POLICIES
 
 log = logging.getLogger(__name__)
 
@@ -29,30 +25,32 @@ def parse_now(text: str | None) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=ZoneInfo("UTC"))
 
 
-def run_sweep(engine: Engine, settings: Settings, now: datetime) -> dict[str, object]:
+def run_sweep(app: App, now: datetime) -> dict[str, object]:
     """One deadline sweep; its counts as JSON-ready data."""
+    settings = app.settings
     result = sweep(
-        engine, POLICIES, now, timezone=settings.timezone, batch_size=settings.sweep_batch_size
+        app.db, app.policies, now, timezone=settings.timezone, batch_size=settings.sweep_batch_size
     )
     counts = result.to_dict()
     log.info("sweep as of %s: %s", now.isoformat(), counts)
     return counts
 
 
-def run_send(engine: Engine, settings: Settings) -> int:
+def run_send(app: App) -> int:
     """Send the waiting e-mails; without SMTP settings they stay in the outbox and the log."""
+    settings = app.settings
     if not settings.smtp_host:
-        with unit_of_work(engine, readonly=True) as session:
+        with unit_of_work(app.db, readonly=True) as session:
             waiting = pending_count(session)
         if waiting:
             log.info("SMTP is not configured: %d e-mails wait in the outbox", waiting)
         return 0
-    return deliver_pending(engine, REGISTRY, SmtpSender(settings), base_url=settings.public_url)
+    return deliver_pending(app.db, app.registry, SmtpSender(settings), base_url=settings.public_url)
 
 
-def run_digest(engine: Engine, settings: Settings, day: date | None = None) -> int:
+def run_digest(app: App, day: date | None = None) -> int:
     """Write today's digests."""
     now = utcnow()
-    day = day or now.astimezone(ZoneInfo(settings.timezone)).date()
-    with unit_of_work(engine) as session:
-        return write_digests(session, POLICIES, day, now)
+    day = day or now.astimezone(ZoneInfo(app.settings.timezone)).date()
+    with unit_of_work(app.db) as session:
+        return write_digests(session, app.policies, day, now)

@@ -1,4 +1,4 @@
-"""Per-process resources of a worker: the database engine, rebuilt after every fork."""
+"""Per-process resources of a worker: the application and its database, rebuilt after a fork."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ import redis
 from celery.signals import worker_process_init
 from sqlalchemy import Engine
 
+import workflows
+from engine.app import App
 from engine.db import make_engine
 from engine.settings import Settings
 
@@ -25,6 +27,12 @@ def engine() -> Engine:
 
 
 @lru_cache(maxsize=1)
+def app() -> App:
+    """This process's application, on its engine."""
+    return App.build(settings(), workflows.CATALOG, db=engine())
+
+
+@lru_cache(maxsize=1)
 def broker() -> redis.Redis:
     """A Redis client on the broker, for the delivery counter."""
     return redis.Redis.from_url(settings().redis_url or "redis://127.0.0.1:6379/0")
@@ -36,4 +44,5 @@ def _after_fork(**_: object) -> None:
     if engine.cache_info().currsize:
         engine().dispose(close=False)
     engine.cache_clear()
+    app.cache_clear()
     broker.cache_clear()

@@ -13,7 +13,7 @@ from worker.guard import GuardedTask
 @shared_task(name="roadmap.sweep_deadlines", base=GuardedTask)
 def sweep_deadlines(now: str | None = None) -> dict[str, object]:
     """Run one deadline sweep as of `now` (ISO; default: the current instant), then mail."""
-    counts = jobs.run_sweep(resources.engine(), resources.settings(), jobs.parse_now(now))
+    counts = jobs.run_sweep(resources.app(), jobs.parse_now(now))
     send_notifications.delay()  # the sweep has committed: the mail may go
     return counts
 
@@ -21,14 +21,12 @@ def sweep_deadlines(now: str | None = None) -> dict[str, object]:
 @shared_task(name="roadmap.send_notifications", base=GuardedTask)
 def send_notifications() -> int:
     """Send the e-mails waiting in the outbox."""
-    return jobs.run_send(resources.engine(), resources.settings())
+    return jobs.run_send(resources.app())
 
 
 @shared_task(name="roadmap.daily_digest", base=GuardedTask)
 def daily_digest(day: str | None = None) -> int:
     """Write the daily digests, then mail them."""
-    written = jobs.run_digest(
-        resources.engine(), resources.settings(), date.fromisoformat(day) if day else None
-    )
+    written = jobs.run_digest(resources.app(), date.fromisoformat(day) if day else None)
     send_notifications.delay()
     return written

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from engine.lifecycle import Party, Rule, State, WorkflowDefinition
+from engine.lifecycle import Party, Phase, Rule, State, WorkflowDefinition
 from engine.models import Role
 
 #: Schools do their own occurrences; a municipal coordinator does the municipality's.
@@ -18,15 +18,24 @@ ACTIVITY_V1 = WorkflowDefinition(
     initial="planned",
     evidence_guard="has_evidence_or_report",
     states=(
-        State("planned", "Запланировано"),
-        State("in_progress", "В работе"),
-        State("reported", "На проверке"),
-        State("returned", "На доработке"),
-        State("approved", "ОДОБРЕНО", final=True),
-        State("cancelled", "Отменено", final=True),
+        State("planned", "Запланировано", Phase.OPEN),
+        State("in_progress", "В работе", Phase.OPEN),
+        State("reported", "На проверке", Phase.UNDER_REVIEW),
+        State("returned", "На доработке", Phase.OPEN),
+        State("approved", "ОДОБРЕНО", Phase.DONE),
+        State("cancelled", "Отменено", Phase.CANCELLED),
     ),
     rules=(
-        Rule("start", ("planned",), "in_progress", _DOERS, "Начать работу", Party.ASSIGNEE),
+        Rule(
+            "start",
+            ("planned",),
+            "in_progress",
+            _DOERS,
+            "Начать работу",
+            Party.ASSIGNEE,
+            notice="взято в работу",
+            emphasis="primary",
+        ),
         Rule(
             "report",
             ("in_progress",),
@@ -36,6 +45,7 @@ ACTIVITY_V1 = WorkflowDefinition(
             Party.ASSIGNEE,
             guards=("has_evidence_or_report",),
             notify=Party.REVIEWER,
+            notice="отправлен отчёт на проверку",
         ),
         Rule(
             "approve",
@@ -45,6 +55,8 @@ ACTIVITY_V1 = WorkflowDefinition(
             "Одобрить",
             Party.REVIEWER,
             notify=Party.ASSIGNEE,
+            notice="ОДОБРЕНО",
+            emphasis="primary",
         ),
         Rule(
             "return",
@@ -55,8 +67,18 @@ ACTIVITY_V1 = WorkflowDefinition(
             Party.REVIEWER,
             requires_comment=True,
             notify=Party.ASSIGNEE,
+            notice="возвращено на доработку",
         ),
-        Rule("rework", ("returned",), "in_progress", _DOERS, "Взять в доработку", Party.ASSIGNEE),
+        Rule(
+            "rework",
+            ("returned",),
+            "in_progress",
+            _DOERS,
+            "Взять в доработку",
+            Party.ASSIGNEE,
+            notice="взято в доработку",
+            emphasis="primary",
+        ),
         Rule(
             "cancel",
             ("planned", "in_progress", "reported", "returned"),
@@ -66,6 +88,8 @@ ACTIVITY_V1 = WorkflowDefinition(
             Party.SUPERVISOR,
             requires_comment=True,
             notify=Party.ASSIGNEE,
+            notice="отменено",
+            emphasis="danger",
         ),
     ),
 )

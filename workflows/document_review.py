@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from engine.lifecycle import Party, Rule, State, WorkflowDefinition
+from engine.lifecycle import Party, Phase, Rule, State, WorkflowDefinition
 from engine.models import Role
 
 DOCUMENT_REVIEW_V1 = WorkflowDefinition(
@@ -12,10 +12,10 @@ DOCUMENT_REVIEW_V1 = WorkflowDefinition(
     initial="draft",
     evidence_guard="has_file",
     states=(
-        State("draft", "Черновик"),
-        State("submitted", "На проверке"),
-        State("returned", "На доработке"),
-        State("approved", "ОДОБРЕНО", final=True),
+        State("draft", "Черновик", Phase.OPEN),
+        State("submitted", "На проверке", Phase.UNDER_REVIEW),
+        State("returned", "На доработке", Phase.OPEN),
+        State("approved", "ОДОБРЕНО", Phase.DONE),
     ),
     rules=(
         Rule(
@@ -27,6 +27,8 @@ DOCUMENT_REVIEW_V1 = WorkflowDefinition(
             Party.ASSIGNEE,
             guards=("has_file",),
             notify=Party.REVIEWER,
+            notice="документ отправлен на проверку",
+            emphasis="primary",
         ),
         Rule(
             "approve",
@@ -36,6 +38,8 @@ DOCUMENT_REVIEW_V1 = WorkflowDefinition(
             "Одобрить",
             Party.REVIEWER,
             notify=Party.ASSIGNEE,
+            notice="ОДОБРЕНО",
+            emphasis="primary",
         ),
         Rule(
             "return",
@@ -46,6 +50,7 @@ DOCUMENT_REVIEW_V1 = WorkflowDefinition(
             Party.REVIEWER,
             requires_comment=True,
             notify=Party.ASSIGNEE,
+            notice="возвращено на доработку",
         ),
     ),
 )

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from engine.policy import EscalationPolicy, PolicyBook
+from engine.lifecycle import Phase
+from engine.policy import EscalationPolicy
+from workflows.activity import ACTIVITY_V1
+from workflows.document_review import DOCUMENT_REVIEW_V1
 
 ACTIVITY_POLICY = EscalationPolicy(
-    workflow="activity",
-    open_states=("planned", "in_progress", "returned"),
-    review_state="reported",
+    workflow=ACTIVITY_V1.name,
+    due_phase=Phase.OPEN,
+    review_phase=Phase.UNDER_REVIEW,
     reminder_days=3,
     municipal_after_days=5,
     regional_after_days=5,
@@ -15,10 +18,10 @@ ACTIVITY_POLICY = EscalationPolicy(
 )
 
 DOCUMENT_REVIEW_POLICY = EscalationPolicy(
-    workflow="document_review",
-    open_states=(),  # documents have no due date of their own, only a review deadline
-    review_state="submitted",
+    workflow=DOCUMENT_REVIEW_V1.name,
+    due_phase=None,  # documents have no due date of their own, only a review deadline
+    review_phase=Phase.UNDER_REVIEW,
     review_days=5,
 )
 
-POLICIES = PolicyBook([ACTIVITY_POLICY, DOCUMENT_REVIEW_POLICY])
+POLICIES = (ACTIVITY_POLICY, DOCUMENT_REVIEW_POLICY)

@@ -27,6 +27,7 @@ from engine.models import (
     TransitionLog,
 )
 from engine.roadmaps import add_occurrences
+from engine.workflow import SubjectKind
 
 _MUNICIPAL_BODY = re.compile(
     r"^(омо|рмо|ммо|мс|моц|руму|отдел|управлен|муниципальн|совет|специалист|член|методист"
@@ -223,7 +224,7 @@ def import_roadmap(
         ).scalars()
     )
     matched = _match(existing, draft.activities)
-    lifecycle = registry.current("activity")
+    lifecycle = registry.for_subject(SubjectKind.OCCURRENCE)
     for position, item in enumerate(draft.activities, start=1):
         values = _activity_values(item)
         section_id = sections.get((item.part, item.section_number, item.section_title))

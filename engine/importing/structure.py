@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from engine.deadlines import GENITIVE_MONTHS, Period, Schedule, month_end, parse_deadline
+from engine.deadlines import GENITIVE_MONTHS, Period, Schedule, parse_deadline
 from engine.importing.sources import Block, DocumentError, Paragraph, Table
 
 FIELDS = (
@@ -559,8 +559,3 @@ def _number_unnumbered(activities: list[DraftActivity]) -> None:
         if not activity.number:
             prefix = f"{activity.section_number}." if activity.section_number else ""
             activity.number = f"{prefix}{counters[key]}"
-
-
-def month_end_of(day: date) -> date:
-    """The last day of `day`'s month (re-exported for callers that date occurrences)."""
-    return month_end(day.year, day.month)

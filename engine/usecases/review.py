@@ -1,0 +1,50 @@
+"""The reviewer's verdicts: approve one subject, or many at once, each checked on its own."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlmodel import Session
+
+from engine.access import Actor
+from engine.app import App
+from engine.errors import DomainError, InvalidTransitionError
+from engine.lifecycle import Phase, SubjectKind
+from engine.workflow import TransitionResult, fire, load_subject
+
+
+def approve(
+    app: App, session: Session, actor: Actor, kind: SubjectKind, subject_id: int
+) -> TransitionResult:
+    """Fire the rule that takes the subject from where it is into its done phase."""
+    ref = load_subject(session, kind, subject_id)
+    definition = app.registry.get(ref.workflow_name, ref.workflow_version).definition
+    rule = definition.rule_into(ref.state, Phase.DONE)
+    if rule is None:
+        raise InvalidTransitionError(Phase.DONE.key, ref.state, definition.triggers_from(ref.state))
+    return fire(session, app.registry, kind, subject_id, rule.trigger, actor, now=app.clock())
+
+
+@dataclass
+class BulkResult:
+    """What a bulk approval did: how many were approved, and why the others were not."""
+
+    approved: int = 0
+    refused: list[tuple[str, DomainError]] = field(default_factory=list)
+
+
+def approve_many(app: App, actor: Actor, items: list[str]) -> BulkResult:
+    """Approve each `kind:id` item in its own transaction; malformed items are skipped."""
+    result = BulkResult()
+    kinds = {kind.value: kind for kind in SubjectKind}
+    for item in items:
+        kind, _, raw_id = item.partition(":")
+        if kind not in kinds or not raw_id.isdigit():
+            continue
+        try:
+            with app.work() as session:
+                approve(app, session, actor, kinds[kind], int(raw_id))
+            result.approved += 1
+        except DomainError as error:
+            result.refused.append((raw_id, error))
+    return result
