@@ -154,7 +154,7 @@ def build_world(engine: Engine, registry: WorkflowRegistry) -> World:
         )
         session.add(activity)
         session.flush()
-        add_occurrences(session, registry.current("activity"), activity.id, [a, b, c], [DUE])
+        add_occurrences(session, registry.for_subject("occurrence"), activity.id, [a, b, c], [DUE])
         occ = dict(
             session.execute(
                 select(Occurrence.assignee_id, Occurrence.id).where(
@@ -167,7 +167,7 @@ def build_world(engine: Engine, registry: WorkflowRegistry) -> World:
 
 def add_document(world: World, registry: WorkflowRegistry, school_id: int) -> int:
     """A draft self-diagnostic of `school_id`."""
-    definition = registry.current("document_review").definition
+    definition = registry.for_subject("document").definition
     with unit_of_work(world.engine) as session:
         doc = Document(
             school_id=school_id,

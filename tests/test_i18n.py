@@ -12,7 +12,11 @@ from tests.factories import REGISTRY
 
 ROOT = Path(__file__).resolve().parents[1]
 KEYWORDS = {"_": None, "gettext": None, "lazy_gettext": None, "_l": None, "N_": None}
-METHODS = [("web/templates/**.html", "jinja2"), ("web/**.py", "python")]
+METHODS = [
+    ("web/templates/**.html", "jinja2"),
+    ("web/**.py", "python"),
+    ("engine/errors.py", "python"),
+]
 
 
 def _catalog(language: str) -> dict[str, str]:
