@@ -27,7 +27,7 @@ run: install
 	$(BIN)/roadmap serve
 
 ## test: install, start PostgreSQL and Redis if needed, run the whole suite on both databases
-test: install services browser
+test: install services browser lint
 	$(BIN)/pytest
 
 ## browser: Debian's Chromium for the browser tests (Playwright drives it; never `playwright install`)
@@ -56,6 +56,7 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 format: install
 	$(BIN)/ruff format .

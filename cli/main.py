@@ -3,20 +3,17 @@
 from __future__ import annotations
 
 import json
-import os
-import secrets
-import subprocess
 import sys
 from collections import Counter
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import click
-import redis
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 import workflows
+from cli.serve import supervise
 from engine import queries
 from engine.access import Actor, load_actor
 from engine.accounts import issue_api_token
@@ -47,7 +44,6 @@ from worker.embedded import EmbeddedScheduler
 #: Exit codes, so scripts can tell failures apart.
 EXIT_ERROR, EXIT_USAGE, EXIT_FORBIDDEN, EXIT_NOT_FOUND, EXIT_CONFLICT = 1, 2, 3, 4, 5
 
-LOCAL_REDIS = "redis://127.0.0.1:6379/0"
 OPERATOR = Actor(id=0, login="operator", role=Role.ADMIN, organization_id=None)
 
 
@@ -590,90 +586,10 @@ def serve(ctx: Context, once: bool, no_web: bool, host: str, port: int) -> None:
     """Serve the web UI (gunicorn) and enforce deadlines: Celery worker and beat when Redis
     answers, the same jobs in-process when it does not."""
     app = ctx.app()
-    settings = app.settings
     if once:
         click.echo(json.dumps(EmbeddedScheduler(app).tick()))
         return
-    env = {
-        **os.environ,
-        "DATABASE_URL": settings.database_url,
-        "EVIDENCE_DIR": str(settings.evidence_dir),
-    }
-    if not env.get("SECRET_KEY"):
-        # one key for every gunicorn worker; sessions end when serve restarts
-        env["SECRET_KEY"] = secrets.token_hex(32)
-    children: list[subprocess.Popen[bytes]] = []
-    scheduler = None
-    redis_url = settings.redis_url or LOCAL_REDIS
-    if _redis_answers(redis_url):
-        click.echo(f"Redis at {redis_url}: a Celery worker with beat enforces deadlines")
-        env["REDIS_URL"] = redis_url
-        schedule = Path(settings.evidence_dir).parent / "celerybeat-schedule"
-        children.append(
-            subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "celery",
-                    "-A",
-                    "worker.celery_app",
-                    "worker",
-                    "--beat",
-                    "--schedule",
-                    str(schedule),
-                    "--loglevel",
-                    "INFO",
-                    "--concurrency",
-                    "2",
-                ],
-                env=env,
-            )
-        )
-    else:
-        click.echo(
-            "Redis is not reachable: deadlines are enforced in-process, every "
-            f"{settings.sweep_interval_seconds} s"
-        )
-        scheduler = EmbeddedScheduler(app).start()
-    try:
-        if no_web:
-            if scheduler is not None:
-                scheduler.join()
-            else:
-                children[0].wait()
-            return
-        click.echo(f"The UI is at http://{host}:{port}/login — stop with Ctrl-C")
-        subprocess.call(
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "--bind",
-                f"{host}:{port}",
-                "--workers",
-                "2",
-                "--threads",
-                "4",
-                "web.wsgi:app",
-            ],
-            env=env,
-        )
-    except KeyboardInterrupt:
-        pass
-    finally:
-        for child in children:
-            child.terminate()
-            child.wait(30)
-        if scheduler is not None:
-            scheduler.stop()
-        click.echo("stopped")
-
-
-def _redis_answers(url: str) -> bool:
-    try:
-        return bool(redis.Redis.from_url(url, socket_connect_timeout=1).ping())
-    except redis.RedisError:
-        return False
+    supervise(app, no_web=no_web, host=host, port=port)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -35,7 +35,7 @@ def load_actor(session: Session, login: str) -> Actor:
 
 
 def _children(parent_ids: object) -> object:
-    return select(Organization.id).where(Organization.parent_id.in_(parent_ids))  # type: ignore[arg-type]
+    return select(Organization.id).where(Organization.parent_id.in_(parent_ids))
 
 
 def scope_clause(actor: Actor, org_column: ColumnElement[int]) -> ColumnElement[bool]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from typing import Any
 
 from sqlalchemy import Connection, Row, bindparam, select, update
 from sqlmodel import Session
@@ -151,7 +152,7 @@ _SIGNED_IN = select(
 ).where(User.id == bindparam("user_id"), User.is_active.is_(True))
 
 
-def signed_in_user(connection: Connection, user_id: int, token: str) -> Row | None:
+def signed_in_user(connection: Connection, user_id: int, token: str) -> Row[Any] | None:
     """The active user `user_id`, if `token` is still their session token (one statement)."""
     row = connection.execute(_SIGNED_IN, {"user_id": user_id}).one_or_none()
     if row is None or not hmac.compare_digest(row.session_token, token):

@@ -16,11 +16,17 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from engine.db import make_engine, unit_of_work
-from engine.lifecycle import DefinitionError, Guard, Phase, WorkflowDefinition, WorkflowRegistry
+from engine.lifecycle import (
+    DefinitionError,
+    Guard,
+    Phase,
+    SubjectKind,
+    WorkflowDefinition,
+    WorkflowRegistry,
+)
 from engine.models import utcnow
 from engine.policy import EscalationPolicy, PolicyBook
 from engine.settings import Settings
-from engine.workflow import SubjectKind
 
 
 @dataclass(frozen=True)

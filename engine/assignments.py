@@ -82,7 +82,7 @@ def add_participant(
             split_parties(activity.responsible_text),
             [School(school.id, school.name)],
             roadmap.owner_id,
-        )  # type: ignore[arg-type]
+        )
         if school.id not in assignees or activity.schedule is None:
             continue
         dates, scheduled = due_dates(Schedule.from_dict(activity.schedule))
@@ -90,7 +90,7 @@ def add_participant(
             session,
             lifecycle,
             activity.id,
-            [school.id],  # type: ignore[arg-type]
+            [school.id],
             dates if scheduled else [None],
             scheduled=scheduled,
         )

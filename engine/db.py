@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, NamedTuple, cast
 
-from sqlalchemy import Connection, Dialect, Engine, Executable, create_engine, event
+from sqlalchemy import ClauseElement, Connection, Dialect, Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.pool import StaticPool
+from sqlalchemy.sql.compiler import SQLCompiler
 from sqlmodel import Session
 
 _ON_COMMIT = "roadmap_on_commit"
@@ -44,7 +45,7 @@ def _configure_sqlite(engine: Engine) -> None:
     """
 
     @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection, _record):  # type: ignore[no-untyped-def]
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None
         # SQLite folds only ASCII; names here are Cyrillic ("Ершичская" vs "ершичская")
         dbapi_connection.create_function("lower", 1, _lower, deterministic=True)
@@ -56,7 +57,7 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.close()
 
     @event.listens_for(engine, "begin")
-    def _on_begin(conn):  # type: ignore[no-untyped-def]
+    def _on_begin(conn: Any) -> None:  # a Connection, whose driver connection is pysqlite
         options = conn.get_execution_options()
         if options.get("isolation_level") == "AUTOCOMMIT":
             return  # `single_read`: each statement is its own transaction
@@ -112,27 +113,42 @@ class Prepared:
     (ids, states, numbers, flags). Statement events do not fire for them.
     """
 
-    def __init__(self, statement: Executable) -> None:
+    def __init__(self, statement: ClauseElement) -> None:
         self.statement = statement
         self._compiled: dict[str, _Compiled] = {}
 
-    def run(self, connection: Connection, params: dict[str, Any]) -> Any:
-        """Execute in `connection`'s transaction; return the DBAPI cursor."""
+    def run(self, connection: Connection, params: dict[str, Any]) -> Ran:
+        """Execute in `connection`'s transaction; return its count and rows, cursor closed."""
         compiled = self._compiled.get(connection.dialect.name)
         if compiled is None:
             compiled = self._compiled[connection.dialect.name] = _Compiled(
                 self.statement, connection.dialect
             )
-        cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-        cursor.execute(compiled.sql, compiled.arguments(params))
-        return cursor
+        cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]  # a checked-out connection always has one
+        try:
+            cursor.execute(compiled.sql, compiled.arguments(params))
+            rows = list(cursor.fetchall()) if cursor.description is not None else []
+            return Ran(cursor.rowcount, rows)
+        finally:
+            cursor.close()
+
+
+class Ran(NamedTuple):
+    """What a prepared statement did: rows it changed, and the rows it returned."""
+
+    rowcount: int
+    rows: list[tuple[Any, ...]]
+
+    def first(self) -> tuple[Any, ...] | None:
+        """The first row returned, if any."""
+        return self.rows[0] if self.rows else None
 
 
 class _Compiled:
     """SQL text, bind order and bind processors of one statement for one dialect."""
 
-    def __init__(self, statement: Executable, dialect: Dialect) -> None:
-        compiled = statement.compile(dialect=dialect)
+    def __init__(self, statement: ClauseElement, dialect: Dialect) -> None:
+        compiled = cast(SQLCompiler, statement.compile(dialect=dialect))  # DML and SELECT
         if compiled.post_compile_params:
             raise ValueError("IN lists are expanded per execution; write them as OR of binds")
         self.sql = compiled.string

@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from sqlalchemy import select
 from sqlmodel import Session
@@ -59,7 +60,7 @@ def academic_year_start(today: date) -> int:
     return today.year if today.month >= 9 else today.year - 1
 
 
-def _activities(y1: int) -> list[tuple[str, str, list[tuple]]]:
+def _activities(y1: int) -> list[tuple[str, str, list[tuple[Any, ...]]]]:
     """Sections of the roadmap: (number, title, activities as tuples)."""
     y2 = y1 + 1
     months = [(y1, m) for m in range(9, 13)] + [(y2, m) for m in range(1, 9)]

@@ -47,7 +47,7 @@ def write_digests(session: Session, policies: PolicyBook, day: date, now: dateti
         )
     owner = aliased(Organization)
     municipality = case((owner.kind == OrganizationKind.SCHOOL, owner.parent_id), else_=owner.id)
-    overdue_by_municipality = dict(
+    overdue_by_municipality: dict[int, int] = dict(
         session.execute(
             select(municipality, func.count())
             .select_from(Occurrence)
@@ -56,7 +56,7 @@ def write_digests(session: Session, policies: PolicyBook, day: date, now: dateti
             .group_by(municipality)
         ).all()
     )
-    region_of = dict(
+    region_of: dict[int, int | None] = dict(
         session.execute(
             select(Organization.id, Organization.parent_id).where(
                 Organization.kind == OrganizationKind.MUNICIPALITY
@@ -65,7 +65,9 @@ def write_digests(session: Session, policies: PolicyBook, day: date, now: dateti
     )
     overdue_by_region: Counter[int] = Counter()
     for municipality_id, count in overdue_by_municipality.items():
-        overdue_by_region[region_of.get(municipality_id)] += count
+        region = region_of.get(municipality_id)
+        if region is not None:
+            overdue_by_region[region] += count
 
     people = session.execute(
         select(User.id, User.role, User.organization_id).where(

@@ -268,7 +268,7 @@ class Lifecycle:
         subject = self._borrow()
         subject.state = state
         try:
-            fired = subject.trigger(trigger, context=context)  # type: ignore[attr-defined]
+            fired = subject.trigger(trigger, context=context)  # type: ignore[attr-defined]  # transitions attaches `trigger` at run time
         except MachineError as exc:
             raise InvalidTransitionError(
                 trigger, state, self.definition.triggers_from(state)

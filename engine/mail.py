@@ -34,19 +34,20 @@ class SmtpSender:
         name, address = parseaddr(settings.mail_from)
         mail["From"] = formataddr((str(Header(name, "utf-8")), address))
         mail["To"] = formataddr((str(Header(message.full_name, "utf-8")), message.email or ""))
-        mail["Subject"] = Header(message.subject, "utf-8")
+        mail["Subject"] = Header(message.subject, "utf-8")  # type: ignore[assignment]  # typeshed types headers as str; email accepts Header
         mail["Message-ID"] = message_id(message.key)
         mail["X-Roadmap-Key"] = message.key
         timeout = settings.smtp_timeout
+        host = settings.smtp_host or ""  # checked in __init__
         if settings.smtp_security == "ssl":
             client: smtplib.SMTP = smtplib.SMTP_SSL(
-                settings.smtp_host,
+                host,
                 settings.smtp_port,
                 timeout=timeout,
                 context=ssl.create_default_context(),
             )
         else:
-            client = smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=timeout)
+            client = smtplib.SMTP(host, settings.smtp_port, timeout=timeout)
         with client:
             if settings.smtp_security == "starttls":
                 client.starttls(context=ssl.create_default_context())

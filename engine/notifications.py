@@ -62,13 +62,13 @@ _COLUMNS = (
 )
 
 
-def _insert(session: Session):  # type: ignore[no-untyped-def]
+def _insert(session: Session) -> Any:
     """INSERT … ON CONFLICT DO NOTHING for this session's dialect."""
     dialect = session.get_bind().dialect.name
     return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(Notification)
 
 
-def _add(session: Session, rows) -> int:  # type: ignore[no-untyped-def]
+def _add(session: Session, rows: Any) -> int:
     """Insert the (key, user_id, kind, escalation_id, transition_id, created_at) rows of a
     SELECT, skipping keys already there; return how many were new."""
     statement = _insert(session).from_select(_COLUMNS, rows).on_conflict_do_nothing()
@@ -76,7 +76,7 @@ def _add(session: Session, rows) -> int:  # type: ignore[no-untyped-def]
     return session.execute(preserved).rowcount
 
 
-def _key(prefix: str, subject_id, user_id):  # type: ignore[no-untyped-def]
+def _key(prefix: str, subject_id: Any, user_id: Any) -> Any:
     return (
         literal(prefix).concat(cast(subject_id, String)).concat(":").concat(cast(user_id, String))
     )
@@ -119,7 +119,7 @@ def notify_escalations(session: Session, escalation_ids: Sequence[int], now: dat
     regional_wanted = and_(kind == EscalationKind.OVERDUE, base.c.level == 3)
     curator_wanted = and_(kind == EscalationKind.OVERDUE, base.c.level == 1)
 
-    def rows(user_id, join_condition, wanted):  # type: ignore[no-untyped-def]
+    def rows(user_id: Any, join_condition: Any, wanted: Any) -> Any:
         return (
             select(
                 _key("esc:", base.c.escalation_id, user_id),
@@ -180,7 +180,7 @@ def transition_notices(dialect: str, party: str, log_id: Any) -> Insert:
     owner_id = bindparam("owner_id", type_=Integer)
     created = bindparam("created", type_=Notification.created_at.type)
 
-    def rows(user_id):  # type: ignore[no-untyped-def]
+    def rows(user_id: Any) -> Any:
         key = _key("tr:", log_id, user_id)
         none = literal(None, Integer)
         return select(key, user_id, literal("transition"), none, log_id, created, literal(0)).where(
@@ -324,7 +324,7 @@ def render(
     return [_message(row, registry, base_url.rstrip("/")) for row in rows]
 
 
-def _message(row, registry: WorkflowRegistry, base_url: str) -> Message:  # type: ignore[no-untyped-def]
+def _message(row: Any, registry: WorkflowRegistry, base_url: str) -> Message:
     note: Notification = row.Notification
     if row.occ_id is not None:
         what = f"мероприятие {row.number} «{row.title}»"
@@ -362,7 +362,7 @@ def _message(row, registry: WorkflowRegistry, base_url: str) -> Message:  # type
         lines.append(f"Состояние: {definition.state_label(row.occ_state)}")
     lines += ["", f"Открыть: {link}", "", "— Roadmap Engine"]
     return Message(
-        notification_id=note.id,  # type: ignore[arg-type]
+        notification_id=note.id,
         key=note.key,
         user_id=note.user_id,
         email=row.email,

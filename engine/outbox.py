@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Engine, func, select, update
 from sqlmodel import Session
@@ -20,7 +21,7 @@ Send = Callable[[Message], None]
 MAX_ATTEMPTS = 5
 
 
-def _pending():  # type: ignore[no-untyped-def]
+def _pending() -> Any:
     return (
         select(Notification.id)
         .join(User, User.id == Notification.user_id)

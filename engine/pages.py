@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, and_, case, func, or_, select
@@ -58,7 +59,7 @@ class TaskRow:
 class Page:
     """One page of a list, with the numbers a pager needs."""
 
-    rows: list
+    rows: list[Any]
     total: int
     page: int
     per_page: int
@@ -271,7 +272,7 @@ def evidence_for_download(session: Session, actor: Actor, evidence_id: int) -> E
     if evidence is None:
         raise NotFoundError(f"file {evidence_id} does not exist")
     kind = SubjectKind.OCCURRENCE if evidence.occurrence_id else SubjectKind.DOCUMENT
-    ref = load_subject(session, kind, evidence.occurrence_id or evidence.document_id)  # type: ignore[arg-type]
+    ref = load_subject(session, kind, evidence.occurrence_id or evidence.document_id)
     try:
         require_reach(session, actor, ref.owner_id, f"file {evidence_id}")
     except PermissionDeniedError:
@@ -350,23 +351,23 @@ def review_queue(
     items = []
     for row in rows:
         default, own = days[SubjectKind(row[0])]
-        items.append(QueueItem(*row, review_days=own.get(row[7], default)))
+        items.append(QueueItem(*row[:8], review_days=own.get(row[7], default)))  # type: ignore[misc]  # a Row's length is unknown to mypy
     return Page(items, total, page, per_page)
 
 
-def literal_kind(kind: str):  # type: ignore[no-untyped-def]
+def literal_kind(kind: str) -> Any:
     from sqlalchemy import literal
 
     return literal(kind).label("kind")
 
 
-def literal_none():  # type: ignore[no-untyped-def]
+def literal_none() -> Any:
     from sqlalchemy import String, literal
 
     return literal(None, String).label("number")
 
 
-def literal_none_date():  # type: ignore[no-untyped-def]
+def literal_none_date() -> Any:
     from sqlalchemy import Date, literal
 
     return literal(None, Date).label("due_on")
@@ -502,7 +503,9 @@ def execution_report(
         .order_by(Activity.position, school.name, Occurrence.due_on)
     ).all()
     names = _evidence_names(session, roadmap_id)
-    return roadmap, [ReportLine(*r[1:], names.get(r[0], "")) for r in rows]
+    # a Row's length is unknown to mypy
+    lines = [ReportLine(*r[1:], names.get(r[0], "")) for r in rows]  # type: ignore[call-arg]
+    return roadmap, lines
 
 
 def _evidence_names(session: Session, roadmap_id: int) -> dict[int, str]:

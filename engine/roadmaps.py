@@ -5,13 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert
 from sqlmodel import Session
 
-from engine.access import Actor, require_reach
-from engine.errors import ConflictError, NotFoundError, PermissionDeniedError, ValidationError
 from engine.lifecycle import Lifecycle
-from engine.models import Occurrence, Roadmap, RoadmapStatus, Role, utcnow
+from engine.models import Occurrence, utcnow
 
 
 def add_occurrences(
@@ -47,34 +45,3 @@ def add_occurrences(
     if rows:
         session.execute(insert(Occurrence), rows)
     return len(rows)
-
-
-#: A roadmap's own status moves one way: approved plans become active, then closed.
-ROADMAP_MOVES = {
-    RoadmapStatus.DRAFT: RoadmapStatus.ACTIVE,
-    RoadmapStatus.ACTIVE: RoadmapStatus.CLOSED,
-}
-ROADMAP_EDITORS = frozenset({Role.MUNICIPAL_COORDINATOR, Role.REGIONAL_COORDINATOR, Role.ADMIN})
-
-
-def advance_roadmap(session: Session, actor: Actor, roadmap_id: int) -> RoadmapStatus:
-    """Move a roadmap draft → active or active → closed, guarded like any transition."""
-    row = session.execute(
-        select(Roadmap.status, Roadmap.owner_id).where(Roadmap.id == roadmap_id)
-    ).one_or_none()
-    if row is None:
-        raise NotFoundError(f"roadmap {roadmap_id} does not exist")
-    require_reach(session, actor, row.owner_id, f"roadmap {roadmap_id}")
-    if actor.role not in ROADMAP_EDITORS:
-        raise PermissionDeniedError(f"role '{actor.role}' may not change a roadmap's status")
-    target = ROADMAP_MOVES.get(RoadmapStatus(row.status))
-    if target is None:
-        raise ValidationError(f"roadmap {roadmap_id} is '{row.status}' and cannot move further")
-    changed = session.execute(
-        update(Roadmap)
-        .where(Roadmap.id == roadmap_id, Roadmap.status == row.status)
-        .values(status=target)
-    )
-    if changed.rowcount != 1:
-        raise ConflictError(f"roadmap {roadmap_id} was changed by someone else")
-    return target

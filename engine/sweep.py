@@ -269,7 +269,7 @@ def _review_step(
 # --- running ---------------------------------------------------------------------------------
 
 
-def _insert(session: Session):  # type: ignore[no-untyped-def]
+def _insert(session: Session) -> Any:
     dialect = session.get_bind().dialect.name
     return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(Escalation)
 

@@ -180,10 +180,11 @@ def fire(
     }
     if connection.dialect.name == "postgresql":  # one round trip for every write
         written = _write_at_once(kind, rule.notify, report is not None).run(connection, params)
-        log_id = next(iter(written.fetchone() or ()), None)
+        log_id = next(iter(written.first() or ()), None)
     else:
         moved = _MOVING[kind].run(connection, params).rowcount == 1
-        log_id = _LOGGING[kind].run(connection, params).fetchone()[0] if moved else None
+        logged = _LOGGING[kind].run(connection, params).first() if moved else None
+        log_id = logged[0] if logged else None
         if log_id is not None and report is not None:
             _REPORTING[kind].run(connection, params)
         if log_id is not None and rule.notify is not None:
@@ -202,7 +203,7 @@ def read_standing(
     row = (
         _standing_query(kind, actor.role, actor.organization_id is not None)
         .run(connection, {"subject_id": subject_id, **actor_params(actor)})
-        .fetchone()
+        .first()
     )
     if row is None:
         raise NotFoundError(f"{kind} {subject_id} does not exist")

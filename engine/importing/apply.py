@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -304,15 +305,15 @@ def _sections(
         )
         session.add(section)
         session.flush()
-        existing[key] = section.id  # type: ignore[assignment]
-    return existing  # type: ignore[return-value]
+        existing[key] = section.id
+    return existing
 
 
 def _match(existing: list[Activity], drafts: list[DraftActivity]) -> dict[int, Activity]:
     """Pair document activities with stored ones: by part and number, else by part and title."""
     free = list(existing)
     matched: dict[int, Activity] = {}
-    passes = (
+    passes: tuple[Callable[[Activity, DraftActivity], bool], ...] = (
         lambda a, d: a.part == d.part and a.number == d.number and a.title == d.title,
         lambda a, d: a.part == d.part and a.number == d.number,
         lambda a, d: a.part == d.part and a.title == d.title,
