@@ -8,9 +8,9 @@ import pytest
 from sqlalchemy import select
 
 from engine.db import unit_of_work
+from engine.inbox import inbox, mark_read, render
 from engine.mail import SmtpSender, message_id
 from engine.models import Notification
-from engine.notifications import inbox, mark_read, render
 from engine.outbox import deliver_pending, pending_count
 from engine.settings import Settings
 from tests.smtp import SmtpServer, free_port
