@@ -24,11 +24,11 @@ import psycopg
 
 import workflows
 from bench.clock import NOW, YESTERDAY
-from engine.accounts import hash_password
+from engine.accounts.users import hash_password
 from engine.db import make_engine, unit_of_work
 from engine.importing.apply import import_roadmap
 from engine.importing.document import read_roadmap
-from engine.lifecycle import WorkflowRegistry
+from engine.lifecycle.definition import WorkflowRegistry
 from engine.migrate import upgrade
 from engine.models import Organization
 

@@ -46,9 +46,9 @@ def measure(kind: str, url: str) -> dict[str, float]:
     if kind == "sweep":
         import workflows
         from engine.db import make_engine
-        from engine.lifecycle import WorkflowRegistry
-        from engine.policy import PolicyBook
-        from engine.sweep import sweep
+        from engine.escalation.policy import PolicyBook
+        from engine.escalation.sweep import sweep
+        from engine.lifecycle.definition import WorkflowRegistry
 
         registry = WorkflowRegistry(workflows.DEFINITIONS, workflows.GUARDS)
         policies = PolicyBook(workflows.POLICIES, registry)

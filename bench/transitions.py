@@ -1,7 +1,7 @@
 """Transition throughput: the engine, the raw-SQL floor and SpiffWorkflow, side by side.
 
 Each occurrence goes start → report → approve, one transaction per transition.
-- engine: `engine.workflow.fire` in a unit of work (tenant and role checks, guards, the
+- engine: `engine.lifecycle.fire.fire` in a unit of work (tenant and role checks, guards, the
   guarded UPDATE, the log row, notifications);
 - floor: the least a correct system must do, a guarded UPDATE plus an INSERT of the log row in
   one transaction, on the bare driver;
@@ -27,10 +27,11 @@ from sqlalchemy import Engine, select
 import workflows
 from bench import spiff
 from bench.clock import YESTERDAY
-from engine.access import Actor, load_actor
-from engine.accounts import hash_password
+from engine.accounts.access import Actor, load_actor
+from engine.accounts.users import hash_password
 from engine.db import make_engine, unit_of_work
-from engine.lifecycle import WorkflowRegistry
+from engine.lifecycle.definition import SubjectKind, WorkflowRegistry
+from engine.lifecycle.fire import fire
 from engine.migrate import upgrade
 from engine.models import (
     Activity,
@@ -41,8 +42,7 @@ from engine.models import (
     Role,
     User,
 )
-from engine.roadmaps import add_occurrences
-from engine.workflow import SubjectKind, fire
+from engine.work.roadmaps import add_occurrences
 
 #: (trigger, from state, to state, who fires it)
 STEPS = (

@@ -14,30 +14,30 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 
 import workflows
 from cli.serve import supervise
-from engine import queries
-from engine.access import Actor, load_actor
-from engine.accounts import issue_api_token
+from engine.accounts.access import Actor, load_actor
+from engine.accounts.users import issue_api_token
 from engine.app import App
-from engine.calendar import WorkCalendar
-from engine.calendar import set_override as set_calendar_override
 from engine.db import make_engine, unit_of_work
-from engine.deadlines import Period
+from engine.deadlines.calendar import WorkCalendar
+from engine.deadlines.calendar import set_override as set_calendar_override
+from engine.deadlines.parser import Period
 from engine.demo import DEMO_PASSWORD, demo_present, load_demo
 from engine.errors import (
     DomainError,
 )
-from engine.escalations import acknowledge as acknowledge_escalation
-from engine.escalations import extend_deadline, municipality_of, open_escalations
+from engine.escalation.board import acknowledge as acknowledge_escalation
+from engine.escalation.board import extend_deadline, municipality_of, open_escalations
 from engine.importing.apply import ImportReport, find_municipality, import_roadmap
 from engine.importing.canonical import dump_yaml, export_dict, export_xlsx
 from engine.importing.document import read_roadmap
 from engine.importing.structure import RoadmapDraft
+from engine.lifecycle.definition import SubjectKind
 from engine.migrate import current_revision, head_revision, upgrade
 from engine.models import Role
-from engine.pages import task_list
+from engine.readmodels import queries
+from engine.readmodels.pages import task_list
 from engine.settings import Settings
 from engine.usecases.report import Upload, act_with_evidence
-from engine.workflow import SubjectKind
 from worker import jobs
 from worker.embedded import EmbeddedScheduler
 

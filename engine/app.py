@@ -16,7 +16,8 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from engine.db import make_engine, unit_of_work
-from engine.lifecycle import (
+from engine.escalation.policy import EscalationPolicy, PolicyBook
+from engine.lifecycle.definition import (
     DefinitionError,
     Guard,
     Phase,
@@ -25,7 +26,6 @@ from engine.lifecycle import (
     WorkflowRegistry,
 )
 from engine.models import utcnow
-from engine.policy import EscalationPolicy, PolicyBook
 from engine.settings import Settings
 
 

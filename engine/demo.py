@@ -14,10 +14,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlmodel import Session
 
-from engine.access import Actor, load_actor
-from engine.accounts import create_user, hash_password
-from engine.deadlines import Period, month_end, parse_deadline
-from engine.lifecycle import Phase, WorkflowRegistry
+from engine.accounts.access import Actor, load_actor
+from engine.accounts.users import create_user, hash_password
+from engine.deadlines.parser import Period, month_end, parse_deadline
+from engine.lifecycle.definition import Phase, SubjectKind, WorkflowRegistry
+from engine.lifecycle.fire import fire, load_subject
 from engine.models import (
     Activity,
     CuratorAssignment,
@@ -32,8 +33,7 @@ from engine.models import (
     Section,
     User,
 )
-from engine.roadmaps import add_occurrences
-from engine.workflow import SubjectKind, fire, load_subject
+from engine.work.roadmaps import add_occurrences
 
 DEMO_PASSWORD = "demo-2024"
 

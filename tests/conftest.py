@@ -15,7 +15,7 @@ from sqlmodel import SQLModel
 
 import engine.models  # noqa: F401
 from engine.db import make_engine
-from engine.lifecycle import WorkflowRegistry
+from engine.lifecycle.definition import WorkflowRegistry
 from engine.migrate import upgrade
 from tests.factories import REGISTRY, World, build_world
 

@@ -10,11 +10,12 @@ from sqlalchemy import Engine, select
 from sqlmodel import Session
 
 import workflows
-from engine.access import Actor, load_actor
-from engine.accounts import hash_password
+from engine.accounts.access import Actor, load_actor
+from engine.accounts.users import hash_password
 from engine.app import App
 from engine.db import unit_of_work
-from engine.lifecycle import WorkflowRegistry
+from engine.escalation.policy import PolicyBook
+from engine.lifecycle.definition import WorkflowRegistry
 from engine.models import (
     Activity,
     CuratorAssignment,
@@ -29,9 +30,8 @@ from engine.models import (
     Section,
     User,
 )
-from engine.policy import PolicyBook
-from engine.roadmaps import add_occurrences
 from engine.settings import Settings
+from engine.work.roadmaps import add_occurrences
 
 PASSWORD = "test-password"
 

@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from engine.db import unit_of_work
+from engine.escalation.sweep import SweepResult, sweep
 from engine.models import Escalation, Notification, Occurrence, User
-from engine.sweep import SweepResult, sweep
 from tests.factories import POLICIES
 
 MSK = ZoneInfo("Europe/Moscow")

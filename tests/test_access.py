@@ -6,11 +6,11 @@ from datetime import date
 
 import pytest
 
-from engine import queries
 from engine.db import unit_of_work
 from engine.errors import PermissionDeniedError, ValidationError
-from engine.pages import task_list
-from engine.workflow import SubjectKind
+from engine.lifecycle.definition import SubjectKind
+from engine.readmodels import queries
+from engine.readmodels.pages import task_list
 from tests.factories import app_for
 
 TODAY = date(2024, 3, 1)

@@ -9,7 +9,7 @@ import pytest
 from openapi_spec_validator import validate
 from sqlalchemy import select
 
-from engine.accounts import issue_api_token
+from engine.accounts.users import issue_api_token
 from engine.db import unit_of_work
 from engine.demo import load_demo
 from engine.models import Occurrence, Organization, User

@@ -170,8 +170,9 @@ def test_the_main_story(browser, site, db, tmp_path) -> None:
 
 
 def test_bulk_approval(browser, site, db) -> None:
-    from engine.access import load_actor
-    from engine.workflow import SubjectKind, fire
+    from engine.accounts.access import load_actor
+    from engine.lifecycle.definition import SubjectKind
+    from engine.lifecycle.fire import fire
 
     with unit_of_work(db) as session:
         school = session.execute(

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from engine.calendar import WorkCalendar
+from engine.deadlines.calendar import WorkCalendar
 
 CAL = WorkCalendar()
 

@@ -11,14 +11,15 @@ from datetime import date, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from engine import escalations as escalation_service
 from engine.db import unit_of_work
 from engine.errors import DomainError
+from engine.escalation import board as escalation_service
+from engine.escalation.sweep import sweep
+from engine.lifecycle.definition import SubjectKind
+from engine.lifecycle.fire import fire
 from engine.models import Escalation, Notification, Occurrence, TransitionLog
-from engine.outbox import deliver_pending
-from engine.roadmaps import add_occurrences
-from engine.sweep import sweep
-from engine.workflow import SubjectKind, fire
+from engine.notices.outbox import deliver_pending
+from engine.work.roadmaps import add_occurrences
 from tests.factories import POLICIES, REGISTRY
 from tests.sweeping import at
 

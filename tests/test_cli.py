@@ -170,7 +170,7 @@ def test_console_script_exits_non_zero_without_traceback(tmp_path) -> None:
 def test_api_tokens_are_printed_once_and_stored_hashed(roadmap, db_url) -> None:
     from sqlalchemy import select
 
-    from engine.accounts import user_for_token
+    from engine.accounts.users import user_for_token
     from engine.db import make_engine, unit_of_work
     from engine.models import ApiToken
 

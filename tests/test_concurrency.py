@@ -8,11 +8,12 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from sqlalchemy import func, select
 
-import engine.workflow as workflow_module
+import engine.lifecycle.fire as workflow_module
 from engine.db import make_engine, unit_of_work
 from engine.errors import ConflictError, DomainError
+from engine.lifecycle.definition import SubjectKind
+from engine.lifecycle.fire import fire
 from engine.models import TransitionLog
-from engine.workflow import SubjectKind, fire
 from tests.factories import World
 
 OCC = SubjectKind.OCCURRENCE

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from engine.deadlines import Period, Schedule, ScheduleKind, parse_deadline
+from engine.deadlines.parser import Period, Schedule, ScheduleKind, parse_deadline
 
 Y2020 = Period(date(2020, 1, 1), date(2020, 12, 31))
 Y2022 = Period(date(2022, 1, 1), date(2022, 12, 31))

@@ -6,7 +6,7 @@ from datetime import date
 
 from sqlalchemy import func, select
 
-from engine.accounts import verify_password
+from engine.accounts.users import verify_password
 from engine.db import unit_of_work
 from engine.demo import DEMO_PASSWORD, academic_year_start, load_demo
 from engine.models import Activity, Occurrence, Organization, TransitionLog, User
@@ -62,7 +62,7 @@ def test_demo_contents(db, registry) -> None:
 
 def test_demo_schedules_match_its_due_dates(db, registry) -> None:
     """The parser, run on the demo's deadline texts, gives the dates entered by hand."""
-    from engine.deadlines import Schedule
+    from engine.deadlines.parser import Schedule
 
     with unit_of_work(db) as session:
         load_demo(session, registry, date(2026, 11, 23))

@@ -9,11 +9,12 @@ import zipfile
 import pytest
 from sqlalchemy import select
 
-from engine import evidence
 from engine.db import unit_of_work
 from engine.errors import PermissionDeniedError, ValidationError
+from engine.lifecycle.definition import SubjectKind
+from engine.lifecycle.fire import fire
 from engine.models import Evidence
-from engine.workflow import SubjectKind, fire
+from engine.work import evidence
 
 OCC = SubjectKind.OCCURRENCE
 

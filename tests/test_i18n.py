@@ -7,7 +7,7 @@ from pathlib import Path
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
-from engine.documents import KIND_NAMES
+from engine.work.documents import KIND_NAMES
 from tests.factories import REGISTRY
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 import workflows
 from engine.errors import InvalidTransitionError, ValidationError
-from engine.lifecycle import Lifecycle, Rule, State, WorkflowDefinition, WorkflowRegistry
+from engine.lifecycle.definition import Lifecycle, Rule, State, WorkflowDefinition, WorkflowRegistry
 from tests.factories import REGISTRY
 from workflows.guards import GUARDS
 

@@ -16,12 +16,11 @@ JINJA = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.S)
 
 #: Words that are also state or trigger names, where they mean something else. Each says why.
 ALLOWED = {
-    ("engine/deadlines.py", "start"): "a schedule's start date in its JSON",
+    ("engine/deadlines/parser.py", "start"): "a schedule's start date in its JSON",
     ("engine/importing/structure.py", "start"): "a period's start date in the dry-run JSON",
     ("engine/importing/canonical.py", "start"): "a period's start date in the canonical file",
     ("engine/models.py", "draft"): "the roadmap's own status column, not a lifecycle",
     ("engine/models.py", "report"): "the kind of a written report among comments",
-    ("engine/workflow.py", "report"): "the bind parameter carrying the written report",
     ("engine/importing/structure.py", "activity"): "the dry-run JSON's activity field",
     ("cli/main.py", "start"): "the START argument of `roadmap calendar show`",
 }

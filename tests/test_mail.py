@@ -8,10 +8,10 @@ import pytest
 from sqlalchemy import select
 
 from engine.db import unit_of_work
-from engine.inbox import inbox, mark_read, render
-from engine.mail import SmtpSender, message_id
 from engine.models import Notification
-from engine.outbox import deliver_pending, pending_count
+from engine.notices.inbox import inbox, mark_read, render
+from engine.notices.mail import SmtpSender, message_id
+from engine.notices.outbox import deliver_pending, pending_count
 from engine.settings import Settings
 from tests.smtp import SmtpServer, free_port
 from tests.sweeping import at, sweep_at
@@ -84,7 +84,8 @@ def test_the_inbox_shows_the_same_text(world, registry) -> None:
 
 
 def test_transitions_tell_the_other_side(world, registry, smtp) -> None:
-    from engine.workflow import SubjectKind, fire
+    from engine.lifecycle.definition import SubjectKind
+    from engine.lifecycle.fire import fire
 
     with unit_of_work(world.engine) as session:
         school = world.actor("school_a")

@@ -12,19 +12,20 @@ from sqlalchemy import Engine
 import workflows
 from engine.app import App, Catalog
 from engine.db import unit_of_work
-from engine.lifecycle import (
+from engine.escalation.policy import PolicyBook
+from engine.escalation.sweep import sweep
+from engine.lifecycle.definition import (
     DefinitionError,
     Phase,
     Rule,
     State,
+    SubjectKind,
     WorkflowDefinition,
     WorkflowRegistry,
 )
-from engine.pages import dashboard, review_queue
-from engine.policy import PolicyBook
+from engine.lifecycle.fire import fire
+from engine.readmodels.pages import dashboard, review_queue
 from engine.settings import Settings
-from engine.sweep import sweep
-from engine.workflow import SubjectKind, fire
 from tests.factories import POLICIES, app_for, build_world
 from tests.sweeping import at
 from workflows.activity import ACTIVITY_V1

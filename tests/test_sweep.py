@@ -8,11 +8,12 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select, update
 
-from engine import escalations as escalation_service
 from engine.db import make_engine, unit_of_work
 from engine.errors import PermissionDeniedError, ValidationError
+from engine.escalation import board as escalation_service
+from engine.lifecycle.definition import SubjectKind
+from engine.lifecycle.fire import fire
 from engine.models import Escalation, Occurrence, TransitionLog
-from engine.workflow import SubjectKind, fire
 from tests.factories import POLICIES, add_document
 from tests.sweeping import escalations, levels, sweep_at, told
 
@@ -124,7 +125,7 @@ def test_review_deadline_escalates_the_curators_queue(world, registry) -> None:
 
 
 def test_document_review_deadline(world, registry, tmp_path) -> None:
-    from engine import evidence
+    from engine.work import evidence
 
     doc = add_document(world, registry, world.school_a)
     with unit_of_work(world.engine) as session:
@@ -238,7 +239,7 @@ def test_a_municipality_can_change_its_policy(world) -> None:
 @pytest.mark.postgres_only
 def test_two_sweeps_at_once_share_the_work(world, db_url) -> None:
     """Thousands of occurrences, two sweepers racing: every step happens exactly once."""
-    from engine.roadmaps import add_occurrences
+    from engine.work.roadmaps import add_occurrences
     from tests.factories import REGISTRY
 
     due_dates = [date(2024, 1, 1) + __import__("datetime").timedelta(days=d) for d in range(60)]

@@ -10,10 +10,10 @@ import redis
 from sqlalchemy import func, select
 
 from engine.db import unit_of_work
+from engine.escalation.sweep import local_today
 from engine.models import Escalation, Notification, Occurrence, utcnow
-from engine.roadmaps import add_occurrences
 from engine.settings import Settings
-from engine.sweep import local_today
+from engine.work.roadmaps import add_occurrences
 from tests.factories import REGISTRY
 from tests.processes import RedisServer, Worker, wait_for
 from tests.smtp import SmtpServer

@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select, text
 
-import engine.workflow as workflow_module
-from engine import evidence
+import engine.lifecycle.fire as workflow_module
 from engine.db import on_commit, unit_of_work
 from engine.errors import (
     ConflictError,
@@ -14,10 +13,11 @@ from engine.errors import (
     PermissionDeniedError,
     ValidationError,
 )
-from engine.lifecycle import WorkflowDefinition, WorkflowRegistry
+from engine.lifecycle.definition import SubjectKind, WorkflowDefinition, WorkflowRegistry
+from engine.lifecycle.fire import fire
 from engine.models import Comment, Notification, Occurrence, TransitionLog
-from engine.roadmaps import add_occurrences
-from engine.workflow import SubjectKind, fire
+from engine.work import evidence
+from engine.work.roadmaps import add_occurrences
 from tests.factories import World, add_document
 from workflows.guards import GUARDS
 

@@ -11,17 +11,18 @@ import yaml
 from flask import Blueprint, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from engine import evidence as evidence_service
-from engine.access import Actor
-from engine.accounts import user_for_token
+from engine.accounts.access import Actor
+from engine.accounts.users import user_for_token
 from engine.errors import (
     DomainError,
     InvalidTransitionError,
     ValidationError,
 )
-from engine.pages import occurrence_detail, task_list
-from engine.queries import history
-from engine.workflow import SubjectKind, fire
+from engine.lifecycle.definition import SubjectKind
+from engine.lifecycle.fire import fire
+from engine.readmodels.pages import occurrence_detail, task_list
+from engine.readmodels.queries import history
+from engine.work import evidence as evidence_service
 from web.context import application, settings, today, work
 from web.extensions import csrf
 

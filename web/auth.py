@@ -19,7 +19,7 @@ from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
-from engine.accounts import (
+from engine.accounts.users import (
     RUSSIAN_TIMEZONES,
     authenticate,
     change_password,

@@ -13,7 +13,7 @@ from flask_login import UserMixin, current_user
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from engine.access import Actor
+from engine.accounts.access import Actor
 from engine.app import App
 from engine.db import unit_of_work
 from engine.models import Role, utcnow

@@ -20,19 +20,18 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import select
 
-from engine import assignments
-from engine import escalations as escalation_service
-from engine.access import scope_clause
 from engine.errors import DomainError
-from engine.importing.apply import import_roadmap
+from engine.escalation import board as escalation_service
 from engine.importing.document import read_roadmap
 from engine.importing.sources import DocumentError
-from engine.lifecycle import SubjectKind
-from engine.models import Organization, OrganizationKind, utcnow
-from engine.pages import dashboard as dashboard_data
-from engine.pages import execution_report, roadmap_admin, roadmaps_of, weekly_approvals
+from engine.lifecycle.definition import SubjectKind
+from engine.models import utcnow
+from engine.readmodels.pages import dashboard as dashboard_data
+from engine.readmodels.pages import execution_report, roadmap_admin, roadmaps_of, weekly_approvals
+from engine.usecases.escalations import escalation_board
+from engine.usecases.importing import import_into_own_municipality
+from engine.work import assignments
 from web.context import actor, application, today, user_zone, work
 from web.diagrams import diagram_svg
 from web.messages import russian
@@ -83,20 +82,8 @@ def escalations():  # type: ignore[no-untyped-def]
     """The escalation board: open escalations, to acknowledge or to give more time."""
     level = request.args.get("level", type=int)
     with work(readonly=True) as db:
-        municipality = (
-            current_user.organization_id if current_user.role == "municipal_coordinator" else None
-        )
-        rows = escalation_service.open_escalations(
-            db, application().policies, municipality_id=municipality, level=level, limit=200
-        )
-        targets = db.execute(
-            select(Organization.id, Organization.name)
-            .where(
-                Organization.kind != OrganizationKind.REGION, scope_clause(actor(), Organization.id)
-            )
-            .order_by(Organization.kind, Organization.name)
-        ).all()
-    return render_template("escalations.html", rows=rows, level=level, targets=targets)
+        board = escalation_board(application(), db, actor(), level=level)
+    return render_template("escalations.html", rows=board.rows, level=level, targets=board.targets)
 
 
 @bp.post("/escalations/<int:escalation_id>/acknowledge")
@@ -187,10 +174,7 @@ def confirm():  # type: ignore[no-untyped-def]
     try:
         draft = read_roadmap(path)
         with work() as db:
-            municipality = db.get(Organization, current_user.organization_id or -1)
-            if municipality is None or municipality.kind != OrganizationKind.MUNICIPALITY:
-                abort(403)
-            report = import_roadmap(db, application().registry, draft, municipality)
+            report = import_into_own_municipality(application(), db, actor(), draft)
     except DocumentError as error:
         flash(_("Не удалось прочитать документ: %(error)s", error=str(error)), "error")
         return redirect(url_for("coordination.roadmaps"), code=303)

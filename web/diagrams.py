@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import deque
 from html import escape
 
-from engine.lifecycle import WorkflowDefinition
+from engine.lifecycle.definition import WorkflowDefinition
 
 BOX_W, BOX_H, GAP_X, ROW_H = 150, 44, 70, 120
 

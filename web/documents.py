@@ -5,10 +5,10 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import login_required
 
-from engine.documents import KIND_NAMES, create_document
 from engine.errors import DomainError
-from engine.lifecycle import Phase, SubjectKind
-from engine.pages import document_detail, documents
+from engine.lifecycle.definition import Phase, SubjectKind
+from engine.readmodels.pages import document_detail, documents
+from engine.work.documents import KIND_NAMES, create_document
 from web.context import actor, application, work
 from web.messages import russian
 from web.tasks import ATTACH_ONLY, PER_PAGE, act_on, available_actions, page_number

@@ -5,9 +5,9 @@ from __future__ import annotations
 from flask import Blueprint, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from engine.inbox import inbox as inbox_ids
-from engine.inbox import mark_read, render
 from engine.models import utcnow
+from engine.notices.inbox import inbox as inbox_ids
+from engine.notices.inbox import mark_read, render
 from web.context import application, settings, work
 from web.tasks import page_number
 

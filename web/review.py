@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
 
-from engine.access import can_reach
-from engine.calendar import WorkCalendar
-from engine.models import Organization, OrganizationKind
-from engine.pages import review_queue, task_list
+from engine.deadlines.calendar import WorkCalendar
+from engine.lifecycle.definition import SubjectKind
+from engine.readmodels.pages import review_queue, school_for, task_list
 from engine.usecases.review import approve_many
-from engine.workflow import SubjectKind
 from web.context import actor, application, today, user_zone, work
 from web.messages import russian
 from web.tasks import PER_PAGE, page_number
@@ -55,13 +53,7 @@ def bulk_approve():  # type: ignore[no-untyped-def]
 def school(school_id: int):  # type: ignore[no-untyped-def]
     """One school's page for its curator (and coordinators): its tasks and how they stand."""
     with work(readonly=True) as db:
-        org = db.get(Organization, school_id)
-        if (
-            org is None
-            or org.kind != OrganizationKind.SCHOOL
-            or not can_reach(db, actor(), school_id)
-        ):
-            abort(404)
+        org = school_for(db, actor(), school_id)
         page, overdue = task_list(
             application(),
             db,

@@ -6,12 +6,16 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, s
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from engine import evidence as evidence_service
 from engine.errors import DomainError
-from engine.lifecycle import Phase, Rule, WorkflowDefinition
-from engine.pages import evidence_for_download, occurrence_detail, sections_for, task_list
+from engine.lifecycle.definition import Phase, Rule, SubjectKind, WorkflowDefinition
+from engine.readmodels.pages import (
+    evidence_for_download,
+    occurrence_detail,
+    sections_for,
+    task_list,
+)
 from engine.usecases.report import Upload, act_with_evidence
-from engine.workflow import SubjectKind
+from engine.work import evidence as evidence_service
 from web.context import actor, application, settings, today, work
 from web.messages import russian
 

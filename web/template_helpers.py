@@ -9,8 +9,8 @@ from flask_babel import format_date, gettext
 from flask_login import current_user
 
 from engine.db import single_read
-from engine.inbox import unread_count
-from engine.lifecycle import SubjectKind
+from engine.lifecycle.definition import SubjectKind
+from engine.notices.inbox import unread_count
 from web.context import application, engine, user_zone
 from web.messages import N_
 

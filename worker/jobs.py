@@ -8,11 +8,11 @@ from zoneinfo import ZoneInfo
 
 from engine.app import App
 from engine.db import unit_of_work
-from engine.digest import write_digests
-from engine.mail import SmtpSender
+from engine.escalation.sweep import sweep
 from engine.models import utcnow
-from engine.outbox import deliver_pending, pending_count
-from engine.sweep import sweep
+from engine.notices.digest import write_digests
+from engine.notices.mail import SmtpSender
+from engine.notices.outbox import deliver_pending, pending_count
 
 log = logging.getLogger(__name__)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from engine.lifecycle import Party, Phase, Rule, State, WorkflowDefinition
+from engine.lifecycle.definition import Party, Phase, Rule, State, WorkflowDefinition
 from engine.models import Role
 
 DOCUMENT_REVIEW_V1 = WorkflowDefinition(

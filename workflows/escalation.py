@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from engine.lifecycle import Phase
-from engine.policy import EscalationPolicy
+from engine.escalation.policy import EscalationPolicy
+from engine.lifecycle.definition import Phase
 from workflows.activity import ACTIVITY_V1
 from workflows.document_review import DOCUMENT_REVIEW_V1
 

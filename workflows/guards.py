@@ -5,9 +5,10 @@ from __future__ import annotations
 from sqlalchemy import exists, or_, select
 
 from engine.errors import ValidationError
-from engine.lifecycle import Guard
+from engine.lifecycle.definition import Guard
+from engine.lifecycle.fire import GuardContext
+from engine.lifecycle.statements import LINK_COLUMN
 from engine.models import Comment, CommentKind, Evidence
-from engine.workflow import LINK_COLUMN, GuardContext
 
 
 def has_evidence_or_report(ctx: GuardContext) -> ValidationError | None:

@@ -11,10 +11,10 @@ from datetime import date
 from sqlalchemy import delete, exists, select
 from sqlmodel import Session
 
-from engine.deadlines import Schedule, ScheduleKind
+from engine.deadlines.parser import Schedule, ScheduleKind
 from engine.errors import NotFoundError, ValidationError
 from engine.importing.structure import DraftActivity, RoadmapDraft
-from engine.lifecycle import Lifecycle, WorkflowRegistry
+from engine.lifecycle.definition import Lifecycle, SubjectKind, WorkflowRegistry
 from engine.models import (
     Activity,
     Occurrence,
@@ -27,8 +27,7 @@ from engine.models import (
     Section,
     TransitionLog,
 )
-from engine.roadmaps import add_occurrences
-from engine.workflow import SubjectKind
+from engine.work.roadmaps import add_occurrences
 
 _MUNICIPAL_BODY = re.compile(
     r"^(омо|рмо|ммо|мс|моц|руму|отдел|управлен|муниципальн|совет|специалист|член|методист"

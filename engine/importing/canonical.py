@@ -12,7 +12,7 @@ import yaml
 from sqlalchemy import select
 from sqlmodel import Session
 
-from engine.deadlines import Period
+from engine.deadlines.parser import Period
 from engine.errors import NotFoundError
 from engine.importing.sources import DocumentError
 from engine.importing.structure import DraftActivity, RoadmapDraft, recover_schedules

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from engine.deadlines import Period
+from engine.deadlines.parser import Period
 from engine.importing.canonical import read_canonical
 from engine.importing.sources import DocumentError, read_blocks
 from engine.importing.structure import RoadmapDraft, recover

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from engine.deadlines import GENITIVE_MONTHS, Period, Schedule, parse_deadline
+from engine.deadlines.parser import GENITIVE_MONTHS, Period, Schedule, parse_deadline
 from engine.importing.sources import Block, DocumentError, Paragraph, Table
 
 FIELDS = (

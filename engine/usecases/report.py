@@ -6,12 +6,12 @@ from dataclasses import dataclass
 
 from sqlmodel import Session
 
-from engine import evidence
-from engine.access import Actor
+from engine.accounts.access import Actor
 from engine.app import App
 from engine.errors import ValidationError
-from engine.lifecycle import SubjectKind
-from engine.workflow import TransitionResult, fire
+from engine.lifecycle.definition import SubjectKind
+from engine.lifecycle.fire import TransitionResult, fire
+from engine.work import evidence
 
 #: How many files one form or command may attach at once.
 MAX_FILES = 5

@@ -6,11 +6,11 @@ from dataclasses import dataclass, field
 
 from sqlmodel import Session
 
-from engine.access import Actor
+from engine.accounts.access import Actor
 from engine.app import App
 from engine.errors import DomainError, InvalidTransitionError
-from engine.lifecycle import Phase, SubjectKind
-from engine.workflow import TransitionResult, fire, load_subject
+from engine.lifecycle.definition import Phase, SubjectKind
+from engine.lifecycle.fire import TransitionResult, fire, load_subject
 
 
 def approve(

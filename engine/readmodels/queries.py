@@ -8,10 +8,12 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlmodel import Session
 
-from engine.access import Actor, require_reach
+from engine.accounts.access import Actor, require_reach
 from engine.errors import NotFoundError, ValidationError
+from engine.lifecycle.definition import SubjectKind
+from engine.lifecycle.fire import load_subject
+from engine.lifecycle.statements import LINK_COLUMN
 from engine.models import Organization, TransitionLog, User
-from engine.workflow import LINK_COLUMN, SubjectKind, load_subject
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
 from engine.errors import NotFoundError
-from engine.lifecycle import Event, WorkflowRegistry
+from engine.lifecycle.definition import Event, WorkflowRegistry
 from engine.models import (
     Activity,
     Document,

@@ -8,7 +8,7 @@ from datetime import date
 from sqlalchemy import insert
 from sqlmodel import Session
 
-from engine.lifecycle import Lifecycle
+from engine.lifecycle.definition import Lifecycle
 from engine.models import Occurrence, utcnow
 
 

@@ -11,11 +11,12 @@ from pathlib import Path
 
 from sqlmodel import Session
 
-from engine.access import Actor, require_reach
+from engine.accounts.access import Actor, require_reach
 from engine.errors import PermissionDeniedError, ValidationError
-from engine.lifecycle import WorkflowRegistry
+from engine.lifecycle.definition import SubjectKind, WorkflowRegistry
+from engine.lifecycle.fire import load_subject
+from engine.lifecycle.statements import LINK_COLUMN
 from engine.models import Evidence, utcnow
-from engine.workflow import LINK_COLUMN, SubjectKind, load_subject
 
 #: Content types accepted as evidence, told apart by their first bytes, never by name.
 PDF, PNG, JPEG = "application/pdf", "image/png", "image/jpeg"

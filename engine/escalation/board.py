@@ -9,8 +9,11 @@ from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
-from engine.access import Actor, require_coordinator
+from engine.accounts.access import Actor, require_coordinator
 from engine.errors import ConflictError, NotFoundError, ValidationError
+from engine.escalation.policy import PolicyBook
+from engine.lifecycle.definition import Event, SubjectKind
+from engine.lifecycle.fire import log_event
 from engine.models import (
     Activity,
     Escalation,
@@ -20,8 +23,6 @@ from engine.models import (
     OrganizationKind,
     utcnow,
 )
-from engine.policy import PolicyBook
-from engine.workflow import Event, SubjectKind, log_event
 
 
 @dataclass(frozen=True)

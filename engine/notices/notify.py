@@ -31,7 +31,7 @@ from sqlalchemy.orm import aliased
 from sqlalchemy.sql.dml import Insert
 from sqlmodel import Session
 
-from engine.lifecycle import Party
+from engine.lifecycle.definition import Party
 from engine.models import (
     CuratorAssignment,
     Document,

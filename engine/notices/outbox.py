@@ -11,9 +11,9 @@ from sqlalchemy import Engine, func, select, update
 from sqlmodel import Session
 
 from engine.db import unit_of_work
-from engine.inbox import Message, render
-from engine.lifecycle import WorkflowRegistry
+from engine.lifecycle.definition import WorkflowRegistry
 from engine.models import Notification, User, utcnow
+from engine.notices.inbox import Message, render
 
 log = logging.getLogger(__name__)
 

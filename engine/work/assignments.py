@@ -7,12 +7,13 @@ from datetime import date, datetime
 from sqlalchemy import delete, select, update
 from sqlmodel import Session
 
-from engine.access import Actor, require_coordinator, require_reach
-from engine.deadlines import Schedule
+from engine.accounts.access import Actor, require_coordinator, require_reach
+from engine.deadlines.parser import Schedule
 from engine.errors import ConflictError, NotFoundError, ValidationError
 from engine.importing.apply import School, due_dates, resolve_assignees
 from engine.importing.structure import split_parties
-from engine.lifecycle import Phase, WorkflowRegistry
+from engine.lifecycle.definition import Event, Phase, SubjectKind, WorkflowRegistry
+from engine.lifecycle.fire import log_event
 from engine.models import (
     Activity,
     CuratorAssignment,
@@ -25,8 +26,7 @@ from engine.models import (
     User,
     utcnow,
 )
-from engine.roadmaps import add_occurrences
-from engine.workflow import Event, SubjectKind, log_event
+from engine.work.roadmaps import add_occurrences
 
 
 def _school(session: Session, school_id: int) -> Organization:

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from engine.errors import NotFoundError, ValidationError
-from engine.lifecycle import DefinitionError, Phase, WorkflowRegistry
+from engine.lifecycle.definition import DefinitionError, Phase, WorkflowRegistry
 from engine.models import EscalationPolicyOverride
 
 

@@ -15,10 +15,11 @@ from sqlalchemy import ColumnElement, and_, case, func, or_, select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
-from engine.access import Actor, require_reach, scope_clause
+from engine.accounts.access import Actor, can_reach, require_reach, scope_clause
 from engine.app import App
 from engine.errors import NotFoundError, PermissionDeniedError, ValidationError
-from engine.lifecycle import Phase
+from engine.lifecycle.definition import Phase, SubjectKind
+from engine.lifecycle.fire import load_subject
 from engine.models import (
     Activity,
     Comment,
@@ -33,8 +34,7 @@ from engine.models import (
     TransitionLog,
     User,
 )
-from engine.queries import HistoryEntry, history
-from engine.workflow import SubjectKind, load_subject
+from engine.readmodels.queries import HistoryEntry, history
 
 MAX_PAGE_SIZE = 500
 
@@ -735,3 +735,29 @@ def weekly_approvals(
         if monday in counts:
             counts[monday] += 1
     return list(counts.items())
+
+
+def school_for(session: Session, actor: Actor, school_id: int) -> Organization:
+    """A school the actor reaches; any other id is NotFoundError, as if it did not exist."""
+    school = session.get(Organization, school_id)
+    if (
+        school is None
+        or school.kind != OrganizationKind.SCHOOL
+        or not can_reach(session, actor, school_id)
+    ):
+        raise NotFoundError(f"school {school_id} does not exist")
+    return school
+
+
+def assignment_targets(session: Session, actor: Actor) -> list[tuple[int, str]]:
+    """The schools and municipalities in the actor's territory that may take work."""
+    return [
+        (row.id, row.name)
+        for row in session.execute(
+            select(Organization.id, Organization.name)
+            .where(
+                Organization.kind != OrganizationKind.REGION, scope_clause(actor, Organization.id)
+            )
+            .order_by(Organization.kind, Organization.name)
+        )
+    ]

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from sqlmodel import Session
 
-from engine.access import Actor
+from engine.accounts.access import Actor
 from engine.errors import PermissionDeniedError, ValidationError
-from engine.lifecycle import WorkflowRegistry
+from engine.lifecycle.definition import SubjectKind, WorkflowRegistry
 from engine.models import Document, DocumentKind, Role, utcnow
-from engine.workflow import SubjectKind
 
 #: How the kinds read in Russian.
 KIND_NAMES = {

@@ -263,8 +263,14 @@ class Lifecycle:
 
     def advance(self, state: str, trigger: str, context: Any) -> str:
         """Fire `trigger` from `state` with guards seeing `context`; return the new state."""
-        if trigger not in self._machine.events:
+        rule = self.definition.rule(trigger, state)
+        if rule is None:
             raise InvalidTransitionError(trigger, state, self.definition.triggers_from(state))
+        return self.follow(rule, state, context)
+
+    def follow(self, rule: Rule, state: str, context: Any) -> str:
+        """Take `rule`, already found from `state`: its guards see `context`; the new state."""
+        trigger = rule.trigger
         subject = self._borrow()
         subject.state = state
         try:

@@ -8,7 +8,7 @@ from email.header import Header
 from email.mime.text import MIMEText
 from email.utils import formataddr, parseaddr
 
-from engine.inbox import Message
+from engine.notices.inbox import Message
 from engine.settings import Settings
 
 

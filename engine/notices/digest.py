@@ -10,6 +10,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
+from engine.escalation.policy import PolicyBook
+from engine.lifecycle.definition import SubjectKind
 from engine.models import (
     CuratorAssignment,
     Document,
@@ -20,8 +22,6 @@ from engine.models import (
     Role,
     User,
 )
-from engine.policy import PolicyBook
-from engine.workflow import SubjectKind
 
 
 def write_digests(session: Session, policies: PolicyBook, day: date, now: datetime) -> int:

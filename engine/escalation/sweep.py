@@ -21,8 +21,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
-from engine.calendar import WorkCalendar
 from engine.db import unit_of_work
+from engine.deadlines.calendar import WorkCalendar
+from engine.escalation.policy import EscalationPolicy, PolicyBook
 from engine.models import (
     Document,
     Escalation,
@@ -31,8 +32,7 @@ from engine.models import (
     Organization,
     OrganizationKind,
 )
-from engine.notifications import notify_escalations
-from engine.policy import EscalationPolicy, PolicyBook
+from engine.notices.notify import notify_escalations
 
 BATCH_SIZE = 2000
 

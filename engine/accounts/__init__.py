@@ -1,0 +1,1 @@
+"""Accounts and access: users, passwords, tokens, and who may reach what."""

@@ -1,0 +1,1 @@
+"""Deadlines: the Russian deadline parser and the production calendar."""

@@ -1,0 +1,1 @@
+"""Escalation: policies, the set-based deadline sweep, and the board people work from."""

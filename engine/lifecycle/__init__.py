@@ -1,0 +1,1 @@
+"""Lifecycles applied: definitions on `transitions`, and firing a trigger in SQL."""

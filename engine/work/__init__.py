@@ -1,0 +1,1 @@
+"""The work itself: roadmaps' occurrences, assignments, school documents and evidence."""
