@@ -273,7 +273,7 @@ def test_every_activity_and_deadline_of_each_seed(seed: str, fmt: str, tmp_path:
             (
                 (activity.part or "")[:12],
                 activity.number,
-                activity.deadline,
+                activity.deadline_text,
                 str(activity.schedule.kind),
                 due,
             )
@@ -316,7 +316,10 @@ def test_parts_sections_levels_and_continuations() -> None:
     first = {a.number: a for a in d3.activities[:17]}
     # a row after a page break lost its merged level cell: the text is not shifted
     assert first["1.4"].title.startswith("Разработка и внедрение локальных нормативных актов")
-    assert first["1.4"].deadline == "ноябрь-декабрь 2023" and first["1.4"].responsible == "ОО"
+    assert (
+        first["1.4"].deadline_text == "ноябрь-декабрь 2023"
+        and first["1.4"].responsible_text == "ОО"
+    )
     # the level is written once per group and carried down
     assert [first[n].level for n in ("1.1", "1.2", "1.3", "1.5", "2.1", "2.4")] == [
         "Муниципальный",
@@ -332,7 +335,7 @@ def test_parts_sections_levels_and_continuations() -> None:
         "рисков снижения образовательных результатов в 2023-2024 "
         "учебном году"
     )
-    assert first["3.2"].responsible == "Отдел по образованию, ОМО руководителей ОО"
+    assert first["3.2"].responsible_text == "Отдел по образованию, ОМО руководителей ОО"
     assert d3.activities[0].section == "1. Организационно-управленческое направление"
     d0 = _draft("000", "text", Path())
     by_title = {a.title[:30].strip(): a for a in d0.activities}
@@ -341,7 +344,7 @@ def test_parts_sections_levels_and_continuations() -> None:
         "Директор МКОУ СОШ №19",
         "Директор МКОУ СОШ №5",
     ]
-    assert by_title["Внесение изменений и дополнени"].responsible.endswith("Касьмина Т.И.")
+    assert by_title["Внесение изменений и дополнени"].responsible_text.endswith("Касьмина Т.И.")
     assert by_title["Участие управленческих команд"].title.endswith(
         "руководителями образовательных организаций"
     )

@@ -77,9 +77,17 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     babel.init_app(app, locale_selector=_locale, timezone_selector=_timezone)
     limiter.init_app(app)
 
-    from web import api, auth, coordination, documents, inbox, review, tasks, template_helpers
+    from web import api, auth, coordination, documents, inbox, occurrences, review, template_helpers
 
-    blueprints = (auth.bp, tasks.bp, documents.bp, review.bp, coordination.bp, inbox.bp, api.bp)
+    blueprints = (
+        auth.bp,
+        occurrences.bp,
+        documents.bp,
+        review.bp,
+        coordination.bp,
+        inbox.bp,
+        api.bp,
+    )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
     template_helpers.register(app)
@@ -100,7 +108,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
             return redirect(url_for("review.queue"))
         if current_user.is_coordinator:
             return redirect(url_for("coordination.dashboard"))
-        return redirect(url_for("tasks.task_list"))
+        return redirect(url_for("occurrences.task_list"))
 
     @app.after_request
     def security_headers(response):  # type: ignore[no-untyped-def]

@@ -11,7 +11,7 @@ from engine.readmodels.pages import document_detail, documents
 from engine.work.documents import KIND_NAMES, create_document
 from web.context import actor, application, work
 from web.messages import russian
-from web.tasks import ATTACH_ONLY, PER_PAGE, act_on, available_actions, page_number
+from web.occurrences import ATTACH_ONLY, PER_PAGE, act_on, available_actions, page_number
 
 bp = Blueprint("documents", __name__)
 

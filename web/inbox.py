@@ -9,7 +9,7 @@ from engine.models import utcnow
 from engine.notices.inbox import inbox as inbox_ids
 from engine.notices.inbox import mark_read, render
 from web.context import application, settings, work
-from web.tasks import page_number
+from web.occurrences import page_number
 
 bp = Blueprint("inbox", __name__)
 PER_PAGE = 30

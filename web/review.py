@@ -12,7 +12,7 @@ from engine.readmodels.pages import review_queue, school_for, task_list
 from engine.usecases.review import approve_many
 from web.context import actor, application, today, user_zone, work
 from web.messages import russian
-from web.tasks import PER_PAGE, page_number
+from web.occurrences import PER_PAGE, page_number
 
 bp = Blueprint("review", __name__)
 

@@ -147,10 +147,10 @@ def _activity_values(draft: DraftActivity) -> dict[str, object]:
         "title": draft.title,
         "description": draft.description,
         "level": draft.level,
-        "deadline_text": draft.deadline,
+        "deadline_text": draft.deadline_text,
         "schedule": draft.schedule.to_dict(),
-        "responsible_text": draft.responsible,
-        "planned_result": draft.result,
+        "responsible_text": draft.responsible_text,
+        "planned_result": draft.planned_result,
         "report_form": draft.report_form,
     }
 

@@ -125,9 +125,9 @@ def read_canonical(path: Path, period: Period | None = None) -> RoadmapDraft:
                 row=None,
                 description=values["description"],
                 level=values["level"],
-                deadline=values["deadline"] or "",
-                responsible=values["responsible"],
-                result=values["result"],
+                deadline_text=values["deadline"] or "",
+                responsible_text=values["responsible"],
+                planned_result=values["result"],
                 report_form=values["report_form"],
             )
         )

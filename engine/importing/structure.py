@@ -15,9 +15,9 @@ FIELDS = (
     "level",
     "title",
     "description",
-    "deadline",
-    "responsible",
-    "result",
+    "deadline_text",
+    "responsible_text",
+    "planned_result",
     "report_form",
 )
 
@@ -25,8 +25,8 @@ FIELDS = (
 HEADER_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("number", re.compile(r"^(№|n|no|номер)\b|№\s*п/?п|^п/п$")),
     ("level", re.compile(r"уровень")),
-    ("deadline", re.compile(r"срок|^дата|период исполн|^когда")),
-    ("responsible", re.compile(r"ответствен|исполнител")),
+    ("deadline_text", re.compile(r"срок|^дата|период исполн|^когда")),
+    ("responsible_text", re.compile(r"ответствен|исполнител")),
     (
         "report_form",
         re.compile(
@@ -34,7 +34,7 @@ HEADER_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"|документ"
         ),
     ),
-    ("result", re.compile(r"результат|показател|ожидаем|эффект")),
+    ("planned_result", re.compile(r"результат|показател|ожидаем|эффект")),
     ("description", re.compile(r"описание|целевая аудитория|специфик|содержание работы")),
     ("title", re.compile(r"мероприят|контрольная точка|наименование|направлени|содержание")),
 )
@@ -57,9 +57,9 @@ class DraftActivity:
     row: int | None
     description: str | None = None
     level: str | None = None
-    deadline: str = ""
-    responsible: str | None = None
-    result: str | None = None
+    deadline_text: str = ""
+    responsible_text: str | None = None
+    planned_result: str | None = None
     report_form: str | None = None
     schedule: Schedule | None = None
 
@@ -76,7 +76,7 @@ class DraftActivity:
 
     def responsible_parties(self) -> list[str]:
         """The responsible text split into parties."""
-        return split_parties(self.responsible)
+        return split_parties(self.responsible_text)
 
     def to_dict(self) -> dict[str, Any]:
         """The activity in the dry-run JSON contract."""
@@ -89,7 +89,7 @@ class DraftActivity:
             "level": self.level,
             "deadline": self.schedule.to_dict(),
             "responsible": self.responsible_parties(),
-            "result": self.result,
+            "result": self.planned_result,
             "report_form": self.report_form,
         }
 
@@ -307,7 +307,7 @@ def recover(blocks: list[Block], source: str, period: Period | None = None) -> R
 def recover_schedules(draft: RoadmapDraft) -> None:
     """Parse every activity's deadline within the draft's period, collecting the warnings."""
     for activity in draft.activities:
-        activity.schedule = parse_deadline(activity.deadline, draft.period)
+        activity.schedule = parse_deadline(activity.deadline_text, draft.period)
         for message in activity.schedule.warnings:
             draft.warnings.append(DraftWarning(activity.row, activity.number, message))
 
@@ -325,7 +325,7 @@ def _split_at_headers(blocks: list[Block]) -> list[Block]:
             zip(block.rows, block.lines, block.bold, strict=True)
         ):
             header = match_header(cells)
-            if index and "title" in header and "deadline" in header:
+            if index and "title" in header and "deadline_text" in header:
                 filled = [c for c in current.rows[-1] if c] if current.rows else []
                 caption = None
                 if len(filled) == 1 and not _SECTION_TEXT.match(filled[0]):
@@ -365,7 +365,7 @@ def _read_tables(blocks: list[Block], draft: RoadmapDraft) -> None:
             continue
         header = match_header(rows[0][0])
         if "title" in header:
-            if "deadline" not in header:
+            if "deadline_text" not in header:
                 raise DocumentError(
                     f"{draft.source}: row {rows[0][1]}: the table has no deadline column "
                     "(«Сроки», «Срок исполнения»)"
@@ -464,7 +464,7 @@ def _read_row(
     filled = [c for c in cells if c]
     number = value.get("number", "")
     title = value.get("title", "")
-    deadline = value.get("deadline", "")
+    deadline_text = value.get("deadline_text", "")
 
     section = _section(cells, value, filled, bold)
     if section is not None:
@@ -504,9 +504,9 @@ def _read_row(
         row=line,
         description=value.get("description") or None,
         level=level,
-        deadline=deadline,
-        responsible=value.get("responsible") or None,
-        result=value.get("result") or None,
+        deadline_text=deadline_text,
+        responsible_text=value.get("responsible_text") or None,
+        planned_result=value.get("planned_result") or None,
         report_form=value.get("report_form") or None,
     )
     if not title:
@@ -520,7 +520,7 @@ def _section(
 ) -> tuple[str | None, str] | None:
     """(number, title) when the row is a section header, else None."""
     number = value.get("number", "")
-    if value.get("deadline"):
+    if value.get("deadline_text"):
         return None
     if number and re.fullmatch(r"\d+\.?", number) and len(filled) == 2:
         text = next(c for c in filled if c != number)
@@ -535,7 +535,14 @@ def _section(
     return None
 
 
-_JOIN_FIELDS = ("title", "description", "deadline", "responsible", "result", "report_form")
+_JOIN_FIELDS = (
+    "title",
+    "description",
+    "deadline_text",
+    "responsible_text",
+    "planned_result",
+    "report_form",
+)
 
 
 def _continue(activity: DraftActivity, value: dict[str, str]) -> None:

@@ -185,7 +185,7 @@ class OccurrenceDetail:
     title: str
     description: str | None
     deadline_text: str
-    responsible: str | None
+    responsible_text: str | None
     planned_result: str | None
     report_form: str | None
     evidence: list[EvidenceItem] = field(default_factory=list)
@@ -223,7 +223,7 @@ def occurrence_detail(session: Session, actor: Actor, occurrence_id: int) -> Occ
         title=activity.title,
         description=activity.description,
         deadline_text=activity.deadline_text,
-        responsible=activity.responsible_text,
+        responsible_text=activity.responsible_text,
         planned_result=activity.planned_result,
         report_form=activity.report_form,
     )
@@ -454,8 +454,8 @@ class ReportLine:
     section: str | None
     number: str
     title: str
-    deadline: str
-    responsible: str | None
+    deadline_text: str
+    responsible_text: str | None
     school: str
     due_on: date | None
     state: str

@@ -1,4 +1,4 @@
-"""«Мои задачи» and the occurrence page: report with evidence, read comments, act."""
+"""Occurrences, the work people call tasks: «Мои задачи», the occurrence page, reports."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from engine.work import evidence as evidence_service
 from web.context import actor, application, settings, today, work
 from web.messages import russian
 
-bp = Blueprint("tasks", __name__)
+bp = Blueprint("occurrences", __name__)
 PER_PAGE = 50
 #: The action of the upload form that sends files without firing a trigger.
 ATTACH_ONLY = "attach"
@@ -99,7 +99,7 @@ def act(occurrence_id: int, trigger: str):  # type: ignore[no-untyped-def]
         SubjectKind.OCCURRENCE,
         occurrence_id,
         trigger,
-        url_for("tasks.occurrence", occurrence_id=occurrence_id),
+        url_for("occurrences.occurrence", occurrence_id=occurrence_id),
     )
 
 
