@@ -5,19 +5,24 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
+from flask import Flask
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlmodel import SQLModel
 
 import engine.models  # noqa: F401
-from engine.db import make_engine
+from engine.db import make_engine, unit_of_work
+from engine.demo import load_demo
 from engine.lifecycle.definition import WorkflowRegistry
 from engine.migrate import upgrade
 from tests.factories import REGISTRY, World, build_world
+from web import create_app
 
 #: Where tests may create and drop their own PostgreSQL databases.
 ADMIN_URL = os.environ.get(
@@ -107,3 +112,35 @@ def registry() -> WorkflowRegistry:
 def world(db: Engine) -> World:
     """Two municipalities, three schools, their people, and occurrences to work on."""
     return build_world(db, REGISTRY)
+
+
+#: The day the demo is built around in web, API and browser tests.
+DEMO_DAY = date(2024, 1, 10)
+
+
+@pytest.fixture
+def demo(db: Engine) -> Engine:
+    """The product's demo on the test database, built around DEMO_DAY."""
+    with unit_of_work(db) as session:
+        load_demo(session, REGISTRY, DEMO_DAY)
+    return db
+
+
+@pytest.fixture
+def make_web_app(
+    db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Callable[..., Flask]]:
+    """Build the web app on the test database, as `create_app` does in production; every app
+    built is disposed of at the end. Keyword arguments are its test config."""
+    monkeypatch.setenv("DATABASE_URL", db_url)
+    monkeypatch.setenv("EVIDENCE_DIR", str(tmp_path / "evidence"))
+    built: list[Flask] = []
+
+    def make(**config: Any) -> Flask:
+        app = create_app({"UPLOAD_DIR": str(tmp_path / "uploads"), **config})
+        built.append(app)
+        return app
+
+    yield make
+    for app in built:
+        app.extensions["roadmap.engine"].dispose()

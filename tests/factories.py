@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
+from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 from sqlmodel import Session
 
 import workflows
@@ -15,7 +16,8 @@ from engine.accounts.users import hash_password
 from engine.app import App
 from engine.db import unit_of_work
 from engine.escalation.policy import PolicyBook
-from engine.lifecycle.definition import WorkflowRegistry
+from engine.lifecycle.definition import SubjectKind, WorkflowRegistry
+from engine.lifecycle.fire import TransitionResult, fire
 from engine.models import (
     Activity,
     CuratorAssignment,
@@ -180,3 +182,38 @@ def add_document(world: World, registry: WorkflowRegistry, school_id: int) -> in
         session.add(doc)
         session.flush()
         return doc.id  # type: ignore[return-value]
+
+
+def count_occurrences(
+    engine: Engine, *, schools: list[str] | None = None, curator: str | None = None
+) -> int:
+    """How many occurrences the database holds: of the named schools, of a curator's schools,
+    or all; tests compare what a page or the API lists against it."""
+    query = select(func.count()).select_from(Occurrence)
+    if schools is not None:
+        query = query.join(Organization, Organization.id == Occurrence.assignee_id).where(
+            Organization.name.in_(schools)
+        )
+    if curator is not None:
+        query = (
+            query.join(CuratorAssignment, CuratorAssignment.school_id == Occurrence.assignee_id)
+            .join(User, User.id == CuratorAssignment.curator_id)
+            .where(User.login == curator)
+        )
+    with unit_of_work(engine, readonly=True) as session:
+        return session.execute(query).scalar_one()
+
+
+def fire_as(
+    world: World,
+    registry: WorkflowRegistry,
+    subject_id: int,
+    trigger: str,
+    login: str,
+    *,
+    kind: SubjectKind = SubjectKind.OCCURRENCE,
+    **details: Any,
+) -> TransitionResult:
+    """Fire `trigger` on one subject as `login`, in a unit of work of its own."""
+    with unit_of_work(world.engine) as session:
+        return fire(session, registry, kind, subject_id, trigger, world.actor(login), **details)

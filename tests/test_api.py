@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-from datetime import date
 
 import pytest
 from openapi_spec_validator import validate
@@ -11,16 +10,13 @@ from sqlalchemy import select
 
 from engine.accounts.users import issue_api_token
 from engine.db import unit_of_work
-from engine.demo import load_demo
 from engine.models import Occurrence, Organization, User
-from tests.factories import REGISTRY
-from web import create_app
+from tests.factories import count_occurrences
 
 
 @pytest.fixture
-def api(db, db_url, tmp_path, monkeypatch):
-    with unit_of_work(db) as session:
-        load_demo(session, REGISTRY, date(2024, 1, 10))
+def api(demo, make_web_app):
+    with unit_of_work(demo) as session:
         tokens = {
             login: issue_api_token(
                 session,
@@ -29,9 +25,7 @@ def api(db, db_url, tmp_path, monkeypatch):
             )
             for login in ("school1", "school2", "curator1", "coordinator")
         }
-    monkeypatch.setenv("DATABASE_URL", db_url)
-    monkeypatch.setenv("EVIDENCE_DIR", str(tmp_path / "evidence"))
-    app = create_app({"TESTING": True, "SECRET_KEY": "api-test"})
+    app = make_web_app(TESTING=True, SECRET_KEY="api-test")
     client = app.test_client()
 
     def call(method: str, path: str, who: str | None = None, **kwargs):  # type: ignore[no-untyped-def]
@@ -40,8 +34,7 @@ def api(db, db_url, tmp_path, monkeypatch):
             headers["Authorization"] = f"Bearer {tokens[who]}"
         return client.open(f"/api/v1{path}", method=method, headers=headers, **kwargs)
 
-    yield call
-    app.extensions["roadmap.engine"].dispose()
+    return call
 
 
 def _planned(db, school_name: str) -> int:
@@ -67,12 +60,15 @@ def test_tokens_are_required_and_checked(api) -> None:
     assert bad.status_code == 401
 
 
-def test_lists_are_scoped_and_paginated(api) -> None:
+def test_lists_are_scoped_and_paginated(api, demo) -> None:
     mine = api("GET", "/occurrences?per_page=10", "school1").json
-    assert mine["total"] == 31 and len(mine["items"]) == 10
+    own = count_occurrences(demo, schools=["МБОУ Ершичская СШ"])
+    assert own > 10 and mine["total"] == own and len(mine["items"]) == 10
     assert {item["school"] for item in mine["items"]} == {"МБОУ Ершичская СШ"}
-    assert api("GET", "/occurrences", "curator1").json["total"] == 31 * 3
-    assert api("GET", "/occurrences", "coordinator").json["total"] == 155
+    curated = count_occurrences(demo, curator="curator1")
+    assert own < curated < count_occurrences(demo)  # schools 1–3 of 5
+    assert api("GET", "/occurrences", "curator1").json["total"] == curated
+    assert api("GET", "/occurrences", "coordinator").json["total"] == count_occurrences(demo)
     assert api("GET", "/occurrences?state=approved", "school1").json["total"] == 1
 
 

@@ -10,7 +10,6 @@ import io
 import re
 import shutil
 import threading
-from datetime import date
 from pathlib import Path
 
 import openpyxl
@@ -19,12 +18,11 @@ from sqlalchemy import select
 from werkzeug.serving import make_server
 
 from engine.db import unit_of_work
-from engine.demo import DEMO_PASSWORD, load_demo
+from engine.demo import DEMO_PASSWORD
 from engine.models import Occurrence, Organization
 from tests.builders import SEED_FILES, build_docx
 from tests.factories import REGISTRY
 from tests.smtp import free_port
-from web import create_app
 
 CHROMIUM = "/usr/bin/chromium"
 SHOTS = Path(__file__).with_name("artifacts") / "screenshots"
@@ -39,13 +37,9 @@ pytestmark = [
 
 
 @pytest.fixture
-def site(db, db_url, tmp_path, monkeypatch):
+def site(demo, make_web_app):
     """The demo, served by a real HTTP server on loopback."""
-    with unit_of_work(db) as session:
-        load_demo(session, REGISTRY, date(2024, 1, 10))
-    monkeypatch.setenv("DATABASE_URL", db_url)
-    monkeypatch.setenv("EVIDENCE_DIR", str(tmp_path / "evidence"))
-    app = create_app({"SECRET_KEY": "browser-test", "UPLOAD_DIR": str(tmp_path / "uploads")})
+    app = make_web_app(SECRET_KEY="browser-test")
     port = free_port()
     server = make_server("127.0.0.1", port, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -53,7 +47,6 @@ def site(db, db_url, tmp_path, monkeypatch):
     yield f"http://127.0.0.1:{port}"
     server.shutdown()
     thread.join(10)
-    app.extensions["roadmap.engine"].dispose()
 
 
 @pytest.fixture(scope="module")

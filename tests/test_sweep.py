@@ -14,16 +14,11 @@ from engine.escalation import board as escalation_service
 from engine.lifecycle.definition import SubjectKind
 from engine.lifecycle.fire import fire
 from engine.models import Escalation, Occurrence, TransitionLog
-from tests.factories import POLICIES, add_document
+from tests.factories import POLICIES, add_document, fire_as
 from tests.sweeping import escalations, levels, sweep_at, told
 
 # The world's occurrences are due on Sunday 31 March 2024 (tests/factories.py).
 OCC = SubjectKind.OCCURRENCE
-
-
-def _fire(world, registry, occ, trigger, login, **kw):
-    with unit_of_work(world.engine) as session:
-        return fire(session, registry, OCC, occ, trigger, world.actor(login), **kw)
 
 
 def test_reminder_three_working_days_before_and_only_once(world) -> None:
@@ -97,15 +92,15 @@ def test_who_is_told_at_each_level(world) -> None:
 
 def test_reported_work_stops_escalating(world, registry) -> None:
     sweep_at(world.engine, "2024-04-01 10:00")
-    _fire(world, registry, world.occurrence_a, "start", "school_a")
-    _fire(world, registry, world.occurrence_a, "report", "school_a", report_text="сделано")
+    fire_as(world, registry, world.occurrence_a, "start", "school_a")
+    fire_as(world, registry, world.occurrence_a, "report", "school_a", report_text="сделано")
     sweep_at(world.engine, "2024-05-20 10:00")
     assert levels(world.engine)[world.occurrence_a] == 1
     assert levels(world.engine)[world.occurrence_b] == 3
 
 
 def test_review_deadline_escalates_the_curators_queue(world, registry) -> None:
-    _fire(world, registry, world.occurrence_a, "start", "school_a")
+    fire_as(world, registry, world.occurrence_a, "start", "school_a")
     with unit_of_work(world.engine) as session:
         fire(
             session,
@@ -285,7 +280,7 @@ def test_unscheduled_and_cancelled_work_is_never_escalated(world, registry) -> N
         session.execute(
             update(Occurrence).where(Occurrence.id == world.occurrence_a).values(due_on=None)
         )
-    _fire(world, registry, world.occurrence_b, "cancel", "coord_m1", comment="не нужно")
+    fire_as(world, registry, world.occurrence_b, "cancel", "coord_m1", comment="не нужно")
     sweep_at(world.engine, "2024-05-20 10:00")
     assert levels(world.engine) == {
         world.occurrence_a: 0,

@@ -18,18 +18,11 @@ from engine.lifecycle.fire import fire
 from engine.models import Comment, Notification, Occurrence, TransitionLog
 from engine.work import evidence
 from engine.work.roadmaps import add_occurrences
-from tests.factories import World, add_document
+from tests.factories import World, add_document, fire_as
 from workflows.guards import GUARDS
 
 OCC = SubjectKind.OCCURRENCE
 PDF = b"%PDF-1.4 evidence"
-
-
-def _fire(world: World, registry, subject_id: int, trigger: str, login: str, **kw):
-    with unit_of_work(world.engine) as session:
-        return fire(
-            session, registry, kw.pop("kind", OCC), subject_id, trigger, world.actor(login), **kw
-        )
 
 
 def _log(world: World, occurrence_id: int) -> list[tuple[str, str, str, str | None]]:
@@ -56,12 +49,12 @@ def _count(world: World, model) -> int:
 
 def test_full_lifecycle_with_return_and_rework(world: World, registry) -> None:
     occ = world.occurrence_a
-    assert _fire(world, registry, occ, "start", "school_a").to_state == "in_progress"
-    _fire(world, registry, occ, "report", "school_a", report_text="Проведено 3 консультации")
-    _fire(world, registry, occ, "return", "curator_a", comment="Приложите журнал")
-    _fire(world, registry, occ, "rework", "school_a")
-    _fire(world, registry, occ, "report", "school_a", report_text="Журнал приложен")
-    result = _fire(world, registry, occ, "approve", "curator_a")
+    assert fire_as(world, registry, occ, "start", "school_a").to_state == "in_progress"
+    fire_as(world, registry, occ, "report", "school_a", report_text="Проведено 3 консультации")
+    fire_as(world, registry, occ, "return", "curator_a", comment="Приложите журнал")
+    fire_as(world, registry, occ, "rework", "school_a")
+    fire_as(world, registry, occ, "report", "school_a", report_text="Журнал приложен")
+    result = fire_as(world, registry, occ, "approve", "curator_a")
     assert (result.from_state, result.to_state, result.version) == ("reported", "approved", 7)
     assert world.state(occ) == "approved"
     assert _log(world, occ) == [
@@ -85,9 +78,9 @@ def test_full_lifecycle_with_return_and_rework(world: World, registry) -> None:
 
 def test_report_needs_evidence_or_written_report(world: World, registry, tmp_path) -> None:
     occ = world.occurrence_a
-    _fire(world, registry, occ, "start", "school_a")
+    fire_as(world, registry, occ, "start", "school_a")
     with pytest.raises(ValidationError, match="evidence file or write a report"):
-        _fire(world, registry, occ, "report", "school_a", report_text="   ")
+        fire_as(world, registry, occ, "report", "school_a", report_text="   ")
     assert world.state(occ) == "in_progress"
     assert len(_log(world, occ)) == 1
     with unit_of_work(world.engine) as session:
@@ -102,12 +95,12 @@ def test_report_needs_evidence_or_written_report(world: World, registry, tmp_pat
             data=PDF,
             max_bytes=1000,
         )
-    assert _fire(world, registry, occ, "report", "school_a").to_state == "reported"
+    assert fire_as(world, registry, occ, "report", "school_a").to_state == "reported"
 
 
 def test_illegal_trigger_is_a_domain_error_naming_state_and_allowed(world, registry) -> None:
     with pytest.raises(InvalidTransitionError) as caught:
-        _fire(world, registry, world.occurrence_a, "approve", "curator_a")
+        fire_as(world, registry, world.occurrence_a, "approve", "curator_a")
     assert caught.value.state == "planned"
     assert caught.value.allowed == ["cancel", "start"]
     assert _log(world, world.occurrence_a) == []
@@ -126,18 +119,18 @@ def test_illegal_trigger_is_a_domain_error_naming_state_and_allowed(world, regis
 def test_forbidden_actors_get_permission_errors(world, registry, login, trigger, occurrence):
     occ = getattr(world, occurrence)
     with pytest.raises(PermissionDeniedError):
-        _fire(world, registry, occ, trigger, login, comment="причина")
+        fire_as(world, registry, occ, trigger, login, comment="причина")
     assert world.state(occ) == "planned"
 
 
 def test_curator_acts_only_for_assigned_schools(world: World, registry) -> None:
     for occ, school in [(world.occurrence_a, "school_a"), (world.occurrence_b, "school_b")]:
-        _fire(world, registry, occ, "start", school)
-        _fire(world, registry, occ, "report", school, report_text="готово")
+        fire_as(world, registry, occ, "start", school)
+        fire_as(world, registry, occ, "report", school, report_text="готово")
     with pytest.raises(PermissionDeniedError):
-        _fire(world, registry, world.occurrence_b, "approve", "curator_a")
+        fire_as(world, registry, world.occurrence_b, "approve", "curator_a")
     assert (
-        _fire(world, registry, world.occurrence_b, "approve", "curator_bc").to_state == "approved"
+        fire_as(world, registry, world.occurrence_b, "approve", "curator_bc").to_state == "approved"
     )
     assert world.state(world.occurrence_b) == "approved"
 
@@ -145,11 +138,11 @@ def test_curator_acts_only_for_assigned_schools(world: World, registry) -> None:
 def test_return_and_cancel_require_a_comment(world: World, registry) -> None:
     occ = world.occurrence_a
     with pytest.raises(ValidationError, match="requires a comment"):
-        _fire(world, registry, occ, "cancel", "coord_m1", comment="  ")
-    result = _fire(world, registry, occ, "cancel", "coord_m1", comment="Мероприятие отменено")
+        fire_as(world, registry, occ, "cancel", "coord_m1", comment="  ")
+    result = fire_as(world, registry, occ, "cancel", "coord_m1", comment="Мероприятие отменено")
     assert result.to_state == "cancelled"
     assert (
-        _fire(
+        fire_as(
             world, registry, world.occurrence_c, "cancel", "regional", comment="Решение региона"
         ).to_state
         == "cancelled"
@@ -170,7 +163,7 @@ def test_stale_read_loses_to_the_database(world: World, registry, monkeypatch) -
 
     monkeypatch.setattr(workflow_module, "read_standing", stale_read)
     with pytest.raises(ConflictError):
-        _fire(world, registry, occ, "start", "school_a")
+        fire_as(world, registry, occ, "start", "school_a")
     monkeypatch.undo()
     assert world.state(occ) == "planned"
     assert _log(world, occ) == []
@@ -195,21 +188,23 @@ def test_occurrence_keeps_the_version_it_started_under(world: World, registry) -
             select(Occurrence.id).where(Occurrence.workflow_version == 2)
         ).scalar_one()
     for occ in (world.occurrence_a, new_occ):
-        _fire(world, both, occ, "start", "school_a")
-        _fire(world, both, occ, "report", "school_a", report_text="готово")
+        fire_as(world, both, occ, "start", "school_a")
+        fire_as(world, both, occ, "report", "school_a", report_text="готово")
     assert (
-        _fire(world, both, world.occurrence_a, "return", "curator_a", comment="доработать").to_state
+        fire_as(
+            world, both, world.occurrence_a, "return", "curator_a", comment="доработать"
+        ).to_state
         == "returned"
     )
     with pytest.raises(InvalidTransitionError):
-        _fire(world, both, new_occ, "return", "curator_a", comment="доработать")
+        fire_as(world, both, new_occ, "return", "curator_a", comment="доработать")
 
 
 def test_document_review_ends_approved_or_returned(world: World, registry, tmp_path) -> None:
     doc = add_document(world, registry, world.school_a)
     kind = SubjectKind.DOCUMENT
     with pytest.raises(ValidationError, match="attach the document file"):
-        _fire(world, registry, doc, "submit", "school_a", kind=kind)
+        fire_as(world, registry, doc, "submit", "school_a", kind=kind)
     with unit_of_work(world.engine) as session:
         evidence.attach(
             session,
@@ -222,14 +217,14 @@ def test_document_review_ends_approved_or_returned(world: World, registry, tmp_p
             data=PDF,
             max_bytes=1000,
         )
-    _fire(world, registry, doc, "submit", "school_a", kind=kind)
+    fire_as(world, registry, doc, "submit", "school_a", kind=kind)
     with pytest.raises(ValidationError):
-        _fire(world, registry, doc, "return", "curator_a", kind=kind)
+        fire_as(world, registry, doc, "return", "curator_a", kind=kind)
     with pytest.raises(PermissionDeniedError):
-        _fire(world, registry, doc, "approve", "curator_bc", kind=kind)
-    _fire(world, registry, doc, "return", "curator_a", kind=kind, comment="Нет подписи")
-    _fire(world, registry, doc, "submit", "school_a", kind=kind)
-    result = _fire(world, registry, doc, "approve", "curator_a", kind=kind)
+        fire_as(world, registry, doc, "approve", "curator_bc", kind=kind)
+    fire_as(world, registry, doc, "return", "curator_a", kind=kind, comment="Нет подписи")
+    fire_as(world, registry, doc, "submit", "school_a", kind=kind)
+    result = fire_as(world, registry, doc, "approve", "curator_a", kind=kind)
     assert result.to_state == "approved"
     assert registry.current("document_review").definition.state_label("approved") == "ОДОБРЕНО"
     with unit_of_work(world.engine, readonly=True) as session:
@@ -247,7 +242,7 @@ def test_document_review_ends_approved_or_returned(world: World, registry, tmp_p
 
 def test_side_effects_are_recorded_in_the_transaction_and_run_after_commit(world, registry):
     for occ, school in [(world.occurrence_a, "school_a"), (world.occurrence_b, "school_b")]:
-        _fire(world, registry, occ, "start", school)
+        fire_as(world, registry, occ, "start", school)
     seen: list[int] = []
 
     def count_notifications_from_outside() -> None:
@@ -296,8 +291,8 @@ def test_side_effects_are_recorded_in_the_transaction_and_run_after_commit(world
     ],
 )
 def test_audit_trail_is_append_only(world: World, registry, statement: str) -> None:
-    _fire(world, registry, world.occurrence_a, "start", "school_a")
-    _fire(world, registry, world.occurrence_a, "report", "school_a", report_text="отчёт")
+    fire_as(world, registry, world.occurrence_a, "start", "school_a")
+    fire_as(world, registry, world.occurrence_a, "report", "school_a", report_text="отчёт")
     with pytest.raises(Exception, match="append-only"):
         with unit_of_work(world.engine) as session:
             session.execute(text(statement))
@@ -318,22 +313,22 @@ def _municipal_occurrence(world: World, registry) -> int:
 def test_the_municipality_does_its_own_work_and_the_region_reviews_it(world, registry):
     occ = _municipal_occurrence(world, registry)
     with pytest.raises(PermissionDeniedError):  # not the school's occurrence
-        _fire(world, registry, occ, "start", "school_a")
+        fire_as(world, registry, occ, "start", "school_a")
     with pytest.raises(PermissionDeniedError):  # another municipality's coordinator
-        _fire(world, registry, occ, "start", "coord_m2")
-    _fire(world, registry, occ, "start", "coord_m1")
-    _fire(world, registry, occ, "report", "coord_m1", report_text="Совещание проведено")
+        fire_as(world, registry, occ, "start", "coord_m2")
+    fire_as(world, registry, occ, "start", "coord_m1")
+    fire_as(world, registry, occ, "report", "coord_m1", report_text="Совещание проведено")
     with pytest.raises(PermissionDeniedError, match="outside their schools"):
-        _fire(world, registry, occ, "approve", "curator_a")  # curators review schools only
-    assert _fire(world, registry, occ, "approve", "regional").to_state == "approved"
+        fire_as(world, registry, occ, "approve", "curator_a")  # curators review schools only
+    assert fire_as(world, registry, occ, "approve", "regional").to_state == "approved"
 
 
 def test_coordinators_do_not_act_for_schools_nor_review_them(world, registry) -> None:
     occ = world.occurrence_a
     with pytest.raises(PermissionDeniedError, match="not the assignee"):
-        _fire(world, registry, occ, "start", "coord_m1")
-    _fire(world, registry, occ, "start", "school_a")
-    _fire(world, registry, occ, "report", "school_a", report_text="готово")
+        fire_as(world, registry, occ, "start", "coord_m1")
+    fire_as(world, registry, occ, "start", "school_a")
+    fire_as(world, registry, occ, "report", "school_a", report_text="готово")
     with pytest.raises(PermissionDeniedError, match="not the reviewer"):
-        _fire(world, registry, occ, "approve", "regional")
+        fire_as(world, registry, occ, "approve", "regional")
     assert world.state(occ) == "reported"
