@@ -34,8 +34,8 @@ from engine.importing.structure import RoadmapDraft
 from engine.lifecycle.definition import SubjectKind
 from engine.migrate import current_revision, head_revision, upgrade
 from engine.models import Role
-from engine.readmodels import queries
-from engine.readmodels.pages import task_list
+from engine.readmodels import directory, subjects
+from engine.readmodels.worklist import task_list
 from engine.settings import Settings
 from engine.usecases.report import Upload, act_with_evidence
 from worker import jobs
@@ -168,7 +168,7 @@ def occurrences_list(
     app = ctx.app()
     with app.work(readonly=True) as session:
         actor = load_actor(session, login) if login else OPERATOR
-        school_id = queries.find_school(session, school) if school else None
+        school_id = directory.find_school(session, school) if school else None
         result, _overdue = task_list(
             app,
             session,
@@ -245,7 +245,7 @@ def history(ctx: Context, occurrence_id: int, login: str | None) -> None:
     engine = ctx.migrated_engine()
     with unit_of_work(engine, readonly=True) as session:
         actor = load_actor(session, login) if login else OPERATOR
-        entries = queries.history(session, actor, SubjectKind.OCCURRENCE, occurrence_id)
+        entries = subjects.history(session, actor, SubjectKind.OCCURRENCE, occurrence_id)
     if not entries:
         click.echo(f"occurrence {occurrence_id} has no transitions yet")
     for entry in entries:

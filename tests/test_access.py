@@ -9,8 +9,8 @@ import pytest
 from engine.db import unit_of_work
 from engine.errors import PermissionDeniedError, ValidationError
 from engine.lifecycle.definition import SubjectKind
-from engine.readmodels import queries
-from engine.readmodels.pages import task_list
+from engine.readmodels import subjects
+from engine.readmodels.worklist import task_list
 from tests.factories import app_for
 
 TODAY = date(2024, 3, 1)
@@ -46,13 +46,13 @@ def test_a_school_cannot_filter_its_way_into_another(world) -> None:
 def test_history_of_another_tenant_is_refused(world) -> None:
     with unit_of_work(world.engine, readonly=True) as session:
         assert (
-            queries.history(
+            subjects.history(
                 session, world.actor("coord_m1"), SubjectKind.OCCURRENCE, world.occurrence_b
             )
             == []
         )
         with pytest.raises(PermissionDeniedError):
-            queries.history(
+            subjects.history(
                 session, world.actor("coord_m2"), SubjectKind.OCCURRENCE, world.occurrence_b
             )
 

@@ -24,7 +24,8 @@ from engine.lifecycle.definition import (
     WorkflowRegistry,
 )
 from engine.lifecycle.fire import fire
-from engine.readmodels.pages import dashboard, review_queue
+from engine.readmodels.progress import dashboard
+from engine.readmodels.review import review_queue
 from engine.settings import Settings
 from tests.factories import POLICIES, app_for, build_world
 from tests.sweeping import at

@@ -20,8 +20,8 @@ from engine.errors import (
 )
 from engine.lifecycle.definition import SubjectKind
 from engine.lifecycle.fire import fire
-from engine.readmodels.pages import occurrence_detail, task_list
-from engine.readmodels.queries import history
+from engine.readmodels.subjects import history, occurrence_detail
+from engine.readmodels.worklist import task_list
 from engine.work import evidence as evidence_service
 from web.context import application, settings, today, work
 from web.extensions import csrf

@@ -27,8 +27,9 @@ from engine.importing.document import read_roadmap
 from engine.importing.sources import DocumentError
 from engine.lifecycle.definition import SubjectKind
 from engine.models import utcnow
-from engine.readmodels.pages import dashboard as dashboard_data
-from engine.readmodels.pages import execution_report, roadmap_admin, roadmaps_of, weekly_approvals
+from engine.readmodels.progress import dashboard as dashboard_data
+from engine.readmodels.progress import execution_report, weekly_approvals
+from engine.readmodels.roadmaps import roadmap_admin, roadmaps_of
 from engine.usecases.escalations import escalation_board
 from engine.usecases.importing import import_into_own_municipality
 from engine.work import assignments

@@ -7,7 +7,7 @@ from flask_login import login_required
 
 from engine.errors import DomainError
 from engine.lifecycle.definition import Phase, SubjectKind
-from engine.readmodels.pages import document_detail, documents
+from engine.readmodels.subjects import document_detail, documents
 from engine.work.documents import KIND_NAMES, create_document
 from web.context import actor, application, work
 from web.messages import russian

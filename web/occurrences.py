@@ -8,12 +8,8 @@ from flask_login import current_user, login_required
 
 from engine.errors import DomainError
 from engine.lifecycle.definition import Phase, Rule, SubjectKind, WorkflowDefinition
-from engine.readmodels.pages import (
-    evidence_for_download,
-    occurrence_detail,
-    sections_for,
-    task_list,
-)
+from engine.readmodels.subjects import evidence_for_download, occurrence_detail
+from engine.readmodels.worklist import sections_for, task_list
 from engine.usecases.report import Upload, act_with_evidence
 from engine.work import evidence as evidence_service
 from web.context import actor, application, settings, today, work

@@ -11,7 +11,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 
 from engine.models import Roadmap
-from engine.readmodels.pages import ReportLine
+from engine.readmodels.progress import ReportLine
 
 COLUMNS = (
     "Раздел",

@@ -8,7 +8,8 @@ from flask_login import login_required
 
 from engine.deadlines.calendar import WorkCalendar
 from engine.lifecycle.definition import SubjectKind
-from engine.readmodels.pages import review_queue, school_for, task_list
+from engine.readmodels.review import review_queue
+from engine.readmodels.worklist import school_for, task_list
 from engine.usecases.review import approve_many
 from web.context import actor, application, today, user_zone, work
 from web.messages import russian

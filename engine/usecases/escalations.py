@@ -10,7 +10,7 @@ from engine.accounts.access import Actor
 from engine.app import App
 from engine.escalation.board import OpenEscalation, open_escalations
 from engine.models import Role
-from engine.readmodels.pages import assignment_targets
+from engine.readmodels.roadmaps import assignment_targets
 
 
 @dataclass(frozen=True)

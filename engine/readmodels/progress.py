@@ -1,0 +1,217 @@
+"""Progress: the dashboard, the approvals trend and the execution report."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import aliased
+from sqlmodel import Session
+
+from engine.accounts.access import Actor, require_reach, scope_clause
+from engine.app import App
+from engine.errors import NotFoundError
+from engine.lifecycle.definition import Phase, SubjectKind
+from engine.models import (
+    Activity,
+    Comment,
+    CommentKind,
+    Evidence,
+    Occurrence,
+    Organization,
+    OrganizationKind,
+    Roadmap,
+    Section,
+    TransitionLog,
+)
+from engine.readmodels.common import in_phase, overdue_clause
+
+
+@dataclass(frozen=True)
+class SchoolProgress:
+    """One school's work on the dashboard."""
+
+    school_id: int
+    school: str
+    total: int
+    approved: int
+    reported: int
+    overdue: int
+    escalated: int
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.approved / self.total) if self.total else 0
+
+
+@dataclass(frozen=True)
+class SectionProgress:
+    """One section's work across the schools."""
+
+    section: str
+    total: int
+    approved: int
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.approved / self.total) if self.total else 0
+
+
+def dashboard(
+    app: App, session: Session, actor: Actor, today: date
+) -> tuple[list[SchoolProgress], list[SectionProgress]]:
+    """Completion per school and per section within the actor's territory, grouped in SQL."""
+    scope = scope_clause(actor, Occurrence.assignee_id)
+    counted = ~in_phase(app, Phase.CANCELLED)
+    done, under_review = in_phase(app, Phase.DONE), in_phase(app, Phase.UNDER_REVIEW)
+    schools = session.execute(
+        select(
+            Organization.id,
+            Organization.name,
+            func.count(),
+            func.sum(case((done, 1), else_=0)),
+            func.sum(case((under_review, 1), else_=0)),
+            func.sum(case((overdue_clause(app, today), 1), else_=0)),
+            func.sum(case((Occurrence.escalation_level >= 2, 1), else_=0)),
+        )
+        .join(Organization, Organization.id == Occurrence.assignee_id)
+        .where(scope, counted, Organization.kind == OrganizationKind.SCHOOL)
+        .group_by(Organization.id, Organization.name)
+        .order_by(Organization.name)
+    ).all()
+    sections = session.execute(
+        select(
+            func.coalesce(Section.number.concat(". ").concat(Section.title), "Без раздела"),
+            func.count(),
+            func.sum(case((done, 1), else_=0)),
+        )
+        .join(Activity, Activity.id == Occurrence.activity_id)
+        .outerjoin(Section, Section.id == Activity.section_id)
+        .where(scope, counted)
+        .group_by(Section.id, Section.number, Section.title)
+        .order_by(Section.id)
+    ).all()
+    return (
+        [
+            SchoolProgress(r[0], r[1], r[2], r[3] or 0, r[4] or 0, r[5] or 0, r[6] or 0)
+            for r in schools
+        ],
+        [SectionProgress(r[0], r[1], r[2] or 0) for r in sections],
+    )
+
+
+def weekly_approvals(
+    app: App, session: Session, actor: Actor, today: date, zone: ZoneInfo
+) -> list[tuple[date, int]]:
+    """Subjects done per week over the last twelve weeks, in the actor's territory."""
+    done = app.states(SubjectKind.OCCURRENCE, Phase.DONE)
+    rows = (
+        session.execute(
+            select(TransitionLog.at)
+            .join(Occurrence, Occurrence.id == TransitionLog.occurrence_id)
+            .where(
+                TransitionLog.to_state.in_(done),
+                TransitionLog.from_state != TransitionLog.to_state,
+                scope_clause(actor, Occurrence.assignee_id),
+            )
+            .order_by(TransitionLog.id.desc())
+            .limit(5000)
+        )
+        .scalars()
+        .all()
+    )
+    this_week = today - timedelta(days=today.weekday())
+    weeks = [this_week - timedelta(weeks=n) for n in range(11, -1, -1)]
+    counts = dict.fromkeys(weeks, 0)
+    for moment in rows:
+        day = moment.astimezone(zone).date()
+        monday = day - timedelta(days=day.weekday())
+        if monday in counts:
+            counts[monday] += 1
+    return list(counts.items())
+
+
+@dataclass(frozen=True)
+class ReportLine:
+    """One activity for one school in the execution report."""
+
+    part: str | None
+    section: str | None
+    number: str
+    title: str
+    deadline_text: str
+    responsible_text: str | None
+    school: str
+    due_on: date | None
+    state: str
+    completed_at: datetime | None
+    evidence: str
+
+
+def execution_report(
+    app: App, session: Session, actor: Actor, roadmap_id: int
+) -> tuple[Roadmap, list[ReportLine]]:
+    """The roadmap's own table with each school's status, completion date and evidence."""
+    roadmap = session.get(Roadmap, roadmap_id)
+    if roadmap is None:
+        raise NotFoundError(f"roadmap {roadmap_id} does not exist")
+    require_reach(session, actor, roadmap.owner_id, f"roadmap {roadmap_id}")
+    approved_at = (
+        select(TransitionLog.occurrence_id, func.max(TransitionLog.at).label("at"))
+        .where(
+            TransitionLog.to_state.in_(app.states(SubjectKind.OCCURRENCE, Phase.DONE)),
+            TransitionLog.from_state != TransitionLog.to_state,
+        )
+        .group_by(TransitionLog.occurrence_id)
+        .subquery()
+    )
+    school = aliased(Organization)
+    rows = session.execute(
+        select(
+            Occurrence.id,
+            Activity.part,
+            Section.title,
+            Activity.number,
+            Activity.title,
+            Activity.deadline_text,
+            Activity.responsible_text,
+            school.name,
+            Occurrence.due_on,
+            Occurrence.state,
+            approved_at.c.at,
+        )
+        .join(Occurrence, Occurrence.activity_id == Activity.id)
+        .join(school, school.id == Occurrence.assignee_id)
+        .outerjoin(Section, Section.id == Activity.section_id)
+        .outerjoin(approved_at, approved_at.c.occurrence_id == Occurrence.id)
+        .where(Activity.roadmap_id == roadmap_id, scope_clause(actor, Occurrence.assignee_id))
+        .order_by(Activity.position, school.name, Occurrence.due_on)
+    ).all()
+    names = _evidence_names(session, roadmap_id)
+    # a Row's length is unknown to mypy
+    lines = [ReportLine(*r[1:], names.get(r[0], "")) for r in rows]  # type: ignore[call-arg]
+    return roadmap, lines
+
+
+def _evidence_names(session: Session, roadmap_id: int) -> dict[int, str]:
+    """Evidence file names, and "письменный отчёт" for written reports, per occurrence."""
+    out: dict[int, list[str]] = {}
+    in_roadmap = Occurrence.activity_id.in_(
+        select(Activity.id).where(Activity.roadmap_id == roadmap_id)
+    )
+    for occurrence_id, name in session.execute(
+        select(Evidence.occurrence_id, Evidence.original_name)
+        .join(Occurrence, Occurrence.id == Evidence.occurrence_id)
+        .where(in_roadmap)
+        .order_by(Evidence.id)
+    ):
+        out.setdefault(occurrence_id, []).append(name)
+    for (occurrence_id,) in session.execute(
+        select(Comment.occurrence_id)
+        .join(Occurrence, Occurrence.id == Comment.occurrence_id)
+        .where(in_roadmap, Comment.kind == CommentKind.REPORT)
+    ):
+        out.setdefault(occurrence_id, []).append("письменный отчёт")
+    return {key: "; ".join(dict.fromkeys(values)) for key, values in out.items()}

@@ -1,0 +1,119 @@
+"""A roadmap as coordinators arrange it: participants, curators, undated work."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import or_, select
+from sqlmodel import Session
+
+from engine.accounts.access import Actor, require_reach, scope_clause
+from engine.app import App
+from engine.errors import NotFoundError
+from engine.models import (
+    Activity,
+    Occurrence,
+    Organization,
+    OrganizationKind,
+    Roadmap,
+    User,
+)
+from engine.readmodels.common import open_clause
+
+
+def roadmaps_of(session: Session, actor: Actor) -> list[Roadmap]:
+    """Roadmaps owned inside the actor's territory."""
+    return list(
+        session.execute(
+            select(Roadmap)
+            .where(or_(scope_clause(actor, Roadmap.owner_id)))
+            .order_by(Roadmap.id.desc())
+        ).scalars()
+    )
+
+
+@dataclass(frozen=True)
+class RoadmapAdmin:
+    """What a coordinator arranges on a roadmap's page."""
+
+    roadmap: Roadmap
+    participants: list[tuple[int, str, list[tuple[int, str]]]]  # school, name, curators
+    other_schools: list[tuple[int, str]]
+    curators: list[tuple[int, str]]
+    undated: list[tuple[int, str, str, str]]  # occurrence, number, title, assignee
+
+
+def roadmap_admin(app: App, session: Session, actor: Actor, roadmap_id: int) -> RoadmapAdmin:
+    """The roadmap's participants with their curators, and its undated (on-demand) work."""
+    from engine.models import CuratorAssignment, RoadmapParticipant, Role
+
+    roadmap = session.get(Roadmap, roadmap_id)
+    if roadmap is None:
+        raise NotFoundError(f"roadmap {roadmap_id} does not exist")
+    require_reach(session, actor, roadmap.owner_id, f"roadmap {roadmap_id}")
+    schools = session.execute(
+        select(Organization.id, Organization.name)
+        .join(RoadmapParticipant, RoadmapParticipant.school_id == Organization.id)
+        .where(RoadmapParticipant.roadmap_id == roadmap_id)
+        .order_by(Organization.name)
+    ).all()
+    curated: dict[int, list[tuple[int, str]]] = {}
+    for school_id, curator_id, name in session.execute(
+        select(CuratorAssignment.school_id, User.id, User.full_name)
+        .join(User, User.id == CuratorAssignment.curator_id)
+        .where(CuratorAssignment.school_id.in_([s.id for s in schools]))
+    ):
+        curated.setdefault(school_id, []).append((curator_id, name))
+    taking_part = {s.id for s in schools}
+    others = [
+        (r.id, r.name)
+        for r in session.execute(
+            select(Organization.id, Organization.name)
+            .where(
+                Organization.kind == OrganizationKind.SCHOOL, scope_clause(actor, Organization.id)
+            )
+            .order_by(Organization.name)
+        )
+        if r.id not in taking_part
+    ]
+    curators = [
+        tuple(r)
+        for r in session.execute(
+            select(User.id, User.full_name)
+            .where(User.role == Role.CURATOR, User.is_active.is_(True))
+            .order_by(User.full_name)
+        )
+    ]
+    undated = [
+        tuple(r)
+        for r in session.execute(
+            select(Occurrence.id, Activity.number, Activity.title, Organization.name)
+            .join(Activity, Activity.id == Occurrence.activity_id)
+            .join(Organization, Organization.id == Occurrence.assignee_id)
+            .where(
+                Activity.roadmap_id == roadmap_id,
+                Occurrence.due_on.is_(None),
+                open_clause(app),
+                scope_clause(actor, Occurrence.assignee_id),
+            )
+            .order_by(Activity.position, Organization.name)
+            .limit(500)
+        )
+    ]
+    return RoadmapAdmin(
+        roadmap, [(s.id, s.name, curated.get(s.id, [])) for s in schools], others, curators, undated
+    )
+
+
+def assignment_targets(session: Session, actor: Actor) -> list[tuple[int, str]]:
+    """The schools and municipalities in the actor's territory that may take work."""
+    return [
+        (row.id, row.name)
+        for row in session.execute(
+            select(Organization.id, Organization.name)
+            .where(
+                Organization.kind != OrganizationKind.REGION, scope_clause(actor, Organization.id)
+            )
+            .order_by(Organization.kind, Organization.name)
+        )
+    ]

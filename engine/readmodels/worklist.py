@@ -1,0 +1,126 @@
+"""The list of occurrences people work from («Мои задачи», a school's page)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import aliased
+from sqlmodel import Session
+
+from engine.accounts.access import Actor, can_reach, scope_clause
+from engine.app import App
+from engine.errors import NotFoundError, ValidationError
+from engine.models import (
+    Activity,
+    Occurrence,
+    Organization,
+    OrganizationKind,
+    Roadmap,
+    Section,
+)
+from engine.readmodels.common import MAX_PAGE_SIZE, Page, overdue_clause
+
+
+@dataclass(frozen=True)
+class TaskRow:
+    """One line of a school's task list."""
+
+    id: int
+    number: str
+    title: str
+    section: str | None
+    roadmap: str
+    school: str
+    due_on: date | None
+    state: str
+    escalation_level: int
+    overdue: bool
+
+
+def task_list(
+    app: App,
+    session: Session,
+    actor: Actor,
+    today: date,
+    *,
+    school_id: int | None = None,
+    state: str | None = None,
+    section_id: int | None = None,
+    overdue_only: bool = False,
+    page: int = 1,
+    per_page: int = 50,
+) -> tuple[Page, int]:
+    """Occurrences visible to `actor` by due date, and how many of them are overdue."""
+    if not 0 < per_page <= MAX_PAGE_SIZE:
+        raise ValidationError(f"page size must be between 1 and {MAX_PAGE_SIZE}")
+    school = aliased(Organization)
+    where = [scope_clause(actor, Occurrence.assignee_id)]
+    if school_id is not None:
+        where.append(Occurrence.assignee_id == school_id)
+    if state:
+        where.append(Occurrence.state == state)
+    if section_id is not None:
+        where.append(Activity.section_id == section_id)
+    if overdue_only:
+        where.append(overdue_clause(app, today))
+    base = select(Occurrence.id).join(Activity, Activity.id == Occurrence.activity_id).where(*where)
+    total = session.execute(select(func.count()).select_from(base.subquery())).scalar_one()
+    overdue = session.execute(
+        select(func.count()).select_from(base.where(overdue_clause(app, today)).subquery())
+    ).scalar_one()
+    rows = session.execute(
+        select(
+            Occurrence.id,
+            Activity.number,
+            Activity.title,
+            Section.title,
+            Roadmap.title,
+            school.name,
+            Occurrence.due_on,
+            Occurrence.state,
+            Occurrence.escalation_level,
+            overdue_clause(app, today),
+        )
+        .join(Activity, Activity.id == Occurrence.activity_id)
+        .join(Roadmap, Roadmap.id == Activity.roadmap_id)
+        .outerjoin(Section, Section.id == Activity.section_id)
+        .join(school, school.id == Occurrence.assignee_id)
+        .where(*where)
+        .order_by(Occurrence.due_on.is_(None), Occurrence.due_on, Occurrence.id)
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    ).all()
+    return Page([TaskRow(*row) for row in rows], total, page, per_page), overdue
+
+
+def sections_for(session: Session, actor: Actor) -> list[tuple[int, str | None, str]]:
+    """Sections of the roadmaps the actor takes part in or oversees, for the task filter."""
+    from engine.models import RoadmapParticipant
+
+    mine = select(RoadmapParticipant.roadmap_id).where(
+        scope_clause(actor, RoadmapParticipant.school_id)
+    )
+    owned = select(Roadmap.id).where(scope_clause(actor, Roadmap.owner_id))
+    return [
+        tuple(r)
+        for r in session.execute(
+            select(Section.id, Section.number, Section.title)
+            .where(or_(Section.roadmap_id.in_(mine), Section.roadmap_id.in_(owned)))
+            .order_by(Section.roadmap_id, Section.position)
+            .limit(300)
+        )
+    ]
+
+
+def school_for(session: Session, actor: Actor, school_id: int) -> Organization:
+    """A school the actor reaches; any other id is NotFoundError, as if it did not exist."""
+    school = session.get(Organization, school_id)
+    if (
+        school is None
+        or school.kind != OrganizationKind.SCHOOL
+        or not can_reach(session, actor, school_id)
+    ):
+        raise NotFoundError(f"school {school_id} does not exist")
+    return school
