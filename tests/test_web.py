@@ -11,10 +11,12 @@ import pytest
 from sqlalchemy import select
 
 from engine.db import unit_of_work
+from engine.deadlines.calendar import WorkCalendar
 from engine.demo import DEMO_PASSWORD
+from engine.lifecycle.definition import SubjectKind
 from engine.models import Occurrence, Organization, Roadmap, User
 from tests.builders import SEED_FILES
-from tests.factories import REGISTRY, count_occurrences
+from tests.factories import POLICIES, REGISTRY, count_occurrences
 from web import create_app
 
 PDF = b"%PDF-1.4 signed act"
@@ -651,3 +653,35 @@ def test_another_school_cannot_act_on_a_document(app, demo) -> None:
     assert "Нет прав на это действие." in response.text
     assert other.get(f"/evidence/{evidence}").status_code == 404
     assert "Черновик" in owner.get(f"/documents/{document}").text
+
+
+QUEUE_DATES = re.compile(
+    r'<td class="nowrap">(\d\d\.\d\d\.\d{4})</td>\s*<td class="nowrap">(\d\d\.\d\d\.\d{4})'
+)
+
+
+def test_the_queue_shows_the_review_deadline_of_the_municipality(app, demo) -> None:
+    """A municipality that gives curators one working day sees that deadline, not the default."""
+    curator = client_as(app, "curator1")
+
+    def deadlines() -> list[tuple[date, date]]:
+        page = curator.get("/queue").text
+        return [
+            (datetime.strptime(a, "%d.%m.%Y").date(), datetime.strptime(b, "%d.%m.%Y").date())
+            for a, b in QUEUE_DATES.findall(page)
+        ]
+
+    with unit_of_work(demo) as session:
+        calendar = WorkCalendar.load(session)
+        municipality = session.execute(
+            select(Organization.id).where(Organization.name == "Ершичский район")
+        ).scalar_one()
+    before = deadlines()
+    assert before, "the demo has reports waiting for curator1"
+    default = POLICIES.for_subject(SubjectKind.OCCURRENCE)
+    assert all(d == calendar.add_working_days(s, default.review_days) for s, d in before)
+    with unit_of_work(demo) as session:
+        POLICIES.set_override(session, municipality, default.workflow, review_days=1)
+    after = deadlines()
+    assert [s for s, _ in after] == [s for s, _ in before]
+    assert all(d == calendar.add_working_days(s, 1) for s, d in after)
