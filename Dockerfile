@@ -13,4 +13,4 @@ RUN pip install . && useradd --create-home --uid 10001 roadmap \
     && mkdir -p /data/evidence && chown roadmap /data/evidence
 USER roadmap
 EXPOSE 8000
-CMD ["gunicorn", "--bind", "0.0.0.0:8000", "--workers", "2", "web.wsgi:app"]
+CMD ["gunicorn", "--config", "python:web.gunicorn_conf", "--bind", "0.0.0.0:8000", "--workers", "2", "web.wsgi:app"]

@@ -74,6 +74,8 @@ def supervise(app: App, *, no_web: bool, host: str, port: int) -> None:
                 sys.executable,
                 "-m",
                 "gunicorn",
+                "--config",
+                "python:web.gunicorn_conf",
                 "--bind",
                 f"{host}:{port}",
                 "--workers",

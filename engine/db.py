@@ -16,6 +16,18 @@ _ON_COMMIT = "roadmap_on_commit"
 _DEFERRED = "sqlite_deferred"
 
 
+#: The largest id a row can have: both databases store ids as signed 64-bit integers.
+MAX_ID = 2**63 - 1
+
+
+def as_id(text: str) -> int | None:
+    """The id written in `text` (ASCII digits, 1 to MAX_ID), or None for anything else."""
+    if not (text.isascii() and text.isdigit()):
+        return None
+    value = int(text)
+    return value if 0 < value <= MAX_ID else None
+
+
 def normalize_url(url: str | URL) -> URL:
     """Accept plain `postgresql://` URLs and route them to psycopg 3."""
     parsed = make_url(url)

@@ -38,6 +38,7 @@ REASONS: dict[str, str] = {
     "finished_work": N_("Передать можно только невыполненную задачу."),
     "scheduled_work": N_("У задачи срок по графику; продлите его."),
     "coordinators_only": N_("Это делает координатор."),
+    "text_too_long": N_("Текст слишком длинный: сократите его."),
 }
 
 
@@ -114,3 +115,16 @@ KINDS: tuple[type[DomainError], ...] = (
     ConflictError,
     ValidationError,
 )
+
+
+#: How long a remark (a comment, a reason) and a written report may be, in characters.
+MAX_REMARK = 5_000
+MAX_REPORT = 20_000
+
+
+def check_length(name: str, text: str | None, limit: int = MAX_REMARK) -> None:
+    """ValidationError when `text` is longer than `limit` characters."""
+    if text is not None and len(text) > limit:
+        raise ValidationError(
+            f"the {name} is {len(text)} characters; at most {limit}", reason="text_too_long"
+        )

@@ -17,63 +17,14 @@ from engine.lifecycle.definition import SubjectKind
 from engine.models import Occurrence, Organization, Roadmap, User
 from tests.builders import SEED_FILES
 from tests.factories import POLICIES, REGISTRY, count_occurrences
+from tests.webclient import PDF, client_as, first_planned, login, report, state_of
 from web import create_app
-
-PDF = b"%PDF-1.4 signed act"
 
 
 @pytest.fixture
 def app(demo, make_web_app):
     return make_web_app(
         TESTING=True, WTF_CSRF_ENABLED=False, SECRET_KEY="test", LOGIN_RATE_LIMIT="5 per minute"
-    )
-
-
-def login(client, who: str, password: str = DEMO_PASSWORD):  # type: ignore[no-untyped-def]
-    return client.post("/login", data={"login": who, "password": password})
-
-
-def client_as(app, who: str):  # type: ignore[no-untyped-def]
-    client = app.test_client()
-    assert login(client, who).status_code == 302
-    return client
-
-
-def first_planned(db, school_login: str) -> int:
-    number = int(school_login.removeprefix("school"))
-    with unit_of_work(db, readonly=True) as session:
-        schools = (
-            session.execute(
-                select(Organization.id)
-                .where(Organization.kind == "school")
-                .order_by(Organization.id)
-            )
-            .scalars()
-            .all()
-        )
-        return (
-            session.execute(
-                select(Occurrence.id)
-                .where(Occurrence.assignee_id == schools[number - 1], Occurrence.state == "planned")
-                .order_by(Occurrence.due_on, Occurrence.id)
-            )
-            .scalars()
-            .first()
-        )
-
-
-def state_of(db, occurrence_id: int) -> str:
-    with unit_of_work(db, readonly=True) as session:
-        return session.get(Occurrence, occurrence_id).state
-
-
-def report(client, occurrence_id: int, files=(("акт.pdf", PDF),), text: str = ""):  # type: ignore[no-untyped-def]
-    data = {"report_text": text, "files": [(io.BytesIO(content), name) for name, content in files]}
-    return client.post(
-        f"/occurrences/{occurrence_id}/report",
-        data=data,
-        content_type="multipart/form-data",
-        follow_redirects=True,
     )
 
 

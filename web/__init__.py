@@ -18,6 +18,7 @@ from engine.app import App
 from engine.db import make_engine
 from engine.errors import NotFoundError, PermissionDeniedError
 from engine.settings import Settings
+from web.converters import IdConverter
 from web.extensions import babel, csrf, limiter, login_manager
 from web.i18n import compile_translations
 
@@ -34,6 +35,9 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "same-origin",
     "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
 }
+
+
+HSTS = "max-age=31536000; includeSubDomains"
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
@@ -71,12 +75,16 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = lazy_gettext("Войдите, чтобы продолжить.")
-    login_manager.session_protection = "strong"
+    # No IP or browser binding: Flask-Login's "strong" mode only marks permanent sessions
+    # non-fresh, and a school director's phone changes address all day. A stolen cookie dies
+    # with its session token instead, which sign-out and a password change rotate.
+    login_manager.session_protection = None
     csrf.init_app(app)
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(compile_translations())
     babel.init_app(app, locale_selector=_locale, timezone_selector=_timezone)
     limiter.init_app(app)
 
+    app.url_map.converters["int"] = IdConverter  # before any route is added
     from web import api, auth, coordination, documents, inbox, occurrences, review, template_helpers
 
     blueprints = (
@@ -114,6 +122,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     def security_headers(response):  # type: ignore[no-untyped-def]
         for name, value in SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
+        if app.config["SESSION_COOKIE_SECURE"]:  # served over HTTPS: stay on HTTPS
+            response.headers.setdefault("Strict-Transport-Security", HSTS)
         if request.path.startswith(("/evidence", "/roadmaps")) or current_user.is_authenticated:
             response.headers.setdefault("Cache-Control", "no-store")
         return response
@@ -121,6 +131,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     @app.errorhandler(NotFoundError)
     @app.errorhandler(404)
     def not_found(error):  # type: ignore[no-untyped-def]
+        if request.path.startswith("/api/"):  # the API answers in JSON, unknown paths too
+            body = {"code": "not_found", "message": "no such resource"}
+            return jsonify(error=body), 404
         return render_template("error.html", code=404, message=gettext("Страница не найдена.")), 404
 
     @app.errorhandler(PermissionDeniedError)

@@ -24,6 +24,7 @@ from engine.readmodels.subjects import history, occurrence_detail
 from engine.readmodels.worklist import task_list
 from engine.work import evidence as evidence_service
 from web.context import application, settings, today, work
+from web.converters import query_id, query_page
 from web.extensions import csrf
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -79,8 +80,8 @@ def _iso(value: Any) -> Any:
 @bp.get("/occurrences")
 def list_occurrences():  # type: ignore[no-untyped-def]
     """Occurrences visible to the token's user, by due date, one page at a time."""
-    page = max(1, request.args.get("page", 1, type=int) or 1)
-    per_page = min(max(1, request.args.get("per_page", 50, type=int) or 50), 200)
+    page = request.args.get("page", 1, type=query_page)
+    per_page = min(request.args.get("per_page", 50, type=query_id), 200)
     with work(readonly=True) as db:
         result, overdue = task_list(
             application(),
@@ -88,7 +89,7 @@ def list_occurrences():  # type: ignore[no-untyped-def]
             _actor(),
             today(),
             state=request.args.get("state"),
-            school_id=request.args.get("school", type=int),
+            school_id=request.args.get("school", type=query_id),
             page=page,
             per_page=per_page,
         )
@@ -139,9 +140,15 @@ def get_occurrence(occurrence_id: int):  # type: ignore[no-untyped-def]
 @bp.post("/occurrences/<int:occurrence_id>/transitions")
 def post_transition(occurrence_id: int):  # type: ignore[no-untyped-def]
     """Fire a trigger: {"trigger": "...", "comment": "...", "report_text": "..."}."""
-    body = request.get_json(silent=True)
+    try:
+        body = request.get_json(silent=True)
+    except RecursionError:
+        raise ValidationError("the JSON body is nested too deeply") from None
     if not isinstance(body, dict) or not isinstance(body.get("trigger"), str):
         raise ValidationError('send a JSON object with a "trigger"')
+    for key in ("comment", "report_text"):
+        if body.get(key) is not None and not isinstance(body[key], str):
+            raise ValidationError(f'"{key}" must be a string')
     with work() as db:
         result = fire(
             db,

@@ -6,9 +6,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from flask import current_app
+from flask import current_app, request
 from flask_login import UserMixin, current_user
 from sqlalchemy import Engine
 from sqlmodel import Session
@@ -88,3 +89,22 @@ def user_zone() -> ZoneInfo:
 def today() -> date:
     """Today where the user is."""
     return utcnow().astimezone(user_zone()).date()
+
+
+def safe_next(default: str) -> str:
+    """The form's `next`, if it is a path on this site; else `default`.
+
+    Browsers drop tabs and newlines from URLs and read a backslash as a slash, so
+    "/\\t/evil.example" would leave the site: only a plain path is followed.
+    """
+    target = request.form.get("next") or request.args.get("next") or ""
+    if (
+        not target.startswith("/")
+        or target.startswith("//")
+        or any(ord(c) < 0x21 or c == "\\" for c in target)
+    ):
+        return default
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return default
+    return target

@@ -33,7 +33,8 @@ from engine.readmodels.roadmaps import roadmap_admin, roadmaps_of
 from engine.usecases.escalations import escalation_board
 from engine.usecases.importing import import_into_own_municipality
 from engine.work import assignments
-from web.context import actor, application, today, user_zone, work
+from web.context import actor, application, safe_next, today, user_zone, work
+from web.converters import query_id
 from web.diagrams import diagram_svg
 from web.messages import russian
 from web.reports import report_docx, report_xlsx
@@ -81,7 +82,7 @@ def dashboard():  # type: ignore[no-untyped-def]
 @bp.get("/escalations")
 def escalations():  # type: ignore[no-untyped-def]
     """The escalation board: open escalations, to acknowledge or to give more time."""
-    level = request.args.get("level", type=int)
+    level = request.args.get("level", type=query_id)
     with work(readonly=True) as db:
         board = escalation_board(application(), db, actor(), level=level)
     return render_template("escalations.html", rows=board.rows, level=level, targets=board.targets)
@@ -119,7 +120,7 @@ def extend(occurrence_id: int):  # type: ignore[no-untyped-def]
         flash(russian(error), "error")
     else:
         flash(_("Срок продлён до %(day)s.", day=f"{new_date:%d.%m.%Y}"), "success")
-    return redirect(request.form.get("next") or url_for("coordination.escalations"), code=303)
+    return redirect(safe_next(url_for("coordination.escalations")), code=303)
 
 
 @bp.get("/roadmaps")
@@ -236,10 +237,7 @@ def _flash_result(action, success):  # type: ignore[no-untyped-def]
 
 
 def _back(default: str):  # type: ignore[no-untyped-def]
-    target = request.form.get("next") or default
-    if not target.startswith("/") or target.startswith("//"):
-        target = default
-    return redirect(target, code=303)
+    return redirect(safe_next(default), code=303)
 
 
 @bp.get("/roadmaps/<int:roadmap_id>")
@@ -253,7 +251,7 @@ def roadmap(roadmap_id: int):  # type: ignore[no-untyped-def]
 @bp.post("/roadmaps/<int:roadmap_id>/participants")
 def add_school(roadmap_id: int):  # type: ignore[no-untyped-def]
     """A school joins the roadmap and receives its school-level work."""
-    school_id = request.form.get("school_id", type=int) or 0
+    school_id = request.form.get("school_id", type=query_id) or 0
     _flash_result(
         lambda db: assignments.add_participant(
             db, application().registry, actor(), roadmap_id, school_id
@@ -266,7 +264,7 @@ def add_school(roadmap_id: int):  # type: ignore[no-untyped-def]
 @bp.post("/schools/<int:school_id>/curators")
 def curators(school_id: int):  # type: ignore[no-untyped-def]
     """Assign a curator to a school, or take the school away from one."""
-    curator_id = request.form.get("curator_id", type=int) or 0
+    curator_id = request.form.get("curator_id", type=query_id) or 0
     if request.form.get("action") == "remove":
         _flash_result(
             lambda db: assignments.unassign_curator(db, actor(), curator_id, school_id),
@@ -298,7 +296,7 @@ def date_work(occurrence_id: int):  # type: ignore[no-untyped-def]
 @bp.post("/occurrences/<int:occurrence_id>/reassign")
 def reassign(occurrence_id: int):  # type: ignore[no-untyped-def]
     """Hand unfinished work to another school or to the municipality, with a reason."""
-    assignee = request.form.get("assignee_id", type=int) or 0
+    assignee = request.form.get("assignee_id", type=query_id) or 0
     _flash_result(
         lambda db: assignments.reassign(
             db,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from engine.db import as_id
 from engine.models import utcnow
 from engine.notices.inbox import inbox as inbox_ids
 from engine.notices.inbox import mark_read, render
@@ -44,7 +45,7 @@ def inbox():  # type: ignore[no-untyped-def]
 @login_required
 def read():  # type: ignore[no-untyped-def]
     """Mark the given (or all shown) notifications read."""
-    ids = [int(v) for v in request.form.getlist("id") if v.isdigit()]
+    ids = [i for v in request.form.getlist("id") if (i := as_id(v)) is not None]
     with work() as db:
         mark_read(db, current_user.id, ids, utcnow())
     return redirect(url_for("inbox.inbox"), code=303)

@@ -13,6 +13,7 @@ from engine.readmodels.worklist import sections_for, task_list
 from engine.usecases.report import Upload, act_with_evidence
 from engine.work import evidence as evidence_service
 from web.context import actor, application, settings, today, work
+from web.converters import query_id, query_page
 from web.messages import russian
 
 bp = Blueprint("occurrences", __name__)
@@ -23,7 +24,7 @@ ATTACH_ONLY = "attach"
 
 def page_number() -> int:
     """The ?page= of a list, at least 1."""
-    return max(1, request.args.get("page", 1, type=int) or 1)
+    return request.args.get("page", 1, type=query_page)
 
 
 @bp.get("/tasks", endpoint="task_list")
@@ -31,7 +32,7 @@ def page_number() -> int:
 def task_list_view():  # type: ignore[no-untyped-def]
     """The signed-in user's occurrences by due date; overdue ones marked and counted."""
     state = request.args.get("state") or None
-    section_id = request.args.get("section", type=int)
+    section_id = request.args.get("section", type=query_id)
     overdue_only = request.args.get("overdue") == "1"
     with work(readonly=True) as db:
         page, overdue = task_list(

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 
+from engine.cells import append_text_row
 from engine.models import Roadmap
 from engine.readmodels.progress import ReportLine
 
@@ -39,20 +40,22 @@ def report_xlsx(
     book = Workbook()
     sheet = book.active
     sheet.title = "Отчёт о выполнении"
-    sheet.append([f"Отчёт о выполнении: {roadmap.title}"])
+    append_text_row(sheet, [f"Отчёт о выполнении: {roadmap.title}"])
     sheet["A1"].font = Font(bold=True, size=12)
     order = f"Приказ № {roadmap.order_number}" if roadmap.order_number else ""
     if roadmap.order_date:
         order += f" от {roadmap.order_date:%d.%m.%Y}"
-    sheet.append(
-        [order.strip(), "", "", "", "", "", "", "", f"на {now.astimezone(zone):%d.%m.%Y %H:%M}"]
+    append_text_row(
+        sheet,
+        [order.strip(), "", "", "", "", "", "", "", f"на {now.astimezone(zone):%d.%m.%Y %H:%M}"],
     )
-    sheet.append(list(COLUMNS))
+    append_text_row(sheet, list(COLUMNS))
     for cell in sheet[3]:
         cell.font = Font(bold=True)
     for line in lines:
         done = line.completed_at.astimezone(zone).strftime("%d.%m.%Y") if line.completed_at else ""
-        sheet.append(
+        append_text_row(
+            sheet,
             [
                 line.section or line.part or "",
                 line.number,
@@ -64,7 +67,7 @@ def report_xlsx(
                 label(line.state),
                 done,
                 line.evidence,
-            ]
+            ],
         )
     for row in sheet.iter_rows(min_row=4):
         for cell in row:

@@ -10,7 +10,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
 from engine.accounts.access import Actor, require_coordinator
-from engine.errors import ConflictError, NotFoundError, ValidationError
+from engine.errors import ConflictError, NotFoundError, ValidationError, check_length
 from engine.escalation.policy import PolicyBook
 from engine.lifecycle.definition import Event, SubjectKind
 from engine.lifecycle.fire import log_event
@@ -98,6 +98,7 @@ def acknowledge(
     """A coordinator takes an escalation in hand: logged, and no further level follows."""
     now = now or utcnow()
     comment = (comment or "").strip()
+    check_length("comment", comment)
     if not comment:
         raise ValidationError(
             "acknowledging an escalation requires a comment", reason="comment_required"
@@ -142,6 +143,7 @@ def extend_deadline(
     """Move an occurrence's due date, with a reason: logged, and escalation starts over."""
     now = now or utcnow()
     reason = (reason or "").strip()
+    check_length("reason", reason)
     if not reason:
         raise ValidationError("extending a deadline requires a reason", reason="reason_required")
     occurrence = session.get(Occurrence, occurrence_id)

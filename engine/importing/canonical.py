@@ -12,6 +12,7 @@ import yaml
 from sqlalchemy import select
 from sqlmodel import Session
 
+from engine.cells import append_text_row
 from engine.deadlines.parser import Period
 from engine.errors import NotFoundError
 from engine.importing.sources import DocumentError
@@ -166,20 +167,20 @@ def export_xlsx(data: dict[str, Any]) -> bytes:
     workbook = openpyxl.Workbook()
     sheet = workbook.active
     sheet.title = "Дорожная карта"
-    sheet.append([data["title"]])
+    append_text_row(sheet, [data["title"]])
     order = data["order"]
     if order["number"] or order["date"]:
         when = date.fromisoformat(order["date"]).strftime("%d.%m.%Y") if order["date"] else ""
-        sheet.append([f"Приказ № {order['number'] or ''} от {when}".strip()])
+        append_text_row(sheet, [f"Приказ № {order['number'] or ''} от {when}".strip()])
     start, end = (date.fromisoformat(data["period"][k]) for k in ("start", "end"))
-    sheet.append([f"Период: {start:%d.%m.%Y} – {end:%d.%m.%Y}"])
+    append_text_row(sheet, [f"Период: {start:%d.%m.%Y} – {end:%d.%m.%Y}"])
     part = section = object()
     for item in data["activities"]:
         if item["part"] != part:
             part, section = item["part"], object()
             if part:
-                sheet.append([part])
-            sheet.append(list(_COLUMNS))
+                append_text_row(sheet, [part])
+            append_text_row(sheet, list(_COLUMNS))
             for cell in sheet[sheet.max_row]:
                 cell.font = Font(bold=True)
         key = (item["section_number"], item["section_title"])
@@ -187,9 +188,10 @@ def export_xlsx(data: dict[str, Any]) -> bytes:
             section = key
             if item["section_title"]:
                 number = f"{item['section_number']}. " if item["section_number"] else ""
-                sheet.append([f"{number}{item['section_title']}"])
+                append_text_row(sheet, [f"{number}{item['section_title']}"])
                 sheet[sheet.max_row][0].font = Font(bold=True)
-        sheet.append(
+        append_text_row(
+            sheet,
             [
                 item["number"],
                 item["level"],
@@ -199,7 +201,7 @@ def export_xlsx(data: dict[str, Any]) -> bytes:
                 item["responsible"],
                 item["result"],
                 item["report_form"],
-            ]
+            ],
         )
         for cell in sheet[sheet.max_row]:
             cell.alignment = Alignment(wrap_text=True, vertical="top")

@@ -10,6 +10,7 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from engine.cells import from_text
 from engine.errors import ValidationError
 
 TEXT_SUFFIXES = {".md", ".txt", ".tsv", ".text", ".markdown"}
@@ -172,7 +173,9 @@ def read_xlsx(data: bytes, name: str) -> list[Block]:
     for sheet in workbook.worksheets:
         rows, bold = [], []
         for row in sheet.iter_rows():
-            rows.append(["" if c.value is None else clean_cell(str(c.value)) for c in row])
+            rows.append(
+                ["" if c.value is None else clean_cell(from_text(str(c.value))) for c in row]
+            )
             filled = [c for c in row if c.value not in (None, "")]
             bold.append(bool(filled) and all(c.font is not None and c.font.b for c in filled))
         blocks += _grid_blocks(rows, bold)

@@ -13,11 +13,13 @@ from sqlmodel import Session
 
 from engine.accounts.access import Actor, actor_params
 from engine.errors import (
+    MAX_REPORT,
     ConflictError,
     InvalidTransitionError,
     NotFoundError,
     PermissionDeniedError,
     ValidationError,
+    check_length,
 )
 from engine.lifecycle.definition import Event, Party, SubjectKind, WorkflowRegistry
 from engine.lifecycle.statements import (
@@ -141,6 +143,8 @@ def fire(
             f"its {rule.party}"
         )
     comment = (comment or "").strip() or None
+    check_length("comment", comment)
+    check_length("written report", report_text, MAX_REPORT)
     if rule.requires_comment and comment is None:
         raise ValidationError(
             f"'{trigger}' requires a comment saying why", reason="comment_required"

@@ -8,6 +8,7 @@ from sqlmodel import Session
 
 from engine.accounts.access import Actor
 from engine.app import App
+from engine.db import as_id
 from engine.errors import DomainError, InvalidTransitionError
 from engine.lifecycle.definition import Phase, SubjectKind
 from engine.lifecycle.fire import TransitionResult, fire, load_subject
@@ -39,11 +40,12 @@ def approve_many(app: App, actor: Actor, items: list[str]) -> BulkResult:
     kinds = {kind.value: kind for kind in SubjectKind}
     for item in items:
         kind, _, raw_id = item.partition(":")
-        if kind not in kinds or not raw_id.isdigit():
+        subject_id = as_id(raw_id)
+        if kind not in kinds or subject_id is None:
             continue
         try:
             with app.work() as session:
-                approve(app, session, actor, kinds[kind], int(raw_id))
+                approve(app, session, actor, kinds[kind], subject_id)
             result.approved += 1
         except DomainError as error:
             result.refused.append((raw_id, error))

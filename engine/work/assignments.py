@@ -9,7 +9,7 @@ from sqlmodel import Session
 
 from engine.accounts.access import Actor, require_coordinator, require_reach
 from engine.deadlines.parser import Schedule
-from engine.errors import ConflictError, NotFoundError, ValidationError
+from engine.errors import ConflictError, NotFoundError, ValidationError, check_length
 from engine.importing.apply import School, due_dates, resolve_assignees
 from engine.importing.structure import split_parties
 from engine.lifecycle.definition import Event, Phase, SubjectKind, WorkflowRegistry
@@ -166,6 +166,7 @@ def reassign(
 ) -> None:
     """Hand an occurrence to another school or the municipality, with a reason; logged."""
     reason = (reason or "").strip()
+    check_length("reason", reason)
     if not reason:
         raise ValidationError("reassigning requires a reason", reason="reason_required")
     occurrence = session.get(Occurrence, occurrence_id)
