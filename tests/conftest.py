@@ -22,6 +22,7 @@ from engine.demo import load_demo
 from engine.lifecycle.definition import WorkflowRegistry
 from engine.migrate import upgrade
 from tests.factories import REGISTRY, World, build_world
+from tests.processes import RedisServer
 from web import create_app
 
 #: Where tests may create and drop their own PostgreSQL databases.
@@ -144,3 +145,11 @@ def make_web_app(
     yield make
     for app in built:
         app.extensions["roadmap.engine"].dispose()
+
+
+@pytest.fixture
+def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
+    """A redis-server of the test's own on a free port: nothing shared is flushed."""
+    server = RedisServer(tmp_path).start()
+    yield server
+    server.kill()

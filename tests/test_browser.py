@@ -14,13 +14,13 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from werkzeug.serving import make_server
 
 from engine.db import unit_of_work
 from engine.demo import DEMO_PASSWORD
-from engine.models import Occurrence, Organization
-from tests.builders import SEED_FILES, build_docx
+from engine.models import Activity, Occurrence, Organization, Roadmap
+from tests.builders import build_docx
 from tests.factories import REGISTRY
 from tests.smtp import free_port
 
@@ -211,7 +211,7 @@ def test_bulk_approval(browser, site, db) -> None:
     assert states == ["approved"] * 6
 
 
-def test_importing_a_seed_through_the_upload_page(browser, site, tmp_path) -> None:
+def test_importing_a_seed_through_the_upload_page(browser, site, db, tmp_path) -> None:
     document = build_docx("003", tmp_path / "Дорожная карта Ершичи.docx")
     coordinator = Person(browser, site, "coordinator")
     coordinator.go("/roadmaps")
@@ -224,4 +224,11 @@ def test_importing_a_seed_through_the_upload_page(browser, site, tmp_path) -> No
     assert coordinator.page.locator("#roadmaps tbody tr").count() == 2
     coordinator.shot("09-roadmaps")
     coordinator.close()
-    assert SEED_FILES["003"].exists()
+    with unit_of_work(db, readonly=True) as session:
+        newest = session.execute(select(Roadmap).order_by(Roadmap.id.desc())).scalars().first()
+        activities = session.execute(
+            select(func.count()).select_from(Activity).where(Activity.roadmap_id == newest.id)
+        ).scalar_one()
+        owner = session.get(Organization, newest.owner_id)
+    # what the page said was written: 34 activities, in the coordinator's municipality
+    assert activities == 34 and owner.name == "Ершичский район"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import subprocess
 import sys
 import time
@@ -10,10 +11,12 @@ import urllib.request
 
 import openpyxl
 import pytest
+from flask import url_for
 from sqlalchemy import select, update
 
 from engine.accounts.users import issue_api_token
 from engine.db import unit_of_work
+from engine.demo import DEMO_PASSWORD
 from engine.importing.canonical import export_dict, export_xlsx
 from engine.importing.document import read_roadmap
 from engine.models import Activity, Occurrence, Roadmap, User
@@ -276,3 +279,42 @@ def test_gunicorn_does_not_name_itself(tmp_path) -> None:
         server.terminate()
         server.wait(15)
     assert "gunicorn" not in server_header.lower() and server_header == "roadmap"
+
+
+def _signed_in_with_csrf(app, who: str):  # type: ignore[no-untyped-def]
+    client = app.test_client()
+    page = client.get("/login").text
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    signed = client.post(
+        "/login", data={"login": who, "password": DEMO_PASSWORD, "csrf_token": token}
+    )
+    assert signed.status_code == 302
+    return client
+
+
+def test_every_post_route_outside_the_api_needs_the_csrf_token(demo, make_web_app) -> None:
+    """Walk the URL map: a POST without the token is refused before the view runs, for every
+    role, so an exemption added by mistake anywhere fails here."""
+    app = make_web_app(TESTING=True, SECRET_KEY="csrf")
+    routes = [
+        rule
+        for rule in app.url_map.iter_rules()
+        if "POST" in (rule.methods or ()) and not rule.rule.startswith("/api/")
+    ]
+    assert len(routes) > 15
+    for who in ("school1", "curator1", "coordinator"):
+        client = _signed_in_with_csrf(app, who)
+        for rule in routes:
+            values = {arg: "start" if arg == "trigger" else 1 for arg in rule.arguments}
+            with app.test_request_context():
+                path = url_for(rule.endpoint, **values)
+            response = client.post(path, data={"comment": "x", "reason": "x"})
+            assert response.status_code == 400, f"{who}: POST {rule.rule} without a CSRF token"
+            assert "CSRF" in response.text or "csrf" in response.text.lower()
+
+
+def test_the_api_is_the_one_exemption_and_needs_a_bearer_token(demo, make_web_app) -> None:
+    app = make_web_app(TESTING=True, SECRET_KEY="csrf")
+    client = _signed_in_with_csrf(app, "school1")  # a browser session is not enough
+    response = client.post("/api/v1/occurrences/1/transitions", json={"trigger": "start"})
+    assert response.status_code == 401

@@ -328,3 +328,37 @@ def test_roadmaps_are_listed_after_import(roadmap, db) -> None:
     with unit_of_work(db, readonly=True) as session:
         titles = session.execute(select(Roadmap.title).order_by(Roadmap.id)).scalars().all()
     assert len(titles) == 2 and titles[1].endswith("на 2020 год")
+
+
+def test_an_import_that_fails_after_writing_began_leaves_nothing(world, registry, monkeypatch):
+    """One transaction: a failure on the third activity's occurrences undoes the roadmap, its
+    sections, the two activities before and their occurrences."""
+    import engine.importing.apply as apply
+    from engine.db import unit_of_work as uow
+    from engine.importing.document import read_roadmap
+    from engine.models import Activity, Occurrence, Organization, Roadmap, Section
+
+    def counts() -> tuple[int, ...]:
+        with uow(world.engine, readonly=True) as session:
+            return tuple(
+                session.execute(select(func.count()).select_from(table)).scalar_one()
+                for table in (Roadmap, Section, Activity, Occurrence)
+            )
+
+    before = counts()
+    real, calls = apply.add_occurrences, []
+
+    def failing(*args, **kwargs):  # type: ignore[no-untyped-def]
+        calls.append(1)
+        if len(calls) == 3:
+            raise RuntimeError("the disk is full")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(apply, "add_occurrences", failing)
+    draft = read_roadmap(SEED_FILES["003"])
+    with pytest.raises(RuntimeError, match="disk is full"):
+        with uow(world.engine) as session:
+            municipality = session.get(Organization, world.municipality)
+            apply.import_roadmap(session, registry, draft, municipality)
+    assert len(calls) == 3  # writing had begun: two activities' occurrences were inserted
+    assert counts() == before

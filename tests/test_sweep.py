@@ -15,7 +15,7 @@ from engine.lifecycle.definition import SubjectKind
 from engine.lifecycle.fire import fire
 from engine.models import Escalation, Occurrence, TransitionLog
 from tests.factories import POLICIES, add_document, fire_as
-from tests.sweeping import escalations, levels, sweep_at, told
+from tests.sweeping import at, escalations, levels, sweep_at, told
 
 # The world's occurrences are due on Sunday 31 March 2024 (tests/factories.py).
 OCC = SubjectKind.OCCURRENCE
@@ -287,3 +287,37 @@ def test_unscheduled_and_cancelled_work_is_never_escalated(world, registry) -> N
         world.occurrence_b: 0,
         world.occurrence_c: 3,
     }
+
+
+def test_an_escalation_already_recorded_is_not_written_twice(world) -> None:
+    """The escalation's unique key settles it: a row already there for this cycle and level
+    (written by a sweep whose level update was lost, or by hand) is left alone, and nobody is
+    told again."""
+    with unit_of_work(world.engine) as session:
+        session.add(
+            Escalation(
+                occurrence_id=world.occurrence_a,
+                kind="overdue",
+                level=1,
+                cycle=0,
+                due_on=date(2024, 3, 31),
+                created_at=at("2024-04-01 00:10"),
+            )
+        )
+    result = sweep_at(world.engine, "2024-04-01 09:00")
+    assert result.escalations[1] == 2  # schools B and C; A's row was there already
+    assert escalations(world.engine).count((world.occurrence_a, "overdue", 1)) == 1
+    assert levels(world.engine)[world.occurrence_a] == 1
+    told_a = [login for login, kind in told(world.engine, "overdue") if login == "school_a"]
+    assert told_a == []
+
+
+def test_levels_skip_a_public_holiday(world) -> None:
+    """Due Friday 16 February 2024; Friday 23 February is a day off in Russia, so the fifth
+    working day after is Monday 26 February and level 2 comes on the 27th, not the 24th."""
+    with unit_of_work(world.engine) as session:
+        session.execute(update(Occurrence).values(due_on=date(2024, 2, 16)))
+    assert sweep_at(world.engine, "2024-02-19 09:00").escalations[1] == 3
+    assert sweep_at(world.engine, "2024-02-24 08:00").escalations[2] == 0
+    assert sweep_at(world.engine, "2024-02-26 18:00").escalations[2] == 0
+    assert sweep_at(world.engine, "2024-02-27 08:00").escalations[2] == 3

@@ -544,15 +544,14 @@ def _attempts_in_a_process(count: int, env: dict[str, str]) -> list[int]:
 
 
 @pytest.mark.sqlite_only
-def test_sign_in_limits_are_shared_across_processes_through_redis(db_url, demo) -> None:
+def test_sign_in_limits_are_shared_across_processes_through_redis(
+    db_url, demo, redis_server
+) -> None:
     """Like two gunicorn workers: two processes count one budget when Redis is configured,
     and each its own when it is not."""
     import os
 
-    import redis
-
-    url = "redis://127.0.0.1:6379/14"
-    redis.Redis.from_url(url).flushdb()
+    url = redis_server.url
     base = {**os.environ, "DATABASE_URL": db_url}
     with_redis = {**base, "REDIS_URL": url}
     assert _attempts_in_a_process(3, with_redis) == [200, 200, 200]
@@ -560,7 +559,6 @@ def test_sign_in_limits_are_shared_across_processes_through_redis(db_url, demo) 
     without = {k: v for k, v in base.items() if k != "REDIS_URL"}
     assert _attempts_in_a_process(3, without) == [200, 200, 200]
     assert _attempts_in_a_process(3, without) == [200, 200, 200]  # memory: its own count
-    redis.Redis.from_url(url).flushdb()
 
 
 def test_requests_over_the_size_limit_are_refused(db_url, demo, monkeypatch) -> None:

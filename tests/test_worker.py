@@ -24,13 +24,6 @@ pytestmark = pytest.mark.postgres_only
 
 
 @pytest.fixture
-def redis_server(tmp_path: Path):
-    server = RedisServer(tmp_path).start()
-    yield server
-    server.kill()
-
-
-@pytest.fixture
 def smtp():
     server = SmtpServer().start()
     yield server
