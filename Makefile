@@ -1,5 +1,6 @@
 # The verbs people type. `make run` and `make test` each do all set-up on a fresh machine.
 PYTHON ?= python3
+PORT ?= 8000
 VENV ?= .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
@@ -14,7 +15,7 @@ $(INSTALLED): pyproject.toml
 
 install: $(INSTALLED)
 
-## run: install, migrate, load the demo, print its logins, then enforce deadlines (serve)
+## run: install, migrate, load the demo, print its logins, then serve on PORT (default 8000)
 run: install
 	$(BIN)/roadmap db upgrade
 	$(BIN)/roadmap demo
@@ -24,7 +25,7 @@ run: install
 	@echo "  roadmap transition ID start --as school1"
 	@echo "  roadmap escalations"
 	@echo
-	$(BIN)/roadmap serve
+	$(BIN)/roadmap serve --port $(PORT)
 
 ## test: install, start PostgreSQL and Redis if needed, run the whole suite on both databases
 test: install services browser lint

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import os
 import secrets
+import signal
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import click
@@ -61,39 +63,54 @@ def supervise(app: App, *, no_web: bool, host: str, port: int) -> None:
             f"{settings.sweep_interval_seconds} s"
         )
         scheduler = EmbeddedScheduler(app).start()
-    try:
-        if no_web:
-            if scheduler is not None:
-                scheduler.join()
-            else:
-                children[0].wait()
-            return
+    if not no_web:
         click.echo(f"The UI is at http://{host}:{port}/login — stop with Ctrl-C")
-        subprocess.call(
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "--config",
-                "python:web.gunicorn_conf",
-                "--bind",
-                f"{host}:{port}",
-                "--workers",
-                "2",
-                "--threads",
-                "4",
-                "web.wsgi:app",
-            ],
-            env=env,
+        children.append(
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "gunicorn",
+                    "--config",
+                    "python:web.gunicorn_conf",
+                    "--bind",
+                    f"{host}:{port}",
+                    "--workers",
+                    "2",
+                    "--threads",
+                    "4",
+                    "web.wsgi:app",
+                ],
+                env=env,
+            )
         )
-    except KeyboardInterrupt:
-        pass
+    stopping = threading.Event()
+
+    def on_signal(signum: int, _frame: object) -> None:
+        stopping.set()
+
+    # SIGTERM (a supervisor, `kill`, `timeout`) and SIGINT (Ctrl-C) alike: stop the children
+    # instead of leaving them re-parented to init, still holding the port
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        while not stopping.is_set():
+            if any(child.poll() is not None for child in children):
+                break  # a child died: stop the rest rather than serve half a product
+            stopping.wait(0.5)
     finally:
         for child in children:
-            child.terminate()
-            child.wait(30)
+            if child.poll() is None:
+                child.terminate()
+        for child in children:
+            try:
+                child.wait(30)
+            except subprocess.TimeoutExpired:
+                child.kill()
+                child.wait(10)
         if scheduler is not None:
             scheduler.stop()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
         click.echo("stopped")
 
 
