@@ -15,7 +15,12 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 import workflows
 from cli.serve import supervise
 from engine.accounts.access import Actor, load_actor
-from engine.accounts.users import issue_api_token
+from engine.accounts.users import (
+    TOKEN_DAYS,
+    issue_api_token,
+    list_tokens,
+    revoke_token,
+)
 from engine.app import App
 from engine.db import make_engine, unit_of_work
 from engine.deadlines.calendar import WorkCalendar
@@ -480,12 +485,44 @@ def token() -> None:
 @token.command("create")
 @click.option("--as", "login", required=True, help="The user the token acts as.")
 @click.option("--name", default="api", show_default=True, help="What the token is for.")
+@click.option(
+    "--days", default=TOKEN_DAYS, show_default=True, type=click.IntRange(1, 366), help="Lifetime."
+)
 @pass_context
-def token_create(ctx: Context, login: str, name: str) -> None:
+def token_create(ctx: Context, login: str, name: str, days: int) -> None:
     """Issue a token; it is printed once and only its hash is kept."""
     with unit_of_work(ctx.migrated_engine()) as session:
-        secret = issue_api_token(session, load_actor(session, login).id, name)
+        secret = issue_api_token(session, load_actor(session, login).id, name, days=days)
     click.echo(secret)
+
+
+@token.command("list")
+@click.option("--as", "login", help="Only this user's tokens.")
+@pass_context
+def token_list(ctx: Context, login: str | None) -> None:
+    """Every token: id, user, name, created, expires, last used, revoked. Never the secret."""
+    with unit_of_work(ctx.migrated_engine(), readonly=True) as session:
+        user_id = load_actor(session, login).id if login else None
+        tokens = list_tokens(session, user_id)
+    for t in tokens:
+        used = f"{t.last_used_at:%Y-%m-%d %H:%M}" if t.last_used_at else "never used"
+        status = f"revoked {t.revoked_at:%Y-%m-%d}" if t.revoked_at else "live"
+        click.echo(
+            f"{t.id:>5}  {t.login:<16} {t.name[:24]:<24} {t.created_at:%Y-%m-%d}  "
+            f"expires {t.expires_at:%Y-%m-%d}  {used:<16}  {status}"
+        )
+    if not tokens:
+        click.echo("no tokens", err=True)
+
+
+@token.command("revoke")
+@click.argument("token_id", type=int)
+@pass_context
+def token_revoke(ctx: Context, token_id: int) -> None:
+    """Revoke one token; the API refuses it from now on."""
+    with unit_of_work(ctx.migrated_engine()) as session:
+        revoke_token(session, token_id)
+    click.echo(f"token {token_id} revoked")
 
 
 @cli.command("send-mail")

@@ -17,6 +17,7 @@ from sqlalchemy.engine import make_url
 from sqlmodel import SQLModel
 
 import engine.models  # noqa: F401
+from cli.main import main
 from engine.db import make_engine, unit_of_work
 from engine.demo import load_demo
 from engine.lifecycle.definition import WorkflowRegistry
@@ -153,3 +154,17 @@ def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
     server = RedisServer(tmp_path).start()
     yield server
     server.kill()
+
+
+@pytest.fixture
+def roadmap(db_url, tmp_path, monkeypatch, capsys):
+    """Run `roadmap ARGS` in-process against the test database; return (code, out, err)."""
+    monkeypatch.setenv("DATABASE_URL", db_url)
+    monkeypatch.setenv("EVIDENCE_DIR", str(tmp_path / "evidence"))
+
+    def run(*args: object) -> tuple[int, str, str]:
+        code = main([str(a) for a in args])
+        captured = capsys.readouterr()
+        return code, captured.out, captured.err
+
+    return run

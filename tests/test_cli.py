@@ -16,20 +16,6 @@ from engine.demo import DEMO_PASSWORD
 ROOT = Path(__file__).resolve().parents[1]
 
 
-@pytest.fixture
-def roadmap(db_url, tmp_path, monkeypatch, capsys):
-    """Run `roadmap ARGS` in-process against the test database; return (code, out, err)."""
-    monkeypatch.setenv("DATABASE_URL", db_url)
-    monkeypatch.setenv("EVIDENCE_DIR", str(tmp_path / "evidence"))
-
-    def run(*args: str) -> tuple[int, str, str]:
-        code = main(list(args))
-        captured = capsys.readouterr()
-        return code, captured.out, captured.err
-
-    return run
-
-
 def _first(out: str, state_label: str, number: str) -> int:
     for line in out.splitlines():
         if state_label in line and f" {number} " in line:
@@ -182,7 +168,7 @@ def test_api_tokens_are_printed_once_and_stored_hashed(roadmap, db_url) -> None:
     with unit_of_work(engine, readonly=True) as session:
         stored = session.execute(select(ApiToken)).scalar_one()
         assert token not in (stored.token_hash, stored.name)
-        assert user_for_token(session, token).login == "curator1"
+        assert user_for_token(session, token).user.login == "curator1"
         assert user_for_token(session, token + "x") is None
     engine.dispose()
     assert roadmap("token", "create", "--as", "nobody")[0] == 4

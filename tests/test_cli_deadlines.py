@@ -9,20 +9,12 @@ import pytest
 
 
 @pytest.fixture
-def roadmap(db_url, tmp_path, monkeypatch, capsys):
-    from cli.main import main
-
-    monkeypatch.setenv("DATABASE_URL", db_url)
+def roadmap(roadmap, monkeypatch):
+    """The shared runner, with the demo of September 2023, no Redis and no SMTP."""
     monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:1/0")  # nobody listens: embedded
     monkeypatch.delenv("SMTP_HOST", raising=False)
-
-    def run(*args: object) -> tuple[int, str, str]:
-        code = main([str(a) for a in args])
-        captured = capsys.readouterr()
-        return code, captured.out, captured.err
-
-    assert run("demo", "--today", "2023-09-10")[0] == 0
-    return run
+    assert roadmap("demo", "--today", "2023-09-10")[0] == 0
+    return roadmap
 
 
 def test_sweep_prints_json_and_zero_the_second_time(roadmap) -> None:

@@ -16,20 +16,10 @@ from tests.test_import_structure import EXPECTED_COUNTS
 
 
 @pytest.fixture
-def roadmap(db_url, tmp_path, monkeypatch, capsys):
-    """Run `roadmap ARGS` against a migrated database holding the demo."""
-    from cli.main import main
-
-    monkeypatch.setenv("DATABASE_URL", db_url)
-    monkeypatch.setenv("EVIDENCE_DIR", str(tmp_path / "evidence"))
-
-    def run(*args: str) -> tuple[int, str, str]:
-        code = main([str(a) for a in args])
-        captured = capsys.readouterr()
-        return code, captured.out, captured.err
-
-    assert run("demo", "--today", "2024-01-10")[0] == 0
-    return run
+def roadmap(roadmap):
+    """The shared runner, against a database holding the demo."""
+    assert roadmap("demo", "--today", "2024-01-10")[0] == 0
+    return roadmap
 
 
 def _counts(db) -> dict[str, int]:

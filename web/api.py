@@ -12,7 +12,7 @@ from flask import Blueprint, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from engine.accounts.access import Actor
-from engine.accounts.users import user_for_token
+from engine.accounts.users import note_token_use, user_for_token
 from engine.errors import (
     DomainError,
     InvalidTransitionError,
@@ -20,6 +20,7 @@ from engine.errors import (
 )
 from engine.lifecycle.definition import SubjectKind
 from engine.lifecycle.fire import fire
+from engine.models import utcnow
 from engine.readmodels.subjects import history, occurrence_detail
 from engine.readmodels.worklist import task_list
 from engine.work import evidence as evidence_service
@@ -62,10 +63,14 @@ def authenticate():  # type: ignore[no-untyped-def]
     if scheme.lower() != "bearer" or not token:
         return _error(401, "unauthorized", "send Authorization: Bearer <token>")
     with work(readonly=True) as db:
-        user = user_for_token(db, token.strip())
-        if user is None:
-            return _error(401, "unauthorized", "the token is unknown or revoked")
+        found = user_for_token(db, token.strip())
+        if found is None:
+            return _error(401, "unauthorized", "the token is unknown, expired or revoked")
+        user = found.user
         g.api_actor = Actor(user.id, user.login, user.role, user.organization_id)  # type: ignore[arg-type]
+    if found.stale(utcnow()):  # written at most hourly: the API stays a read
+        with work() as db:
+            note_token_use(db, found.token_id)
     return None
 
 

@@ -23,13 +23,15 @@ from engine.accounts.users import (
     RUSSIAN_TIMEZONES,
     authenticate,
     change_password,
+    list_tokens,
+    revoke_token,
     rotate_session_token,
     set_timezone,
     signed_in_user,
 )
 from engine.db import single_read
 from engine.errors import ValidationError
-from engine.models import User
+from engine.models import User, utcnow
 from web.context import WebUser, engine, work
 from web.extensions import limiter, login_manager
 
@@ -136,7 +138,21 @@ def account():  # type: ignore[no-untyped-def]
         else:
             flash(_("Настройки сохранены."), "success")
         return redirect(url_for("auth.account"), code=303)
-    return render_template("account.html", zones=RUSSIAN_TIMEZONES, languages=LANGUAGES)
+    with work(readonly=True) as db:
+        tokens = list_tokens(db, current_user.id)
+    return render_template(
+        "account.html", zones=RUSSIAN_TIMEZONES, languages=LANGUAGES, tokens=tokens, now=utcnow()
+    )
+
+
+@bp.post("/account/tokens/<int:token_id>/revoke")
+@login_required
+def revoke(token_id: int):  # type: ignore[no-untyped-def]
+    """Revoke one of one's own API tokens; anyone else's is 404."""
+    with work() as db:
+        revoke_token(db, token_id, user_id=current_user.id)
+    flash(_("Токен отозван."), "success")
+    return redirect(url_for("auth.account"), code=303)
 
 
 @bp.route("/account/password", methods=["GET", "POST"])

@@ -5,13 +5,15 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Row, bindparam, select, update
+from sqlalchemy import Connection, Row, bindparam, or_, select, update
 from sqlmodel import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from engine.errors import ValidationError
+from engine.errors import NotFoundError, ValidationError
 from engine.models import ApiToken, Role, User, utcnow
 
 MIN_PASSWORD_LENGTH = 8
@@ -67,6 +69,14 @@ def change_password(session: Session, user_id: int, old: str, new: str) -> None:
         raise ValidationError("the current password is wrong")
     session.execute(update(User).where(User.id == user_id).values(password_hash=hash_password(new)))
     rotate_session_token(session, user_id)
+    revoke_tokens(session, user_id)  # a leaked password may have minted them
+
+
+def deactivate_user(session: Session, user_id: int) -> None:
+    """Take a user out: no sign-in, every session and every API token ends."""
+    session.execute(update(User).where(User.id == user_id).values(is_active=False))
+    rotate_session_token(session, user_id)
+    revoke_tokens(session, user_id)
 
 
 def authenticate(session: Session, login: str, password: str) -> User | None:
@@ -85,33 +95,126 @@ def authenticate(session: Session, login: str, password: str) -> User | None:
 _DUMMY_HASH = generate_password_hash("not-a-real-password")
 
 
-def issue_api_token(session: Session, user_id: int, name: str) -> str:
+#: How long a token lives unless its issuer says otherwise.
+TOKEN_DAYS = 90
+#: A token's last use is written at most this often, so reading the API stays a read.
+LAST_USED_EVERY = timedelta(hours=1)
+
+
+def issue_api_token(session: Session, user_id: int, name: str, *, days: int = TOKEN_DAYS) -> str:
     """A new bearer token for `user_id`; the plain token is returned once and never stored."""
+    if not 1 <= days <= 366:
+        raise ValidationError("a token lives from 1 to 366 days")
     token = secrets.token_urlsafe(32)
+    now = utcnow()
     session.add(
         ApiToken(
-            user_id=user_id, token_hash=_token_hash(token), name=name[:100], created_at=utcnow()
+            user_id=user_id,
+            token_hash=_token_hash(token),
+            name=name[:100],
+            created_at=now,
+            expires_at=now + timedelta(days=days),
         )
     )
     session.flush()
     return token
 
 
-def user_for_token(session: Session, token: str) -> User | None:
-    """The active user a live token belongs to, or None."""
-    return (
-        session.execute(
-            select(User)
-            .join(ApiToken, ApiToken.user_id == User.id)
-            .where(
-                ApiToken.token_hash == _token_hash(token),
-                ApiToken.revoked_at.is_(None),
-                User.is_active.is_(True),
-            )
+@dataclass(frozen=True)
+class TokenUse:
+    """Who a live token acts for, and whether its last use is due to be written."""
+
+    user: User
+    token_id: int
+    last_used_at: datetime | None
+
+    def stale(self, now: datetime) -> bool:
+        """Its last use is older than LAST_USED_EVERY (or never written)."""
+        return self.last_used_at is None or self.last_used_at < now - LAST_USED_EVERY
+
+
+def user_for_token(session: Session, token: str, now: datetime | None = None) -> TokenUse | None:
+    """The active user a live (unrevoked, unexpired) token belongs to; or None."""
+    now = now or utcnow()
+    row = session.execute(
+        select(User, ApiToken.id, ApiToken.last_used_at)
+        .join(ApiToken, ApiToken.user_id == User.id)
+        .where(
+            ApiToken.token_hash == _token_hash(token),
+            ApiToken.revoked_at.is_(None),
+            ApiToken.expires_at > now,
+            User.is_active.is_(True),
         )
-        .scalars()
-        .first()
+    ).first()
+    return TokenUse(row[0], row[1], row[2]) if row else None
+
+
+def note_token_use(session: Session, token_id: int, now: datetime | None = None) -> None:
+    """Remember that a token was used, at most once per LAST_USED_EVERY (one UPDATE)."""
+    now = now or utcnow()
+    session.execute(
+        update(ApiToken)
+        .where(
+            ApiToken.id == token_id,
+            or_(ApiToken.last_used_at.is_(None), ApiToken.last_used_at < now - LAST_USED_EVERY),
+        )
+        .values(last_used_at=now)
     )
+
+
+@dataclass(frozen=True)
+class TokenInfo:
+    """A token as its owner and operators see it: never the secret."""
+
+    id: int
+    login: str
+    name: str
+    created_at: datetime
+    expires_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+
+def list_tokens(session: Session, user_id: int | None = None) -> list[TokenInfo]:
+    """Tokens, newest first: one user's, or everyone's."""
+    query = (
+        select(
+            ApiToken.id,
+            User.login,
+            ApiToken.name,
+            ApiToken.created_at,
+            ApiToken.expires_at,
+            ApiToken.last_used_at,
+            ApiToken.revoked_at,
+        )
+        .join(User, User.id == ApiToken.user_id)
+        .order_by(ApiToken.id.desc())
+    )
+    if user_id is not None:
+        query = query.where(ApiToken.user_id == user_id)
+    return [TokenInfo(*row) for row in session.execute(query)]
+
+
+def revoke_token(
+    session: Session, token_id: int, *, user_id: int | None = None, now: datetime | None = None
+) -> None:
+    """Revoke one token (only `user_id`'s own when given); NotFoundError otherwise."""
+    where = [ApiToken.id == token_id, ApiToken.revoked_at.is_(None)]
+    if user_id is not None:
+        where.append(ApiToken.user_id == user_id)
+    done = session.execute(update(ApiToken).where(*where).values(revoked_at=now or utcnow()))
+    if done.rowcount != 1:
+        raise NotFoundError(f"no live token {token_id}")
+
+
+def revoke_tokens(session: Session, user_id: int, now: datetime | None = None) -> int:
+    """Revoke every live token of a user; how many."""
+    done = session.execute(
+        update(ApiToken)
+        .where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=now or utcnow())
+    )
+    return int(done.rowcount or 0)
 
 
 def _token_hash(token: str) -> str:
