@@ -61,3 +61,54 @@ def test_page_size_is_bounded(world) -> None:
     with unit_of_work(world.engine, readonly=True) as session:
         with pytest.raises(ValidationError):
             task_list(app_for(world.engine), session, world.actor("admin"), TODAY, per_page=100_000)
+
+
+def test_the_powers_table_gives_the_admin_reading_only() -> None:
+    from engine.accounts.access import POWERS, Power
+    from engine.models import Role
+
+    assert set(POWERS) == {role.value for role in Role}
+    assert POWERS[Role.ADMIN] == {Power.SEE}
+    arrangers = {role for role, powers in POWERS.items() if Power.ARRANGE in powers}
+    assert arrangers == {Role.MUNICIPAL_COORDINATOR, Role.REGIONAL_COORDINATOR}
+
+
+@pytest.mark.parametrize("login", ["admin", "school_a", "curator_a"])
+def test_only_coordinators_arrange_work(world, login: str) -> None:
+    from datetime import date as day
+
+    from engine.escalation.board import extend_deadline
+    from engine.work.assignments import assign_curator
+
+    with pytest.raises(PermissionDeniedError), unit_of_work(world.engine) as session:
+        extend_deadline(session, world.actor(login), world.occurrence_a, day(2030, 1, 1), "x")
+    with pytest.raises(PermissionDeniedError), unit_of_work(world.engine) as session:
+        curator = world.actor("curator_bc").id
+        assign_curator(session, world.actor(login), curator, world.school_a)
+    with unit_of_work(world.engine) as session:  # a coordinator of the school may
+        extend_deadline(session, world.actor("coord_m1"), world.occurrence_a, day(2030, 1, 1), "x")
+
+
+def test_the_admin_cannot_import_a_roadmap(world) -> None:
+    from engine.importing.document import read_roadmap
+    from engine.usecases.importing import import_into_own_municipality
+    from tests.builders import SEED_FILES
+    from tests.factories import app_for
+
+    draft = read_roadmap(SEED_FILES["003"])
+    with pytest.raises(PermissionDeniedError), unit_of_work(world.engine) as session:
+        import_into_own_municipality(app_for(world.engine), session, world.actor("admin"), draft)
+
+
+def test_the_admin_sees_the_board_without_its_forms(demo, make_web_app) -> None:
+    from tests.webclient import client_as
+
+    app = make_web_app(TESTING=True, WTF_CSRF_ENABLED=False, SECRET_KEY="t")
+    admin = client_as(app, "admin").get("/escalations")
+    coordinator = client_as(app, "coordinator").get("/escalations")
+    assert admin.status_code == 200 and coordinator.status_code == 200
+    assert (
+        "/acknowledge" not in admin.text
+        and "Загрузить" not in client_as(app, "admin").get("/roadmaps").text
+    )
+    assert "Загрузить дорожную карту" in client_as(app, "coordinator").get("/roadmaps").text

@@ -14,7 +14,7 @@ from flask_login import UserMixin, current_user
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from engine.accounts.access import Actor
+from engine.accounts.access import Actor, Power, may
 from engine.app import App
 from engine.db import unit_of_work
 from engine.models import Role, utcnow
@@ -47,6 +47,16 @@ class WebUser(UserMixin):
     @property
     def is_curator(self) -> bool:
         return self.role == Role.CURATOR
+
+    @property
+    def can_arrange(self) -> bool:
+        """Whether the role arranges work (the forms of the board and the roadmap page)."""
+        return may(self.actor, Power.ARRANGE)
+
+    @property
+    def can_import(self) -> bool:
+        """Whether the role imports roadmaps."""
+        return may(self.actor, Power.IMPORT)
 
     @property
     def is_coordinator(self) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import ColumnElement, Integer, bindparam, exists, false, or_, select, true
@@ -125,14 +126,46 @@ def require_reach(session: Session, actor: Actor, organization_id: int, what: st
         raise PermissionDeniedError(f"{actor.login} may not act on {what}: outside their schools")
 
 
-#: Roles that arrange work: acknowledge, extend, date, reassign, assign curators.
-COORDINATORS = frozenset({Role.MUNICIPAL_COORDINATOR, Role.REGIONAL_COORDINATOR, Role.ADMIN})
+class Power(StrEnum):
+    """What a role may do beyond the lifecycle's own triggers (those are in each rule)."""
+
+    #: Read the lists, pages, dashboards and reports of one's territory.
+    SEE = "see"
+    #: Arrange the work: acknowledge escalations, extend and set deadlines, reassign, assign
+    #: curators, add participating schools, change escalation offsets.
+    ARRANGE = "arrange"
+    #: Import a roadmap document into one's municipality.
+    IMPORT = "import"
+
+
+#: The one table of the roles' powers; the README shows it. The admin reads only.
+POWERS: dict[str, frozenset[Power]] = {
+    Role.SCHOOL: frozenset({Power.SEE}),
+    Role.CURATOR: frozenset({Power.SEE}),
+    Role.MUNICIPAL_COORDINATOR: frozenset({Power.SEE, Power.ARRANGE, Power.IMPORT}),
+    Role.REGIONAL_COORDINATOR: frozenset({Power.SEE, Power.ARRANGE}),
+    Role.ADMIN: frozenset({Power.SEE}),
+}
+
+
+def may(actor: Actor, power: Power) -> bool:
+    """Whether `actor`'s role has `power`."""
+    return power in POWERS.get(actor.role, frozenset())
+
+
+def require_power(actor: Actor, power: Power, what: str) -> None:
+    """PermissionDeniedError unless `actor`'s role has `power`."""
+    if not may(actor, power):
+        reason = "coordinators_only" if power is Power.ARRANGE else None
+        raise PermissionDeniedError(
+            f"role '{actor.role}' may not {power.value} {what}", reason=reason
+        )
 
 
 def require_coordinator(session: Session, actor: Actor, organization_id: int, what: str) -> None:
-    """Raise unless `actor` coordinates the territory that holds `organization_id`."""
+    """Raise unless `actor` arranges the work of the territory that holds `organization_id`."""
     require_reach(session, actor, organization_id, what)
-    if actor.role not in COORDINATORS:
+    if not may(actor, Power.ARRANGE):
         raise PermissionDeniedError(
             f"only coordinators may do this to {what}", reason="coordinators_only"
         )

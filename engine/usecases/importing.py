@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlmodel import Session
 
-from engine.accounts.access import Actor
+from engine.accounts.access import Actor, Power, require_power
 from engine.app import App
 from engine.errors import PermissionDeniedError
 from engine.importing.apply import ImportReport, import_roadmap
@@ -16,6 +16,7 @@ def import_into_own_municipality(
     app: App, session: Session, actor: Actor, draft: RoadmapDraft
 ) -> ImportReport:
     """Write `draft` as a roadmap of the actor's municipality, in the caller's transaction."""
+    require_power(actor, Power.IMPORT, "roadmaps")
     municipality = (
         session.get(Organization, actor.organization_id) if actor.organization_id else None
     )
