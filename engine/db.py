@@ -13,6 +13,7 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlmodel import Session
 
 _ON_COMMIT = "roadmap_on_commit"
+_ON_ROLLBACK = "roadmap_on_rollback"
 _DEFERRED = "sqlite_deferred"
 
 
@@ -88,17 +89,29 @@ def on_commit(session: Session, callback: Callable[[], None]) -> None:
     session.info.setdefault(_ON_COMMIT, []).append(callback)
 
 
+def on_rollback(session: Session, callback: Callable[[], None]) -> None:
+    """Run `callback` if the unit of work around `session` does not commit (undo a file)."""
+    session.info.setdefault(_ON_ROLLBACK, []).append(callback)
+
+
 @contextmanager
 def unit_of_work(engine: Engine, *, readonly: bool = False) -> Iterator[Session]:
     """Open one transaction around a service call: commit on success, roll back on error.
 
     Callbacks registered with `on_commit` run only once the commit has succeeded, so mail
-    and tasks never announce a change that was rolled back.
+    and tasks never announce a change that was rolled back; those registered with
+    `on_rollback` run when it did not commit, so no file outlives its row.
     """
     bind = engine.execution_options(**{_DEFERRED: True}) if readonly else engine
     with Session(bind, expire_on_commit=False) as session:
-        with session.begin():
-            yield session
+        try:
+            with session.begin():
+                yield session
+        except BaseException:
+            for undo in session.info.pop(_ON_ROLLBACK, []):
+                undo()
+            raise
+        session.info.pop(_ON_ROLLBACK, None)
         callbacks = session.info.pop(_ON_COMMIT, [])
     for callback in callbacks:
         callback()

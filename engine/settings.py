@@ -16,6 +16,7 @@ class Settings:
     database_url: str
     evidence_dir: Path
     max_evidence_bytes: int
+    upload_dir: Path = Path("instance/uploads")
     redis_url: str | None = None
     timezone: str = "Europe/Moscow"
     public_url: str = "http://127.0.0.1:8000"
@@ -43,6 +44,10 @@ class Settings:
             database_url=env.get("DATABASE_URL") or f"sqlite:///{data_dir / 'roadmap.db'}",
             evidence_dir=Path(env.get("EVIDENCE_DIR") or data_dir / "evidence"),
             max_evidence_bytes=int(env.get("MAX_EVIDENCE_BYTES", str(20 * 1024 * 1024))),
+            upload_dir=Path(
+                env.get("UPLOAD_DIR")
+                or Path(env.get("EVIDENCE_DIR") or data_dir / "evidence").parent / "uploads"
+            ),
             redis_url=env.get("REDIS_URL") or None,
             timezone=env.get("ROADMAP_TIMEZONE", "Europe/Moscow"),
             public_url=env.get("PUBLIC_URL", "http://127.0.0.1:8000"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import re
 import subprocess
@@ -318,3 +319,54 @@ def test_the_api_is_the_one_exemption_and_needs_a_bearer_token(demo, make_web_ap
     client = _signed_in_with_csrf(app, "school1")  # a browser session is not enough
     response = client.post("/api/v1/occurrences/1/transitions", json={"trigger": "start"})
     assert response.status_code == 401
+
+
+def _stored_files(root) -> list:  # type: ignore[no-untyped-def]
+    return sorted(p for p in root.rglob("*") if p.is_file()) if root.exists() else []
+
+
+def test_a_refused_upload_leaves_no_file_on_disk(app, demo, tmp_path) -> None:
+    """Four good files and one bad: the request is refused and none of the four stays."""
+    school = client_as(app, "school1")
+    occurrence = first_planned(demo, "school1")
+    school.post(f"/occurrences/{occurrence}/start")
+    files = [(f"акт{i}.pdf", b"%PDF-1.4 good") for i in range(4)] + [("x.exe", b"MZ bad")]
+    page = report(school, occurrence, files=files)
+    assert "Принимаются только файлы" in page.text
+    assert state_of(demo, occurrence) == "in_progress"
+    assert _stored_files(tmp_path / "evidence") == []
+    report(school, occurrence, files=files[:1])  # a good one is kept, with its row
+    assert len(_stored_files(tmp_path / "evidence")) == 1
+
+
+def test_cleanup_removes_old_orphans_and_previews_only(app, demo, tmp_path) -> None:
+    import os
+    from datetime import timedelta
+
+    from engine.models import utcnow
+    from tests.factories import app_for
+    from worker.jobs import FILE_GRACE, run_cleanup
+
+    school = client_as(app, "school1")
+    occurrence = first_planned(demo, "school1")
+    school.post(f"/occurrences/{occurrence}/start")
+    report(school, occurrence, files=(("акт.pdf", b"%PDF-1.4 kept"),))
+    (kept,) = _stored_files(tmp_path / "evidence")
+    old = (utcnow() - FILE_GRACE - timedelta(minutes=5)).timestamp()
+    orphan = tmp_path / "evidence" / "ab" / "ab0123456789"
+    young = tmp_path / "evidence" / "cd" / "cd0123456789"
+    preview = tmp_path / "uploads" / "0123abcd.docx"
+    fresh_preview = tmp_path / "uploads" / "4567abcd.docx"
+    for path in (orphan, young, preview, fresh_preview):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"x")
+    for path in (orphan, preview, kept):
+        os.utime(path, (old, old))
+    base = app_for(demo)
+    settings = dataclasses.replace(
+        base.settings, evidence_dir=tmp_path / "evidence", upload_dir=tmp_path / "uploads"
+    )
+    application = dataclasses.replace(base, settings=settings)
+    assert run_cleanup(application) == {"orphans": 1, "previews": 1}
+    assert kept.exists() and young.exists() and fresh_preview.exists()
+    assert not orphan.exists() and not preview.exists()

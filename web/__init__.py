@@ -60,7 +60,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         RATELIMIT_STORAGE_URI=settings.redis_url or "memory://",
         RATELIMIT_HEADERS_ENABLED=True,
         LOGIN_RATE_LIMIT="10 per minute",
-        UPLOAD_DIR=str(settings.evidence_dir.parent / "uploads"),
+        UPLOAD_DIR=str(settings.upload_dir),
     )
     if test_config:
         app.config.from_mapping(test_config)

@@ -44,6 +44,11 @@ def create_celery(settings: Settings) -> Celery:
                 "schedule": 30.0,
                 "options": {"expires": 30.0},
             },
+            "clean-files": {
+                "task": "roadmap.clean_files",
+                "schedule": 3600.0,
+                "options": {"expires": 3600.0},
+            },
             "daily-digest": {
                 "task": "roadmap.daily_digest",
                 "schedule": crontab(hour=settings.digest_hour_utc, minute=0),

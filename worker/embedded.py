@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from engine.app import App
 from engine.models import utcnow
@@ -22,12 +22,16 @@ class EmbeddedScheduler:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._digest_day = None
+        self._cleaned_at: datetime | None = None
 
     def tick(self) -> dict[str, object]:
         """One round: the sweep, the mail, and the digest when its hour has come."""
         now = utcnow()
         counts = jobs.run_sweep(self.app, now)
         jobs.run_send(self.app)
+        if self._cleaned_at is None or now - self._cleaned_at >= timedelta(hours=1):
+            jobs.run_cleanup(self.app, now)
+            self._cleaned_at = now
         if now.hour >= self.settings.digest_hour_utc and self._digest_day != now.date():
             jobs.run_digest(self.app)
             jobs.run_send(self.app)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from engine.app import App
@@ -13,6 +13,7 @@ from engine.models import utcnow
 from engine.notices.digest import write_digests
 from engine.notices.mail import SmtpSender
 from engine.notices.outbox import deliver_pending, pending_count
+from engine.work.evidence import remove_orphans, remove_stale_uploads
 
 log = logging.getLogger(__name__)
 
@@ -54,3 +55,18 @@ def run_digest(app: App, day: date | None = None) -> int:
     day = day or now.astimezone(ZoneInfo(app.settings.timezone)).date()
     with unit_of_work(app.db) as session:
         return write_digests(session, app.policies, day, now)
+
+
+#: Files younger than this are left alone: their transaction may still be running.
+FILE_GRACE = timedelta(hours=1)
+
+
+def run_cleanup(app: App, now: datetime | None = None) -> dict[str, int]:
+    """Delete evidence files no row names and roadmap previews never confirmed."""
+    cutoff = (now or utcnow()) - FILE_GRACE
+    with unit_of_work(app.db, readonly=True) as session:
+        orphans = remove_orphans(session, app.settings.evidence_dir, cutoff)
+    previews = remove_stale_uploads(app.settings.upload_dir, cutoff)
+    if orphans or previews:
+        log.info("cleanup: %d orphan files, %d stale previews removed", orphans, previews)
+    return {"orphans": orphans, "previews": previews}

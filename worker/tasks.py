@@ -30,3 +30,9 @@ def daily_digest(day: str | None = None) -> int:
     written = jobs.run_digest(resources.app(), date.fromisoformat(day) if day else None)
     send_notifications.delay()
     return written
+
+
+@shared_task(name="roadmap.clean_files", base=GuardedTask)
+def clean_files() -> dict[str, int]:
+    """Delete orphan evidence files and stale previews."""
+    return jobs.run_cleanup(resources.app())

@@ -7,11 +7,14 @@ import io
 import os
 import secrets
 import zipfile
+from datetime import datetime
 from pathlib import Path
 
+from sqlalchemy import select
 from sqlmodel import Session
 
 from engine.accounts.access import Actor, require_reach
+from engine.db import on_rollback
 from engine.errors import PermissionDeniedError, ValidationError
 from engine.lifecycle.definition import SubjectKind, WorkflowRegistry
 from engine.lifecycle.fire import load_subject
@@ -93,6 +96,7 @@ def attach(
     tmp = path.with_suffix(".part")
     tmp.write_bytes(data)
     os.replace(tmp, path)
+    on_rollback(session, lambda: path.unlink(missing_ok=True))  # no file without its row
     evidence = Evidence(
         original_name=name,
         stored_name=stored_name,
@@ -111,3 +115,36 @@ def attach(
 def storage_path(storage_dir: Path, stored_name: str) -> Path:
     """Where the bytes of `stored_name` live: fanned out by its first two characters."""
     return storage_dir / stored_name[:2] / stored_name
+
+
+def remove_orphans(session: Session, storage_dir: Path, older_than: datetime) -> int:
+    """Delete stored files that no evidence row names and that are older than `older_than`
+    (a process killed between writing a file and its commit); return how many."""
+    if not storage_dir.is_dir():
+        return 0
+    cutoff = older_than.timestamp()
+    removed = 0
+    for path in storage_dir.glob("??/*"):
+        if not path.is_file() or path.stat().st_mtime >= cutoff:
+            continue
+        stored = path.name.removesuffix(".part")
+        known = session.execute(
+            select(Evidence.id).where(Evidence.stored_name == stored).limit(1)
+        ).first()
+        if known is None or path.suffix == ".part":
+            path.unlink(missing_ok=True)
+            removed += 1
+    return removed
+
+
+def remove_stale_uploads(upload_dir: Path, older_than: datetime) -> int:
+    """Delete roadmap documents uploaded for a preview and never confirmed; return how many."""
+    if not upload_dir.is_dir():
+        return 0
+    cutoff = older_than.timestamp()
+    removed = 0
+    for path in upload_dir.iterdir():
+        if path.is_file() and path.stat().st_mtime < cutoff:
+            path.unlink(missing_ok=True)
+            removed += 1
+    return removed
