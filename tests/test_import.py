@@ -352,3 +352,65 @@ def test_an_import_that_fails_after_writing_began_leaves_nothing(world, registry
             apply.import_roadmap(session, registry, draft, municipality)
     assert len(calls) == 3  # writing had begun: two activities' occurrences were inserted
     assert counts() == before
+
+
+def _office_file(path: Path, entries: dict[str, bytes]) -> Path:
+    import zipfile
+
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in entries.items():
+            archive.writestr(name, data)
+    return path
+
+
+def test_a_zip_bomb_is_refused_before_it_is_unpacked(tmp_path, monkeypatch) -> None:
+    """The archive's own directory says how big it unpacks; nothing is inflated first."""
+    import engine.importing.sources as sources
+    from engine.importing.document import read_roadmap
+    from engine.importing.sources import DocumentError
+
+    monkeypatch.setattr(sources, "MAX_UNPACKED_BYTES", 4 * 2**20)
+    bomb = _office_file(
+        tmp_path / "bomb.docx",
+        {"[Content_Types].xml": b"<Types/>", "word/document.xml": b"\0" * (8 * 2**20)},
+    )
+    assert bomb.stat().st_size < 100_000
+    with pytest.raises(DocumentError, match=r"bomb.docx: unpacks to 8 MB; at most 4 MB"):
+        read_roadmap(bomb)
+    many = _office_file(tmp_path / "many.xlsx", {f"xl/{i}.xml": b"x" for i in range(2_001)})
+    with pytest.raises(DocumentError, match=r"many.xlsx: the archive holds 2001 files"):
+        read_roadmap(many)
+
+
+def test_huge_documents_are_refused_with_their_limit(tmp_path) -> None:
+    from engine.importing.document import read_roadmap
+    from engine.importing.sources import MAX_ROWS, DocumentError
+
+    rows = tmp_path / "rows.csv"
+    rows.write_text(
+        "№;Мероприятие;Сроки\n" + "".join(f"{i};Дело {i};май\n" for i in range(MAX_ROWS + 1)),
+        encoding="utf-8",
+    )
+    with pytest.raises(DocumentError, match=rf"rows.csv: more than {MAX_ROWS} rows"):
+        read_roadmap(rows)
+    tabbed = tmp_path / "rows.txt"
+    tabbed.write_text(
+        "№\tМероприятие\tСроки\n" + "".join(f"{i}\tДело\tмай\n" for i in range(MAX_ROWS + 1)),
+        encoding="utf-8",
+    )
+    with pytest.raises(DocumentError, match=rf"rows.txt: more than {MAX_ROWS} rows"):
+        read_roadmap(tabbed)
+    wide = tmp_path / "wide.txt"
+    wide.write_text("\t".join(["№", "Мероприятие"] + ["x"] * 80) + "\n", encoding="utf-8")
+    with pytest.raises(DocumentError, match=r"wide.txt, row 1: 82 cells; at most 60"):
+        read_roadmap(wide)
+    big = tmp_path / "big.yaml"
+    big.write_bytes(b"#" * (10 * 2**20 + 1))
+    with pytest.raises(DocumentError, match=r"big.yaml: a roadmap file may be at most 10 MB"):
+        read_roadmap(big)
+
+
+def test_openpyxl_reads_xml_through_defusedxml() -> None:
+    from openpyxl.xml import DEFUSEDXML
+
+    assert DEFUSEDXML is True

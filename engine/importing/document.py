@@ -6,7 +6,7 @@ from pathlib import Path
 
 from engine.deadlines.parser import Period
 from engine.importing.canonical import read_canonical
-from engine.importing.sources import DocumentError, read_blocks
+from engine.importing.sources import MAX_DOCUMENT_BYTES, DocumentError, read_blocks
 from engine.importing.structure import RoadmapDraft, recover
 
 CANONICAL_SUFFIXES = {".yaml", ".yml", ".json"}
@@ -17,5 +17,9 @@ def read_roadmap(path: Path, period: Period | None = None) -> RoadmapDraft:
     if not path.exists():
         raise DocumentError(f"{path}: no such file")
     if path.suffix.lower() in CANONICAL_SUFFIXES:
+        if path.stat().st_size > MAX_DOCUMENT_BYTES:
+            raise DocumentError(
+                f"{path.name}: a roadmap file may be at most {MAX_DOCUMENT_BYTES // 2**20} MB"
+            )
         return read_canonical(path, period)
     return recover(read_blocks(path), path.name, period)

@@ -215,22 +215,77 @@ def _grid_blocks(rows: list[list[str]], bold: list[bool]) -> list[Block]:
     return blocks
 
 
+#: Limits on what one roadmap document may be: real ones are far below each.
+MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
+MAX_UNPACKED_BYTES = 100 * 1024 * 1024
+MAX_ARCHIVE_ENTRIES = 2_000
+MAX_ROWS = 5_000
+MAX_CELLS_PER_ROW = 60
+
+
+def check_archive(data: bytes, name: str) -> None:
+    """Refuse a DOCX or XLSX whose archive would unpack past the limits (a zip bomb)."""
+    try:
+        entries = zipfile.ZipFile(io.BytesIO(data)).infolist()
+    except zipfile.BadZipFile as error:
+        kind = "DOCX" if name.lower().endswith(".docx") else "XLSX"
+        raise DocumentError(f"{name}: not a readable {kind} file (damaged archive)") from error
+    if len(entries) > MAX_ARCHIVE_ENTRIES:
+        raise DocumentError(
+            f"{name}: the archive holds {len(entries)} files; at most {MAX_ARCHIVE_ENTRIES}"
+        )
+    unpacked = sum(entry.file_size for entry in entries)
+    if unpacked > MAX_UNPACKED_BYTES:
+        raise DocumentError(
+            f"{name}: unpacks to {unpacked // 2**20} MB; at most {MAX_UNPACKED_BYTES // 2**20} MB"
+        )
+
+
+def _check_size(blocks: list[Block], name: str) -> list[Block]:
+    """Refuse a document with more rows or wider rows than a roadmap has."""
+    rows = 0
+    for block in blocks:
+        if isinstance(block, Table):
+            rows += len(block.rows)
+            for line, row in zip(block.lines, block.rows, strict=False):
+                if len(row) > MAX_CELLS_PER_ROW:
+                    raise DocumentError(
+                        f"{name}, row {line}: {len(row)} cells; at most {MAX_CELLS_PER_ROW}"
+                    )
+        else:
+            rows += 1
+        if rows > MAX_ROWS:
+            raise DocumentError(f"{name}: more than {MAX_ROWS} rows; a roadmap has far fewer")
+    return blocks
+
+
 def read_blocks(path: Path) -> list[Block]:
-    """Read any supported table document at `path` into blocks."""
+    """Read any supported table document at `path` into blocks, within the limits above."""
     name = path.name
     suffix = path.suffix.lower()
     try:
+        size = path.stat().st_size
+        if size > MAX_DOCUMENT_BYTES:
+            raise DocumentError(
+                f"{name}: {size / 2**20:.1f} MB; a roadmap document may be at most "
+                f"{MAX_DOCUMENT_BYTES // 2**20} MB"
+            )
         data = path.read_bytes()
     except OSError as error:
         raise DocumentError(f"{name}: cannot be read ({error.strerror})") from error
     if not data.strip():
         raise DocumentError(f"{name}: the file is empty")
+    if suffix in (".docx", ".xlsx"):
+        check_archive(data, name)
     if suffix == ".docx":
-        return read_docx(data, name)
+        return _check_size(read_docx(data, name), name)
     if suffix == ".xlsx":
-        return read_xlsx(data, name)
+        return _check_size(read_xlsx(data, name), name)
     if suffix == ".csv":
-        return read_csv(decode(data, name))
+        text = decode(data, name)
+        if text.count("\n") > MAX_ROWS:  # before the CSV parser spends time on it
+            raise DocumentError(f"{name}: more than {MAX_ROWS} rows; a roadmap has far fewer")
+        return _check_size(read_csv(text), name)
     if suffix in TEXT_SUFFIXES:
-        return read_text(decode(data, name))
+        return _check_size(read_text(decode(data, name)), name)
     raise DocumentError(f"{name}: unsupported file type '{suffix}' (supported: {SUPPORTED})")
