@@ -423,4 +423,15 @@ class ApiToken(SQLModel, table=True):
     last_used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
+class SignInFailure(SQLModel, table=True):
+    """One failed sign-in, counted against an account key and an address key."""
+
+    __tablename__ = "sign_in_failure"
+    __table_args__ = (Index("ix_sign_in_failure_key_at", "key", "at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(sa_type=String(220))
+    at: datetime = Field(sa_type=UTCDateTime)
+
+
 APPEND_ONLY_TABLES = ("transition_log", "comment", "evidence")

@@ -370,3 +370,46 @@ def test_cleanup_removes_old_orphans_and_previews_only(app, demo, tmp_path) -> N
     assert run_cleanup(application) == {"orphans": 1, "previews": 1}
     assert kept.exists() and young.exists() and fresh_preview.exists()
     assert not orphan.exists() and not preview.exists()
+
+
+@pytest.fixture
+def limited(demo, make_web_app):
+    return make_web_app(
+        TESTING=True, WTF_CSRF_ENABLED=False, SECRET_KEY="t", LOGIN_RATE_LIMIT="3 per minute"
+    )
+
+
+def _try(app, login: str, password: str, address: str = "10.0.0.1") -> int:  # type: ignore[no-untyped-def]
+    client = app.test_client()
+    response = client.post(
+        "/login",
+        data={"login": login, "password": password},
+        environ_base={"REMOTE_ADDR": address},
+    )
+    return response.status_code
+
+
+def test_an_account_is_limited_wherever_the_attempts_come_from(limited) -> None:
+    codes = [_try(limited, "school1", "wrong", f"10.0.0.{i}") for i in range(4)]
+    assert codes == [200, 200, 200, 429]
+    assert _try(limited, "school1", DEMO_PASSWORD, "10.9.9.9") == 429  # even the right one
+    assert _try(limited, "school2", DEMO_PASSWORD, "10.0.0.1") == 302  # others sign in
+
+
+def test_an_unknown_login_is_answered_like_a_known_one(limited) -> None:
+    known = [_try(limited, "school1", "wrong", "10.1.0.1") for _ in range(4)]
+    unknown = [_try(limited, "no-such-user", "wrong", "10.1.0.2") for _ in range(4)]
+    assert known == unknown == [200, 200, 200, 429]
+
+
+def test_one_school_behind_a_shared_address_does_not_lock_out_the_rest(limited) -> None:
+    """The address allows five times the account's failures: typos of one school's staff
+    stop that account, not the whole NAT."""
+    assert [_try(limited, "school1", "wrong", "10.2.0.1") for _ in range(3)] == [200] * 3
+    assert _try(limited, "school2", DEMO_PASSWORD, "10.2.0.1") == 302
+    for login in ("school2", "school3", "school4", "school5"):
+        for _ in range(3):
+            _try(limited, login, "wrong", "10.2.0.1")
+    # fifteen failures from the address: now it is used up, for every account behind it
+    assert _try(limited, "curator1", DEMO_PASSWORD, "10.2.0.1") == 429
+    assert _try(limited, "curator1", DEMO_PASSWORD, "10.3.0.1") == 302

@@ -19,7 +19,7 @@ from engine.db import make_engine
 from engine.errors import NotFoundError, PermissionDeniedError
 from engine.settings import Settings
 from web.converters import IdConverter
-from web.extensions import babel, csrf, limiter, login_manager
+from web.extensions import babel, csrf, login_manager
 from web.i18n import compile_translations
 
 log = logging.getLogger(__name__)
@@ -57,8 +57,6 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         REMEMBER_COOKIE_DURATION=timedelta(seconds=0),
         BABEL_DEFAULT_LOCALE="ru",
         BABEL_DEFAULT_TIMEZONE=settings.timezone,
-        RATELIMIT_STORAGE_URI=settings.redis_url or "memory://",
-        RATELIMIT_HEADERS_ENABLED=True,
         LOGIN_RATE_LIMIT="10 per minute",
         UPLOAD_DIR=str(settings.upload_dir),
     )
@@ -82,7 +80,6 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(compile_translations())
     babel.init_app(app, locale_selector=_locale, timezone_selector=_timezone)
-    limiter.init_app(app)
 
     app.url_map.converters["int"] = IdConverter  # before any route is added
     from web import api, auth, coordination, documents, inbox, occurrences, review, template_helpers

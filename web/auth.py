@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import (
     Blueprint,
+    abort,
     current_app,
     flash,
     redirect,
@@ -19,6 +20,7 @@ from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
+from engine.accounts.signin import SignInLimits, record_failure, refused
 from engine.accounts.users import (
     RUSSIAN_TIMEZONES,
     authenticate,
@@ -33,7 +35,7 @@ from engine.db import single_read
 from engine.errors import ValidationError
 from engine.models import User, utcnow
 from web.context import WebUser, engine, work
-from web.extensions import limiter, login_manager
+from web.extensions import login_manager
 
 bp = Blueprint("auth", __name__)
 
@@ -79,23 +81,27 @@ def load_user(cookie_id: str) -> WebUser | None:
     return None if row is None else WebUser(**row._asdict())  # columns named as fields
 
 
-def _login_limit() -> str:
-    return current_app.config["LOGIN_RATE_LIMIT"]
+def _login_limits() -> SignInLimits:
+    return SignInLimits.parse(current_app.config["LOGIN_RATE_LIMIT"])
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(
-    _login_limit, methods=["POST"], deduct_when=lambda response: response.status_code != 302
-)  # failures only
 def login():  # type: ignore[no-untyped-def]
-    """The sign-in page."""
+    """The sign-in page. Failures count per account and per address, across workers; while
+    either is used up the answer is 429, for a login that exists and one that does not."""
     if current_user.is_authenticated:
         return redirect(url_for("home"))
     form = LoginForm()
     if form.validate_on_submit():
+        name, address, now = form.login.data.strip(), request.remote_addr, utcnow()
+        limits = _login_limits()
         with work() as db:
-            user = authenticate(db, form.login.data.strip(), form.password.data)
+            if refused(db, limits, name, address, now):
+                abort(429)
+            user = authenticate(db, name, form.password.data)
             found = web_user(user) if user else None
+            if found is None:
+                record_failure(db, name, address, now)
         if found is None:
             flash(_("Неверный логин или пароль."), "error")
         else:

@@ -6,6 +6,7 @@ import logging
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from engine.accounts.signin import forget_failures
 from engine.app import App
 from engine.db import unit_of_work
 from engine.escalation.sweep import sweep
@@ -66,6 +67,8 @@ def run_cleanup(app: App, now: datetime | None = None) -> dict[str, int]:
     cutoff = (now or utcnow()) - FILE_GRACE
     with unit_of_work(app.db, readonly=True) as session:
         orphans = remove_orphans(session, app.settings.evidence_dir, cutoff)
+    with unit_of_work(app.db) as session:  # no limit window is longer than a day
+        forget_failures(session, (now or utcnow()) - timedelta(days=1))
     previews = remove_stale_uploads(app.settings.upload_dir, cutoff)
     if orphans or previews:
         log.info("cleanup: %d orphan files, %d stale previews removed", orphans, previews)
