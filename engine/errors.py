@@ -122,6 +122,16 @@ MAX_REMARK = 5_000
 MAX_REPORT = 20_000
 
 
+def required_remark(text: str | None, missing: str, *, name: str, reason: str) -> str:
+    """The stripped remark (a comment, a reason) an action needs: ValidationError `missing`
+    when there is none, and when it is too long."""
+    remark = (text or "").strip()
+    check_length(name, remark)
+    if not remark:
+        raise ValidationError(missing, reason=reason)
+    return remark
+
+
 def check_length(name: str, text: str | None, limit: int = MAX_REMARK) -> None:
     """ValidationError when `text` is longer than `limit` characters."""
     if text is not None and len(text) > limit:

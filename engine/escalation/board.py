@@ -10,7 +10,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
 from engine.accounts.access import Actor, require_coordinator
-from engine.errors import ConflictError, NotFoundError, ValidationError, check_length
+from engine.errors import ConflictError, NotFoundError, ValidationError, required_remark
 from engine.escalation.policy import PolicyBook
 from engine.lifecycle.definition import Event, SubjectKind
 from engine.lifecycle.fire import log_event
@@ -97,12 +97,12 @@ def acknowledge(
 ) -> None:
     """A coordinator takes an escalation in hand: logged, and no further level follows."""
     now = now or utcnow()
-    comment = (comment or "").strip()
-    check_length("comment", comment)
-    if not comment:
-        raise ValidationError(
-            "acknowledging an escalation requires a comment", reason="comment_required"
-        )
+    comment = required_remark(
+        comment,
+        "acknowledging an escalation requires a comment",
+        name="comment",
+        reason="comment_required",
+    )
     escalation = session.get(Escalation, escalation_id)
     if escalation is None or escalation.occurrence_id is None:
         raise NotFoundError(f"escalation {escalation_id} does not exist")
@@ -142,10 +142,9 @@ def extend_deadline(
 ) -> None:
     """Move an occurrence's due date, with a reason: logged, and escalation starts over."""
     now = now or utcnow()
-    reason = (reason or "").strip()
-    check_length("reason", reason)
-    if not reason:
-        raise ValidationError("extending a deadline requires a reason", reason="reason_required")
+    reason = required_remark(
+        reason, "extending a deadline requires a reason", name="reason", reason="reason_required"
+    )
     occurrence = session.get(Occurrence, occurrence_id)
     if occurrence is None:
         raise NotFoundError(f"occurrence {occurrence_id} does not exist")

@@ -9,7 +9,7 @@ from sqlmodel import Session
 
 from engine.accounts.access import Actor, require_coordinator, require_reach
 from engine.deadlines.parser import Schedule
-from engine.errors import ConflictError, NotFoundError, ValidationError, check_length
+from engine.errors import ConflictError, NotFoundError, ValidationError, required_remark
 from engine.importing.apply import School, due_dates, resolve_assignees
 from engine.importing.structure import split_parties
 from engine.lifecycle.definition import Event, Phase, SubjectKind, WorkflowRegistry
@@ -165,10 +165,9 @@ def reassign(
     now: datetime | None = None,
 ) -> None:
     """Hand an occurrence to another school or the municipality, with a reason; logged."""
-    reason = (reason or "").strip()
-    check_length("reason", reason)
-    if not reason:
-        raise ValidationError("reassigning requires a reason", reason="reason_required")
+    reason = required_remark(
+        reason, "reassigning requires a reason", name="reason", reason="reason_required"
+    )
     occurrence = session.get(Occurrence, occurrence_id)
     if occurrence is None:
         raise NotFoundError(f"occurrence {occurrence_id} does not exist")
