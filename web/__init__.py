@@ -12,6 +12,7 @@ from flask import Flask, jsonify, redirect, render_template, request, session, u
 from flask_babel import gettext, lazy_gettext
 from flask_login import current_user
 from sqlalchemy import text
+from werkzeug.exceptions import HTTPException
 
 import workflows
 from engine.app import App
@@ -125,12 +126,22 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
             response.headers.setdefault("Cache-Control", "no-store")
         return response
 
+    def api_error(status: int, code: str, message: str, headers: Any = ()):  # type: ignore[no-untyped-def]
+        """The API answers in JSON, for unknown paths and methods too."""
+        return jsonify(error={"code": code, "message": message}), status, headers
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):  # type: ignore[no-untyped-def]
+        if not request.path.startswith("/api/"):
+            return error
+        headers = [(k, v) for k, v in error.get_headers() if k.lower() != "content-type"]
+        return api_error(error.code or 500, "http", error.description or "", headers)
+
     @app.errorhandler(NotFoundError)
     @app.errorhandler(404)
     def not_found(error):  # type: ignore[no-untyped-def]
-        if request.path.startswith("/api/"):  # the API answers in JSON, unknown paths too
-            body = {"code": "not_found", "message": "no such resource"}
-            return jsonify(error=body), 404
+        if request.path.startswith("/api/"):
+            return api_error(404, "not_found", "no such resource")
         return render_template("error.html", code=404, message=gettext("Страница не найдена.")), 404
 
     @app.errorhandler(PermissionDeniedError)
@@ -140,6 +151,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     @app.errorhandler(413)
     def too_large(error):  # type: ignore[no-untyped-def]
+        if request.path.startswith("/api/"):
+            return api_error(413, "too_large", "the request is larger than the limit")
         return render_template(
             "error.html", code=413, message=gettext("Файлы слишком большие.")
         ), 413

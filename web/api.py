@@ -1,40 +1,39 @@
-"""JSON API under /api/v1: bearer tokens, the same engine services, errors as JSON."""
+"""JSON API under /api/v1: bearer tokens, the same engine services, errors as JSON.
+
+The shapes are `web.apischema`'s models: they validate each request and response, and the
+OpenAPI document at /api/v1/openapi.json is made from them."""
 
 from __future__ import annotations
 
 import copy
-import functools
-from pathlib import Path
 from typing import Any
 
-import yaml
-from flask import Blueprint, g, jsonify, request
+from flask import Blueprint, current_app, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from engine.accounts.access import Actor
 from engine.accounts.users import note_token_use, user_for_token
-from engine.errors import (
-    DomainError,
-    InvalidTransitionError,
-    ValidationError,
-)
+from engine.errors import DomainError, InvalidTransitionError, ValidationError
 from engine.lifecycle.definition import SubjectKind
 from engine.lifecycle.fire import fire
 from engine.models import utcnow
 from engine.readmodels.subjects import history, occurrence_detail
 from engine.readmodels.worklist import task_list
 from engine.work import evidence as evidence_service
+from web import apischema as shapes
+from web.apischema import SPEC, answers
 from web.context import application, settings, today, work
-from web.converters import query_id, query_page
 from web.extensions import csrf
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)  # bearer tokens, not cookies: nothing for a forged form to ride on
 
-SPEC_PATH = Path(__file__).with_name("openapi.yaml")
+#: pydantic's error types that mean "too long": the engine's reason for them.
+_TOO_LONG = {"string_too_long", "too_long"}
 
 
-def _error(status: int, code: str, message: str, **extra: Any):  # type: ignore[no-untyped-def]
+def error_body(status: int, code: str, message: str, **extra: Any):  # type: ignore[no-untyped-def]
+    """The one error shape of the API (`apischema.Error`)."""
     return jsonify(error={"code": code, "message": message, **extra}), status
 
 
@@ -45,12 +44,35 @@ def domain_error(error: DomainError):  # type: ignore[no-untyped-def]
         extra = {"state": error.state, "allowed": error.allowed}
     if error.reason is not None:
         extra["reason"] = error.reason
-    return _error(error.status, error.code, str(error), **extra)
+    return error_body(error.status, error.code, str(error), **extra)
+
+
+@bp.errorhandler(RecursionError)
+def too_deep(error: RecursionError):  # type: ignore[no-untyped-def]
+    return error_body(422, "invalid", "the JSON body is nested too deeply")
 
 
 @bp.errorhandler(HTTPException)
 def http_error(error: HTTPException):  # type: ignore[no-untyped-def]
-    return _error(error.code or 500, "http", error.description or error.name)
+    return error_body(error.code or 500, "http", error.description or error.name)
+
+
+def _validation_failed(req, resp, error, instance, adapter) -> None:  # type: ignore[no-untyped-def]
+    """spectree's hook: a request that fails its model gets the API's error shape."""
+    if error is None:
+        return
+    fields = [
+        {"field": ".".join(str(part) for part in item["loc"]), "problem": item["msg"]}
+        for item in error.errors(include_url=False, include_input=False)
+    ]
+    extra = {"reason": "text_too_long"} if {i["type"] for i in error.errors()} & _TOO_LONG else {}
+    named = "; ".join(f"{f['field']}: {f['problem']}" for f in fields)
+    body = {"code": "invalid", "message": f"invalid request: {named}", "fields": fields, **extra}
+    resp.set_data(current_app.json.dumps({"error": body}))
+    resp.mimetype = "application/json"
+
+
+SPEC.before = _validation_failed
 
 
 @bp.before_request
@@ -60,12 +82,12 @@ def authenticate():  # type: ignore[no-untyped-def]
         return None
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token:
-        return _error(401, "unauthorized", "send Authorization: Bearer <token>")
+    if scheme.lower() != "bearer" or not token.strip():
+        return error_body(401, "unauthorized", "send Authorization: Bearer <token>")
     with work(readonly=True) as db:
         found = user_for_token(db, token.strip())
         if found is None:
-            return _error(401, "unauthorized", "the token is unknown, expired or revoked")
+            return error_body(401, "unauthorized", "the token is unknown, expired or revoked")
         user = found.user
         g.api_actor = Actor(user.id, user.login, user.role, user.organization_id)  # type: ignore[arg-type]
     if found.stale(utcnow()):  # written at most hourly: the API stays a read
@@ -78,94 +100,83 @@ def _actor() -> Actor:
     return g.api_actor
 
 
-def _iso(value: Any) -> Any:
-    return value.isoformat() if value is not None else None
+def _activity_definition():  # type: ignore[no-untyped-def]
+    return application().registry.for_subject(SubjectKind.OCCURRENCE).definition
 
 
 @bp.get("/occurrences")
+@SPEC.validate(
+    query=shapes.OccurrenceQuery, resp=answers(HTTP_200=shapes.OccurrencePage, errors=())
+)
 def list_occurrences():  # type: ignore[no-untyped-def]
     """Occurrences visible to the token's user, by due date, one page at a time."""
-    page = request.args.get("page", 1, type=query_page)
-    per_page = min(request.args.get("per_page", 50, type=query_id), 200)
+    query: shapes.OccurrenceQuery = request.context.query  # type: ignore[attr-defined]
+    if query.state is not None and _activity_definition().phase_of(query.state) is None:
+        raise ValidationError(f"unknown state {query.state!r}")
     with work(readonly=True) as db:
         result, overdue = task_list(
             application(),
             db,
             _actor(),
             today(),
-            state=request.args.get("state"),
-            school_id=request.args.get("school", type=query_id),
-            page=page,
-            per_page=per_page,
+            state=query.state,
+            school_id=query.school,
+            page=query.page,
+            per_page=query.per_page,
         )
-    return jsonify(
-        page=page,
-        per_page=per_page,
-        total=result.total,
-        overdue=overdue,
-        items=[
-            {
-                "id": r.id,
-                "number": r.number,
-                "title": r.title,
-                "section": r.section,
-                "school": r.school,
-                "due_on": _iso(r.due_on),
-                "state": r.state,
-                "escalation_level": r.escalation_level,
-                "overdue": bool(r.overdue),
-            }
-            for r in result.rows
-        ],
+    rows = [shapes.OccurrenceRow.model_validate(row, from_attributes=True) for row in result.rows]
+    return shapes.OccurrencePage(
+        page=query.page, per_page=query.per_page, total=result.total, overdue=overdue, items=rows
     )
 
 
 @bp.get("/occurrences/<int:occurrence_id>")
+@SPEC.validate(resp=answers(HTTP_200=shapes.Occurrence, errors=(403, 404)))
 def get_occurrence(occurrence_id: int):  # type: ignore[no-untyped-def]
     """One occurrence with its evidence list."""
     with work(readonly=True) as db:
         d = occurrence_detail(db, _actor(), occurrence_id)
-    return jsonify(
+    return shapes.Occurrence(
         id=d.id,
         version=d.version,
         state=d.state,
-        due_on=_iso(d.due_on),
+        due_on=d.due_on,
         school=d.assignee,
         roadmap=d.roadmap,
         number=d.number,
         title=d.title,
         escalation_level=d.escalation_level,
         evidence=[
-            {"id": e.id, "name": e.name, "size": e.size_bytes, "sha256": e.sha256}
+            shapes.Evidence(id=e.id, name=e.name, size=e.size_bytes, sha256=e.sha256)
             for e in d.evidence
         ],
     )
 
 
 @bp.post("/occurrences/<int:occurrence_id>/transitions")
+@SPEC.validate(
+    json=shapes.Fire, resp=answers(HTTP_200=shapes.Transition, errors=(403, 404, 409, 415))
+)
 def post_transition(occurrence_id: int):  # type: ignore[no-untyped-def]
-    """Fire a trigger: {"trigger": "...", "comment": "...", "report_text": "..."}."""
-    try:
-        body = request.get_json(silent=True)
-    except RecursionError:
-        raise ValidationError("the JSON body is nested too deeply") from None
-    if not isinstance(body, dict) or not isinstance(body.get("trigger"), str):
-        raise ValidationError('send a JSON object with a "trigger"')
-    for key in ("comment", "report_text"):
-        if body.get(key) is not None and not isinstance(body[key], str):
-            raise ValidationError(f'"{key}" must be a string')
+    """Fire a trigger on an occurrence.
+
+    409: the state does not allow the trigger. 422: the request, or the rule's check, failed
+    (a report needs a file or a written report; a return needs a comment)."""
+    if not request.is_json:
+        return error_body(415, "unsupported", "send the body as application/json")
+    body: shapes.Fire = request.context.json  # type: ignore[attr-defined]
     with work() as db:
         result = fire(
             db,
             application().registry,
             SubjectKind.OCCURRENCE,
             occurrence_id,
-            body["trigger"],
+            body.trigger,
             _actor(),
-            comment=body.get("comment"),
-            report_text=body.get("report_text"),
+            comment=body.comment,
+            report_text=body.report_text,
         )
-    return jsonify(
+    return shapes.Transition(
         id=result.subject_id,
         trigger=result.trigger,
         from_state=result.from_state,
@@ -175,11 +186,17 @@ def post_transition(occurrence_id: int):  # type: ignore[no-untyped-def]
 
 
 @bp.post("/occurrences/<int:occurrence_id>/evidence")
+@SPEC.validate(
+    form=shapes.Upload, resp=answers(HTTP_201=shapes.Evidence, errors=(403, 404, 409, 413, 415))
+)
 def post_evidence(occurrence_id: int):  # type: ignore[no-untyped-def]
-    """Upload one evidence file (multipart field "file")."""
+    """Upload one evidence file (multipart field "file").
+
+    413: over the size limit. 422: an empty file, a type other than PDF, DOCX, XLSX, JPG or
+    PNG (checked by content), or an occurrence that takes no files in its state."""
     upload = request.files.get("file")
-    if upload is None or not upload.filename:
-        raise ValidationError('send the file in the multipart field "file"')
+    if upload is None:
+        return error_body(415, "unsupported", 'send the file as multipart/form-data field "file"')
     config = settings()
     with work() as db:
         item = evidence_service.attach(
@@ -189,35 +206,36 @@ def post_evidence(occurrence_id: int):  # type: ignore[no-untyped-def]
             SubjectKind.OCCURRENCE,
             occurrence_id,
             _actor(),
-            filename=upload.filename,
+            filename=upload.filename or "file",
             data=upload.read(config.max_evidence_bytes + 1),
             max_bytes=config.max_evidence_bytes,
         )
-        payload = {
-            "id": item.id,
-            "name": item.original_name,
-            "size": item.size_bytes,
-            "sha256": item.sha256,
-            "content_type": item.content_type,
-        }
-    return jsonify(payload), 201
+        payload = shapes.Evidence(
+            id=item.id,
+            name=item.original_name,
+            size=item.size_bytes,
+            sha256=item.sha256,
+            content_type=item.content_type,
+        )
+    return payload, 201
 
 
 @bp.get("/occurrences/<int:occurrence_id>/history")
+@SPEC.validate(resp=answers(HTTP_200=shapes.History, errors=(403, 404)))
 def get_history(occurrence_id: int):  # type: ignore[no-untyped-def]
     """Every transition of an occurrence, oldest first."""
     with work(readonly=True) as db:
         entries = history(db, _actor(), SubjectKind.OCCURRENCE, occurrence_id)
-    return jsonify(
+    return shapes.History(
         items=[
-            {
-                "at": _iso(e.at),
-                "actor": e.actor_login,
-                "trigger": e.trigger,
-                "from_state": e.from_state,
-                "to_state": e.to_state,
-                "comment": e.comment,
-            }
+            shapes.HistoryEntry(
+                at=e.at,
+                actor=e.actor_login,
+                trigger=e.trigger,
+                from_state=e.from_state,
+                to_state=e.to_state,
+                comment=e.comment,
+            )
             for e in entries
         ]
     )
@@ -225,15 +243,35 @@ def get_history(occurrence_id: int):  # type: ignore[no-untyped-def]
 
 @bp.get("/openapi.json")
 def openapi():  # type: ignore[no-untyped-def]
-    """The OpenAPI 3.1 description of this API, with the lifecycle's triggers."""
-    spec = copy.deepcopy(_spec())
-    definition = application().registry.for_subject(SubjectKind.OCCURRENCE).definition
-    triggers = list(dict.fromkeys(rule.trigger for rule in definition.rules))
-    spec["components"]["schemas"]["Fire"]["properties"]["trigger"]["enum"] = triggers
-    return jsonify(spec)
+    """The OpenAPI 3.1 description of this API, made from its models."""
+    cached = current_app.extensions.get("roadmap_openapi")
+    if cached is None:
+        cached = current_app.extensions["roadmap_openapi"] = _document()
+    return jsonify(cached)
 
 
-@functools.cache
-def _spec() -> dict[str, Any]:
-    """The description as written in `openapi.yaml`."""
-    return yaml.safe_load(SPEC_PATH.read_text(encoding="utf-8"))
+def _document() -> dict[str, Any]:
+    """spectree's document, with what only the registry knows: the triggers and states."""
+    spec = copy.deepcopy(SPEC.spec)  # made once per process: every app has these routes
+    prefix = bp.url_prefix or ""
+    spec["servers"] = [{"url": prefix}]
+    spec["paths"] = {path.removeprefix(prefix): item for path, item in spec["paths"].items()}
+    definition = _activity_definition()
+    states = [state.name for state in definition.states]
+    schemas = spec["components"]["schemas"]
+    schemas["Fire"]["properties"]["trigger"]["enum"] = list(
+        dict.fromkeys(rule.trigger for rule in definition.rules)
+    )
+    for operation in (op for path in spec["paths"].values() for op in path.values()):
+        for parameter in operation.get("parameters", []):
+            if parameter["in"] == "path":  # every path value is a database id
+                parameter["schema"] = {"type": "integer", "minimum": 1, "maximum": shapes.MAX_ID}
+            elif parameter["name"] == "state":
+                parameter["schema"] = {"type": "string", "enum": states}
+            else:  # a query value is absent or present; it is never null
+                options = parameter["schema"].pop("anyOf", None)
+                if options:
+                    parameter["schema"].update(next(o for o in options if o != {"type": "null"}))
+                if parameter["schema"].get("default", 0) is None:
+                    del parameter["schema"]["default"]
+    return spec

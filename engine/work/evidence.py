@@ -15,7 +15,7 @@ from sqlmodel import Session
 
 from engine.accounts.access import Actor, require_reach
 from engine.db import on_rollback
-from engine.errors import PermissionDeniedError, ValidationError
+from engine.errors import ConflictError, PermissionDeniedError, ValidationError
 from engine.lifecycle.definition import SubjectKind, WorkflowRegistry
 from engine.lifecycle.fire import load_subject
 from engine.lifecycle.statements import LINK_COLUMN
@@ -74,7 +74,7 @@ def attach(
         raise PermissionDeniedError(f"only the assignee of {kind} {subject_id} attaches evidence")
     definition = registry.get(ref.workflow_name, ref.workflow_version).definition
     if not definition.accepts_evidence(ref.state):
-        raise ValidationError(
+        raise ConflictError(
             f"{kind} {subject_id} is '{ref.state}'; files are attached only while it is worked on",
             reason="files_not_accepted",
         )
