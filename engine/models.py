@@ -434,4 +434,39 @@ class SignInFailure(SQLModel, table=True):
     at: datetime = Field(sa_type=UTCDateTime)
 
 
+class ImportStatus(StrEnum):
+    """Where a queued import is: waiting, being read and written, or over."""
+
+    QUEUED = "queued"
+    READING = "reading"
+    WRITING = "writing"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class ImportJob(SQLModel, table=True):
+    """A roadmap document to import outside the request that uploaded it."""
+
+    __tablename__ = "import_job"
+    __table_args__ = (
+        Index("ix_import_job_status", "status", "id"),
+        Index("ix_import_job_owner", "owner_id", "id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="app_user.id")
+    owner_id: int = Field(foreign_key="organization.id")  # the municipality imported into
+    file_name: str = Field(sa_type=String(300))  # as uploaded, for people
+    stored_as: str = Field(sa_type=String(100))  # under the upload directory
+    status: str = Field(default=ImportStatus.QUEUED, sa_type=String(20))
+    activities: int | None = None
+    occurrences_added: int | None = None
+    roadmap_id: int | None = Field(default=None, foreign_key="roadmap.id")
+    created: bool | None = None  # a new roadmap, or one imported before and updated
+    error: str | None = Field(default=None, sa_type=Text)
+    queued_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    started_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
 APPEND_ONLY_TABLES = ("transition_log", "comment", "evidence")

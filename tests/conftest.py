@@ -136,10 +136,11 @@ def make_web_app(
     built is disposed of at the end. Keyword arguments are its test config."""
     monkeypatch.setenv("DATABASE_URL", db_url)
     monkeypatch.setenv("EVIDENCE_DIR", str(tmp_path / "evidence"))
+    monkeypatch.setenv("UPLOAD_DIR", str(tmp_path / "uploads"))
     built: list[Flask] = []
 
     def make(**config: Any) -> Flask:
-        app = create_app({"UPLOAD_DIR": str(tmp_path / "uploads"), **config})
+        app = create_app(config)
         built.append(app)
         return app
 

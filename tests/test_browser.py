@@ -220,9 +220,16 @@ def test_importing_a_seed_through_the_upload_page(browser, site, db, tmp_path) -
     assert re.search(r"Мероприятий:\s*34", coordinator.page.inner_text("#activity-count"))
     coordinator.shot("08-import-preview")
     coordinator.page.click("#confirm-import")
-    assert coordinator.page.is_visible("text=Дорожная карта создана: мероприятий 34")
+    # the request only queues it; the job page follows the import until it is over
+    coordinator.page.wait_for_selector("#import-job[data-status=done]", timeout=60_000)
+    assert re.search(r"Мероприятий в документе:\s*34", coordinator.page.inner_text("#import-job"))
+    assert "Дорожная карта создана" in coordinator.page.inner_text("#import-result")
+    coordinator.shot("09-import-done")
+    coordinator.page.click("text=Открыть дорожную карту")
+    coordinator.go("/roadmaps")
     assert coordinator.page.locator("#roadmaps tbody tr").count() == 2
-    coordinator.shot("09-roadmaps")
+    assert "Дорожная карта Ершичи.docx" in coordinator.page.inner_text("#recent-imports")
+    coordinator.shot("10-roadmaps")
     coordinator.close()
     with unit_of_work(db, readonly=True) as session:
         newest = session.execute(select(Roadmap).order_by(Roadmap.id.desc())).scalars().first()

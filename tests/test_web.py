@@ -17,7 +17,15 @@ from engine.lifecycle.definition import SubjectKind
 from engine.models import Occurrence, Organization, Roadmap, User
 from tests.builders import SEED_FILES
 from tests.factories import POLICIES, REGISTRY, count_occurrences
-from tests.webclient import PDF, client_as, first_planned, login, report, state_of
+from tests.webclient import (
+    PDF,
+    client_as,
+    first_planned,
+    import_and_wait,
+    login,
+    report,
+    state_of,
+)
 from web import create_app
 
 
@@ -247,8 +255,10 @@ def test_import_through_the_upload_page(app, demo) -> None:
     token = re.search(r'name="token" value="([^"]+)"', page.text).group(1)
     with unit_of_work(demo, readonly=True) as session:
         assert len(session.execute(select(Roadmap.id)).all()) == 1  # the preview wrote nothing
-    page = coordinator.post("/roadmaps/confirm", data={"token": token}, follow_redirects=True)
-    assert "Дорожная карта создана: мероприятий 34" in page.text
+    page = import_and_wait(coordinator, token, "003.txt")
+    assert 'data-status="done"' in page and "Мероприятий в документе: <strong>34</strong>" in page
+    assert "Дорожная карта создана" in page and "Открыть дорожную карту" in page
+    assert "003.txt" in coordinator.get("/roadmaps").text  # among the recent imports
     bad = coordinator.post(
         "/roadmaps/preview",
         content_type="multipart/form-data",
@@ -384,7 +394,7 @@ def test_on_demand_work_gets_a_date(app, demo) -> None:
         "/roadmaps/preview", data=data, content_type="multipart/form-data"
     ).text
     token = re.search(r'name="token" value="([^"]+)"', preview).group(1)
-    coordinator.post("/roadmaps/confirm", data={"token": token})
+    assert 'data-status="done"' in import_and_wait(coordinator, token)
     with unit_of_work(demo, readonly=True) as session:
         roadmap_id = (
             session.execute(select(Roadmap.id).order_by(Roadmap.id.desc())).scalars().first()

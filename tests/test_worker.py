@@ -9,11 +9,24 @@ import pytest
 import redis
 from sqlalchemy import func, select
 
+import workflows
+from engine.accounts.access import load_actor
+from engine.app import App
 from engine.db import unit_of_work
 from engine.escalation.sweep import local_today
-from engine.models import Escalation, Notification, Occurrence, utcnow
+from engine.models import (
+    Escalation,
+    ImportJob,
+    ImportStatus,
+    Notification,
+    Occurrence,
+    Roadmap,
+    utcnow,
+)
 from engine.settings import Settings
+from engine.usecases.importing import queue_import
 from engine.work.roadmaps import add_occurrences
+from tests.builders import SEED_FILES
 from tests.factories import REGISTRY
 from tests.processes import RedisServer, Worker, wait_for
 from tests.smtp import SmtpServer
@@ -225,3 +238,25 @@ def test_a_task_that_kills_its_worker_is_parked_not_looped(db_url, worker_env, w
     assert worker.process is not None and worker.process.poll() is None, "the worker lives on"
     client.close()
     broker.close()
+
+
+def test_the_worker_runs_an_import_queued_from_the_web(
+    world, worker_env, workers, tmp_path
+) -> None:
+    env = {**worker_env, "UPLOAD_DIR": str(tmp_path / "uploads")}
+    app = App.build(Settings.from_env(env), workflows.CATALOG, db=world.engine)
+    document = tmp_path / "uploads" / "0123.txt"
+    document.parent.mkdir(parents=True)
+    document.write_bytes(SEED_FILES["003"].read_bytes())
+    before = _count(world.engine, Roadmap)
+    with unit_of_work(world.engine) as session:
+        job_id = queue_import(app, session, load_actor(session, "coord_m1"), document, "003.txt")
+    workers(env, beat=True)  # beat asks for queued imports every few seconds
+    wait_for(
+        lambda: _count(world.engine, ImportJob, ImportJob.status == ImportStatus.DONE) == 1,
+        60,
+        "the import job",
+    )
+    assert _count(world.engine, Roadmap) == before + 1
+    with unit_of_work(world.engine, readonly=True) as session:
+        assert session.get(ImportJob, job_id).activities == 34

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import re
+import time
 
 from sqlalchemy import select
 
@@ -59,3 +61,17 @@ def report(client, occurrence_id: int, files=(("акт.pdf", PDF),), text: str =
         content_type="multipart/form-data",
         follow_redirects=True,
     )
+
+
+def import_and_wait(client, token: str, name: str = "", seconds: float = 60):  # type: ignore[no-untyped-def]
+    """Confirm a previewed import and follow its job page until the job is over."""
+    response = client.post("/roadmaps/confirm", data={"token": token, "name": name})
+    assert response.status_code == 303, response.status_code
+    location = response.headers["Location"]
+    deadline = time.monotonic() + seconds
+    while True:
+        page = client.get(location).text
+        status = re.search(r'data-status="(\w+)"', page).group(1)
+        if status in ("done", "failed") or time.monotonic() > deadline:
+            return page
+        time.sleep(0.1)

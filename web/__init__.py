@@ -59,7 +59,6 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         BABEL_DEFAULT_LOCALE="ru",
         BABEL_DEFAULT_TIMEZONE=settings.timezone,
         LOGIN_RATE_LIMIT="10 per minute",
-        UPLOAD_DIR=str(settings.upload_dir),
     )
     if test_config:
         app.config.from_mapping(test_config)

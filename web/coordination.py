@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import secrets
+import threading
 from datetime import date
 from pathlib import Path
 
@@ -26,12 +27,12 @@ from engine.escalation import board as escalation_service
 from engine.importing.document import read_roadmap
 from engine.importing.sources import DocumentError
 from engine.lifecycle.definition import SubjectKind
-from engine.models import utcnow
+from engine.models import ImportStatus, utcnow
 from engine.readmodels.progress import dashboard as dashboard_data
 from engine.readmodels.progress import execution_report, weekly_approvals
-from engine.readmodels.roadmaps import roadmap_admin, roadmaps_of
+from engine.readmodels.roadmaps import recent_imports, roadmap_admin, roadmaps_of
 from engine.usecases.escalations import escalation_board
-from engine.usecases.importing import import_into_own_municipality
+from engine.usecases.importing import import_job, queue_import, run_queued
 from engine.work import assignments
 from web.context import actor, application, safe_next, today, user_zone, work
 from web.converters import query_id
@@ -128,11 +129,12 @@ def roadmaps():  # type: ignore[no-untyped-def]
     """The roadmaps of the territory, and the form to import another."""
     with work(readonly=True) as db:
         items = roadmaps_of(db, actor())
-    return render_template("roadmaps.html", roadmaps=items)
+        imports = recent_imports(db, actor()) if current_user.can_import else []
+    return render_template("roadmaps.html", roadmaps=items, imports=imports, Status=ImportStatus)
 
 
 def _upload_dir() -> Path:
-    path = Path(current_app.config["UPLOAD_DIR"])
+    path = application().settings.upload_dir
     path.mkdir(parents=True, exist_ok=True)
     return path
 
@@ -167,36 +169,35 @@ def preview():  # type: ignore[no-untyped-def]
 
 @bp.post("/roadmaps/confirm")
 def confirm():  # type: ignore[no-untyped-def]
-    """Import the previewed document into the coordinator's municipality."""
+    """Queue the previewed document for import into the coordinator's municipality."""
     token = request.form.get("token", "")
     path = _upload_dir() / Path(token).name
     if not token or not path.is_file():
         flash(_("Загрузите документ ещё раз."), "error")
         return redirect(url_for("coordination.roadmaps"), code=303)
-    try:
-        draft = read_roadmap(path)
-        with work() as db:
-            report = import_into_own_municipality(application(), db, actor(), draft)
-    except DocumentError as error:
-        flash(_("Не удалось прочитать документ: %(error)s", error=str(error)), "error")
-        return redirect(url_for("coordination.roadmaps"), code=303)
-    finally:
-        path.unlink(missing_ok=True)
-    message = (
-        _(
-            "Дорожная карта создана: мероприятий %(n)s, задач добавлено %(added)s.",
-            n=report.activities,
-            added=report.occurrences_added,
-        )
-        if report.created
-        else _(
-            "Дорожная карта обновлена: мероприятий %(n)s, задач добавлено %(added)s.",
-            n=report.activities,
-            added=report.occurrences_added,
-        )
-    )
-    flash(message, "success")
-    return redirect(url_for("coordination.roadmaps"), code=303)
+    name = request.form.get("name", "")[:300] or path.name
+    with work() as db:
+        job_id = queue_import(application(), db, actor(), path, name)
+    _start_import_runner()
+    return redirect(url_for("coordination.import_status", job_id=job_id), code=303)
+
+
+def _start_import_runner() -> None:
+    """With Redis the Celery worker runs queued imports; without it, a thread of this process."""
+    app = application()
+    if not app.settings.redis_url:
+        threading.Thread(target=run_queued, args=(app,), name="import", daemon=True).start()
+
+
+@bp.get("/roadmaps/imports/<int:job_id>")
+def import_status(job_id: int):  # type: ignore[no-untyped-def]
+    """Where a queued import is; the page refreshes itself until it is over."""
+    with work(readonly=True) as db:
+        job = import_job(db, actor(), job_id)
+        if job is None:
+            abort(404)
+        db.expunge(job)
+    return render_template("import_job.html", job=job, Status=ImportStatus)
 
 
 @bp.get("/roadmaps/<int:roadmap_id>/report.xlsx")

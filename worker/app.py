@@ -44,6 +44,11 @@ def create_celery(settings: Settings) -> Celery:
                 "schedule": 30.0,
                 "options": {"expires": 30.0},
             },
+            "run-imports": {
+                "task": "roadmap.run_imports",
+                "schedule": 5.0,
+                "options": {"expires": 5.0},
+            },
             "clean-files": {
                 "task": "roadmap.clean_files",
                 "schedule": 3600.0,

@@ -29,6 +29,7 @@ class EmbeddedScheduler:
         now = utcnow()
         counts = jobs.run_sweep(self.app, now)
         jobs.run_send(self.app)
+        jobs.run_imports(self.app)  # any the web's own thread left behind
         if self._cleaned_at is None or now - self._cleaned_at >= timedelta(hours=1):
             jobs.run_cleanup(self.app, now)
             self._cleaned_at = now

@@ -14,6 +14,7 @@ from engine.models import utcnow
 from engine.notices.digest import write_digests
 from engine.notices.mail import SmtpSender
 from engine.notices.outbox import deliver_pending, pending_count
+from engine.usecases.importing import requeue_stale, run_queued
 from engine.work.evidence import remove_orphans, remove_stale_uploads
 
 log = logging.getLogger(__name__)
@@ -58,6 +59,14 @@ def run_digest(app: App, day: date | None = None) -> int:
         return write_digests(session, app.policies, day, now)
 
 
+def run_imports(app: App) -> int:
+    """Import the roadmap documents queued from the web; how many jobs ran."""
+    ran = run_queued(app)
+    if ran:
+        log.info("ran %d queued imports", ran)
+    return ran
+
+
 #: Files younger than this are left alone: their transaction may still be running.
 FILE_GRACE = timedelta(hours=1)
 
@@ -70,6 +79,8 @@ def run_cleanup(app: App, now: datetime | None = None) -> dict[str, int]:
     with unit_of_work(app.db) as session:  # no limit window is longer than a day
         forget_failures(session, (now or utcnow()) - timedelta(days=1))
     previews = remove_stale_uploads(app.settings.upload_dir, cutoff)
+    if requeued := requeue_stale(app, cutoff):  # their runner died; nothing was written
+        log.warning("cleanup: %d import jobs queued again", requeued)
     if orphans or previews:
         log.info("cleanup: %d orphan files, %d stale previews removed", orphans, previews)
     return {"orphans": orphans, "previews": previews}

@@ -36,3 +36,9 @@ def daily_digest(day: str | None = None) -> int:
 def clean_files() -> dict[str, int]:
     """Delete orphan evidence files and stale previews."""
     return jobs.run_cleanup(resources.app())
+
+
+@shared_task(name="roadmap.run_imports", base=GuardedTask)
+def run_imports() -> int:
+    """Import the roadmap documents queued from the web."""
+    return jobs.run_imports(resources.app())

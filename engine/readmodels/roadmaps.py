@@ -12,6 +12,7 @@ from engine.app import App
 from engine.errors import NotFoundError
 from engine.models import (
     Activity,
+    ImportJob,
     Occurrence,
     Organization,
     OrganizationKind,
@@ -117,3 +118,19 @@ def assignment_targets(session: Session, actor: Actor) -> list[tuple[int, str]]:
             .order_by(Organization.kind, Organization.name)
         )
     ]
+
+
+def recent_imports(session: Session, actor: Actor, limit: int = 5) -> list[ImportJob]:
+    """The last imports into the actor's municipality, newest first."""
+    if actor.organization_id is None:
+        return []
+    rows = session.execute(
+        select(ImportJob)
+        .where(ImportJob.owner_id == actor.organization_id)
+        .order_by(ImportJob.id.desc())
+        .limit(limit)
+    ).scalars()
+    jobs = list(rows)
+    for job in jobs:
+        session.expunge(job)
+    return jobs

@@ -1,21 +1,45 @@
-"""A coordinator imports a roadmap document into their own municipality."""
+"""A coordinator imports a roadmap document into their own municipality, now or as a job.
+
+A job is a row of `import_job` and a file under `<upload_dir>/queued/`. Whoever runs it (the
+Celery worker, or a thread of the web process when there is no Redis) claims it with a
+compare-and-set, reads the document, and writes the roadmap and the job's result in one
+transaction: a job that dies half-way leaves nothing written and is queued again later.
+"""
 
 from __future__ import annotations
 
+import logging
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import select, update
 from sqlmodel import Session
 
-from engine.accounts.access import Actor, Power, require_power
+from engine.accounts.access import Actor, Power, load_actor, require_power
 from engine.app import App
-from engine.errors import PermissionDeniedError
+from engine.db import on_rollback, unit_of_work
+from engine.errors import DomainError, PermissionDeniedError
 from engine.importing.apply import ImportReport, import_roadmap
+from engine.importing.document import read_roadmap
 from engine.importing.structure import RoadmapDraft
-from engine.models import Organization, OrganizationKind
+from engine.models import ImportJob, ImportStatus, Organization, OrganizationKind, User, utcnow
+
+log = logging.getLogger(__name__)
+
+#: Where queued documents wait, apart from the previews the cleanup removes.
+QUEUE_DIR = "queued"
+
+RUNNING = (ImportStatus.READING, ImportStatus.WRITING)
 
 
 def import_into_own_municipality(
     app: App, session: Session, actor: Actor, draft: RoadmapDraft
 ) -> ImportReport:
     """Write `draft` as a roadmap of the actor's municipality, in the caller's transaction."""
+    return import_roadmap(session, app.registry, draft, _own_municipality(session, actor))
+
+
+def _own_municipality(session: Session, actor: Actor) -> Organization:
     require_power(actor, Power.IMPORT, "roadmaps")
     municipality = (
         session.get(Organization, actor.organization_id) if actor.organization_id else None
@@ -24,4 +48,122 @@ def import_into_own_municipality(
         raise PermissionDeniedError(
             f"{actor.login} belongs to no municipality to import a roadmap into"
         )
-    return import_roadmap(session, app.registry, draft, municipality)
+    return municipality
+
+
+def queue_dir(app: App) -> Path:
+    path = app.settings.upload_dir / QUEUE_DIR
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def queue_import(app: App, session: Session, actor: Actor, document: Path, file_name: str) -> int:
+    """Queue `document` (moved under the queue directory) for import; the job's id."""
+    municipality = _own_municipality(session, actor)
+    stored = queue_dir(app) / document.name
+    job = ImportJob(
+        user_id=actor.id,
+        owner_id=municipality.id,
+        file_name=file_name[:300],
+        stored_as=stored.name,
+    )
+    document.replace(stored)
+    on_rollback(session, lambda: stored.unlink(missing_ok=True))  # no file without its row
+    session.add(job)
+    session.flush()
+    return job.id  # type: ignore[return-value]
+
+
+def import_job(session: Session, actor: Actor, job_id: int) -> ImportJob | None:
+    """The job, if `actor` may see it: its own, or one into the actor's municipality."""
+    job = session.get(ImportJob, job_id)
+    if job is None or (job.user_id != actor.id and job.owner_id != actor.organization_id):
+        return None
+    return job
+
+
+def claim_next(app: App) -> int | None:
+    """Take the oldest queued job for this process (compare-and-set), or None."""
+    while True:
+        with unit_of_work(app.db) as session:
+            job_id = session.execute(
+                select(ImportJob.id)
+                .where(ImportJob.status == ImportStatus.QUEUED)
+                .order_by(ImportJob.id)
+                .limit(1)
+            ).scalar()
+            if job_id is None:
+                return None
+            taken = session.execute(
+                update(ImportJob)
+                .where(ImportJob.id == job_id, ImportJob.status == ImportStatus.QUEUED)
+                .values(status=ImportStatus.READING, started_at=utcnow())
+            ).rowcount
+        if taken:
+            return job_id
+
+
+def run_import(app: App, job_id: int) -> str:
+    """Read and write one claimed job; its final status."""
+    with unit_of_work(app.db, readonly=True) as session:
+        job = session.get(ImportJob, job_id)
+        if job is None:
+            return ImportStatus.FAILED
+        path = queue_dir(app) / job.stored_as
+        user_id = job.user_id
+    try:
+        draft = read_roadmap(path)
+        _note(app, job_id, status=ImportStatus.WRITING, activities=len(draft.activities))
+        with unit_of_work(app.db) as session:
+            login = session.execute(select(User.login).where(User.id == user_id)).scalar_one()
+            actor = load_actor(session, login)
+            report = import_into_own_municipality(app, session, actor, draft)
+            _finish(  # with the roadmap, in its transaction: done means written
+                session,
+                job_id,
+                status=ImportStatus.DONE,
+                roadmap_id=report.roadmap_id,
+                created=report.created,
+                occurrences_added=report.occurrences_added,
+            )
+    except DomainError as error:
+        _note(app, job_id, status=ImportStatus.FAILED, error=str(error), finished_at=utcnow())
+        return ImportStatus.FAILED
+    except Exception:  # noqa: BLE001 - the job says it failed; the log has the traceback
+        log.exception("import job %s failed", job_id)
+        message = "the import stopped on an internal error; nothing was written"
+        _note(app, job_id, status=ImportStatus.FAILED, error=message, finished_at=utcnow())
+        return ImportStatus.FAILED
+    finally:
+        path.unlink(missing_ok=True)
+    return ImportStatus.DONE
+
+
+def run_queued(app: App) -> int:
+    """Run every queued job, oldest first; how many ran."""
+    ran = 0
+    while (job_id := claim_next(app)) is not None:
+        run_import(app, job_id)
+        ran += 1
+    return ran
+
+
+def requeue_stale(app: App, started_before: datetime) -> int:
+    """Queue again the jobs whose runner died (started long ago, never finished)."""
+    with unit_of_work(app.db) as session:
+        return session.execute(
+            update(ImportJob)
+            .where(ImportJob.status.in_(RUNNING), ImportJob.started_at < started_before)
+            .values(status=ImportStatus.QUEUED, started_at=None)
+        ).rowcount
+
+
+def _finish(session: Session, job_id: int, **values: object) -> None:
+    session.execute(
+        update(ImportJob).where(ImportJob.id == job_id).values(finished_at=utcnow(), **values)
+    )
+
+
+def _note(app: App, job_id: int, **values: object) -> None:
+    with unit_of_work(app.db) as session:
+        session.execute(update(ImportJob).where(ImportJob.id == job_id).values(**values))
