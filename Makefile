@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: install run demo test lint format services browser bench bench-quick wrk i18n clean
+.PHONY: install run demo test lint format services browser bench bench-quick wrk i18n clean mutate
 
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +48,13 @@ bench: install services wrk
 bench-quick: install services wrk
 	$(BIN)/pip install --quiet -e '.[test,bench]'
 	$(BIN)/python -m bench --quick
+
+## mutate: mutation testing of the guarantee-bearing modules (pyproject's [tool.mutmut]);
+## prints each surviving mutant. Not part of `make test`: it takes a while.
+mutate: install
+	rm -rf mutants
+	ROADMAP_SEEDS=$(abspath ../shared/seeds) $(BIN)/mutmut run --max-children 2 || true
+	$(BIN)/mutmut results
 
 ## wrk: Debian's HTTP load generator, for the benchmarks
 wrk:
