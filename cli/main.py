@@ -7,16 +7,20 @@ import sys
 from collections import Counter
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import click
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 import workflows
 from cli.serve import supervise
 from engine.accounts.access import Actor, load_actor
+from engine.accounts.audit import log_change
+from engine.accounts.invitations import INVITATION, RESET, send_link
 from engine.accounts.users import (
     TOKEN_DAYS,
+    deactivate_user,
     issue_api_token,
     list_tokens,
     revoke_token,
@@ -27,9 +31,9 @@ from engine.deadlines.calendar import WorkCalendar
 from engine.deadlines.calendar import set_override as set_calendar_override
 from engine.deadlines.parser import Period
 from engine.demo import DEMO_PASSWORD, demo_present, load_demo
-from engine.errors import (
-    DomainError,
-)
+from engine.directory.people import add_person, apply_people, hand_over, plan_people, read_people
+from engine.directory.schools import apply_directory, plan_directory, read_directory
+from engine.errors import DomainError, NotFoundError
 from engine.escalation.board import acknowledge as acknowledge_escalation
 from engine.escalation.board import extend_deadline, municipality_of, open_escalations
 from engine.importing.apply import ImportReport, find_municipality, import_roadmap
@@ -38,7 +42,7 @@ from engine.importing.document import read_roadmap
 from engine.importing.structure import RoadmapDraft
 from engine.lifecycle.definition import SubjectKind
 from engine.migrate import current_revision, head_revision, upgrade
-from engine.models import Role
+from engine.models import CuratorAssignment, Role, User
 from engine.readmodels import directory, subjects
 from engine.readmodels.worklist import task_list
 from engine.settings import Settings
@@ -360,6 +364,169 @@ def _print_summary(draft: RoadmapDraft, report: ImportReport | None) -> None:
         where = f"row {warning.row}" if warning.row else "document"
         what = f", activity {warning.activity}" if warning.activity else ""
         click.echo(f"  {where}{what}: {warning.message}")
+
+
+@cli.group("directory")
+def directory_group() -> None:
+    """The region's municipalities and schools."""
+
+
+@directory_group.command("import")
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Read and compare; write nothing.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as one JSON object.")
+@pass_context
+def directory_import(ctx: Context, path: Path, dry_run: bool, as_json: bool) -> None:
+    """Load the ministry's directory (XLSX or CSV): create, update in place, never delete."""
+    rows = read_directory(path)
+    with unit_of_work(ctx.migrated_engine(), readonly=dry_run) as session:
+        plan = plan_directory(session, rows, path.name)
+        if not dry_run:
+            apply_directory(session, plan, OPERATOR.login)
+    if as_json:
+        click.echo(json.dumps(plan.to_dict() | {"dry_run": dry_run}, ensure_ascii=False, indent=2))
+        return
+    verb = "would be" if dry_run else "were"
+    click.echo(f"{path.name}: {len(rows)} schools")
+    for label, items in (
+        ("regions created", plan.regions_created),
+        ("municipalities created", plan.municipalities_created),
+        ("schools created", [r.name for r in plan.created]),
+        ("schools changed", [f"{r.name} ({', '.join(sorted(d))})" for _, r, d in plan.changed]),
+    ):
+        click.echo(f"  {label} ({verb}): {len(items)}")
+        for item in items[:20]:
+            click.echo(f"    {item}")
+        if len(items) > 20:
+            click.echo(f"    … {len(items) - 20} more")
+    click.echo(f"  unchanged: {plan.unchanged}")
+    if plan.missing:
+        click.echo(f"  not in the file, kept (archive by hand if they left): {len(plan.missing)}")
+        for school_id, name in plan.missing[:20]:
+            click.echo(f"    #{school_id} {name}")
+
+
+@cli.group("users")
+def users_group() -> None:
+    """People: import, add, list, invite, reset, deactivate."""
+
+
+@users_group.command("import")
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Read and compare; write and send nothing.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as one JSON object.")
+@pass_context
+def users_import(ctx: Context, path: Path, dry_run: bool, as_json: bool) -> None:
+    """Load people from XLSX or CSV (ФИО, Роль, E-mail, scope, a curator's «Школы»)."""
+    with unit_of_work(ctx.migrated_engine(), readonly=dry_run) as session:
+        plan = plan_people(session, read_people(session, path), path.name)
+        if not dry_run:
+            apply_people(session, plan, OPERATOR.login, ctx.settings.public_url)
+    if as_json:
+        click.echo(json.dumps(plan.to_dict() | {"dry_run": dry_run}, ensure_ascii=False, indent=2))
+        return
+    verb = "would be" if dry_run else "were"
+    click.echo(f"{path.name}: {len(plan.rows)} people")
+    click.echo(f"  created and invited ({verb}): {len(plan.created)}")
+    for row in plan.created[:20]:
+        click.echo(f"    {row.email} — {row.full_name}")
+    click.echo(f"  changed ({verb}): {len(plan.changed)}")
+    for _, row, diff in plan.changed[:20]:
+        click.echo(f"    {row.email} ({', '.join(sorted(diff))})")
+    click.echo(f"  unchanged: {plan.unchanged}")
+
+
+@users_group.command("add")
+@click.argument("email")
+@click.option("--name", "full_name", required=True, help="ФИО.")
+@click.option("--role", required=True, help="школа, куратор, муниципальный координатор, …")
+@click.option("--scope", default="", help="The school (ИНН or name) or the municipality.")
+@click.option("--schools", default="", help="A curator's schools: ИНН or names, `;` between.")
+@pass_context
+def users_add(
+    ctx: Context, email: str, full_name: str, role: str, scope: str, schools: str
+) -> None:
+    """Add one person and mail them an invitation."""
+    cells = {"email": email, "full_name": full_name, "role": role, "scope": scope}
+    if schools:
+        cells["schools"] = schools
+    with unit_of_work(ctx.migrated_engine()) as session:
+        user = add_person(session, cells, OPERATOR.login, ctx.settings.public_url)
+        click.echo(f"{user.login}: created; the invitation is in the outbox")
+
+
+@users_group.command("list")
+@click.option("--role", help="Only this role (school, curator, municipal_coordinator, …).")
+@click.option("--search", help="Part of the name, login or e-mail.")
+@click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 1000))
+@click.option("--page", default=1, show_default=True, type=click.IntRange(1))
+@pass_context
+def users_list(ctx: Context, role: str | None, search: str | None, limit: int, page: int) -> None:
+    """People, by name, a page at a time."""
+    with unit_of_work(ctx.migrated_engine(), readonly=True) as session:
+        total, rows = directory.people_page(session, role, search, limit, (page - 1) * limit)
+    for row in rows:
+        state = "" if row.is_active else "  (deactivated)"
+        click.echo(f"{row.login:<30} {row.role:<22} {row.full_name} <{row.email or '—'}>"
+                   f" {row.organization or ''}{state}")  # fmt: skip
+    click.echo(f"{total} people; page {page}")
+
+
+@users_group.command("deactivate")
+@click.argument("login")
+@click.option("--handover-to", "successor_login", help="The curator who takes the schools.")
+@pass_context
+def users_deactivate(ctx: Context, login: str, successor_login: str | None) -> None:
+    """Take a person out at once: no sign-in, no session, no token; history stays."""
+    with unit_of_work(ctx.migrated_engine()) as session:
+        user = _user(session, login)
+        schools = session.execute(
+            select(CuratorAssignment.school_id).where(CuratorAssignment.curator_id == user.id)
+        ).first()
+        if schools and not successor_login:
+            raise DomainError(f"{login} curates schools; name who takes them: --handover-to")
+        if successor_login:
+            moved = hand_over(session, OPERATOR.login, user, _user(session, successor_login))
+            click.echo(f"{len(moved)} schools handed to {successor_login}")
+        deactivate_user(session, user.id)
+        log_change(session, OPERATOR.login, user, "deactivated", {"is_active": True},
+                   {"is_active": False})  # fmt: skip
+    click.echo(f"{login}: deactivated")
+
+
+@users_group.command("invite")
+@click.argument("login")
+@pass_context
+def users_invite(ctx: Context, login: str) -> None:
+    """Mail a new invitation (the older links stop working)."""
+    _send(ctx, login, INVITATION, "invited")
+
+
+@users_group.command("reset-password")
+@click.argument("login")
+@pass_context
+def users_reset_password(ctx: Context, login: str) -> None:
+    """Mail a link to set a new password (the current one keeps working until then)."""
+    _send(ctx, login, RESET, "reset_sent")
+
+
+def _send(ctx: Context, login: str, purpose: str, action: str) -> None:
+    with unit_of_work(ctx.migrated_engine()) as session:
+        user = _user(session, login)
+        if not user.is_active:
+            raise DomainError(f"{login} is deactivated")
+        if not user.email:
+            raise DomainError(f"{login} has no e-mail to send the link to")
+        send_link(session, user, purpose, ctx.settings.public_url)
+        log_change(session, OPERATOR.login, user, action, None, {"email": user.email})
+    click.echo(f"{login}: the link is in the outbox, to {user.email}")
+
+
+def _user(session: Any, login: str) -> User:
+    user = session.execute(select(User).where(User.login == login)).scalar()
+    if user is None:
+        raise NotFoundError(f"no user {login!r}")
+    return user  # type: ignore[no-any-return]
 
 
 @cli.command()

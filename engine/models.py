@@ -110,13 +110,24 @@ class Organization(SQLModel, table=True):
     kind: str = Field(sa_type=String(16))
     name: str = Field(sa_type=String(300))
     parent_id: int | None = Field(default=None, foreign_key="organization.id")
+    #: What the ministry's directory says of a school (the ИНН is what re-imports match on).
+    short_name: str | None = Field(default=None, sa_type=String(200))
+    inn: str | None = Field(default=None, sa_type=String(12), unique=True)
+    email: str | None = Field(default=None, sa_type=String(300))
+    programme: str | None = Field(default=None, sa_type=String(32))
+    programme_year: int | None = None
+    #: Set by hand when a school leaves the directory; nothing is ever deleted.
+    archived_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class User(SQLModel, table=True):
     """A person who signs in; `organization_id` binds school staff and coordinators."""
 
     __tablename__ = "app_user"
-    __table_args__ = (Index("ix_app_user_organization", "organization_id"),)
+    __table_args__ = (
+        Index("ix_app_user_organization", "organization_id"),
+        Index("ix_app_user_email", "email"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     login: str = Field(sa_type=String(100), unique=True)
@@ -469,4 +480,36 @@ class ImportJob(SQLModel, table=True):
     finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
-APPEND_ONLY_TABLES = ("transition_log", "comment", "evidence")
+class Invitation(SQLModel, table=True):
+    """A one-time link to set one's password (an invitation, or a reset); only its SHA-256
+    is kept here."""
+
+    __table_args__ = (Index("ix_invitation_user", "user_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="app_user.id")
+    token_hash: str = Field(sa_type=String(64), unique=True)
+    purpose: str = Field(sa_type=String(16))  # "invitation" or "reset"
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    expires_at: datetime = Field(sa_type=UTCDateTime)
+    used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class AdminLog(SQLModel, table=True):
+    """One administrative change: created, changed, deactivated, assigned, handed over,
+    invited. Append-only."""
+
+    __tablename__ = "admin_log"
+    __table_args__ = (Index("ix_admin_log_subject", "subject", "subject_id", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(sa_type=UTCDateTime)
+    actor_login: str = Field(sa_type=String(100))
+    subject: str = Field(sa_type=String(20))  # "organization" or "user"
+    subject_id: int
+    action: str = Field(sa_type=String(30))
+    before: dict[str, Any] | None = Field(default=None, sa_type=JSONType)
+    after: dict[str, Any] | None = Field(default=None, sa_type=JSONType)
+
+
+APPEND_ONLY_TABLES = ("transition_log", "comment", "evidence", "admin_log")

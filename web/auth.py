@@ -20,6 +20,14 @@ from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
+from engine.accounts.audit import log_change
+from engine.accounts.invitations import (
+    RESET,
+    link_status,
+    send_link,
+    set_password_by_link,
+    user_by_email,
+)
 from engine.accounts.signin import SignInLimits, record_failure, refused
 from engine.accounts.users import (
     RUSSIAN_TIMEZONES,
@@ -34,8 +42,9 @@ from engine.accounts.users import (
 from engine.db import single_read
 from engine.errors import ValidationError
 from engine.models import User, utcnow
-from web.context import WebUser, engine, work
+from web.context import WebUser, application, engine, work
 from web.extensions import login_manager
+from web.messages import russian
 
 bp = Blueprint("auth", __name__)
 
@@ -178,3 +187,68 @@ def password():  # type: ignore[no-untyped-def]
             flash(_("Пароль изменён. Войдите с новым паролем."), "info")
             return redirect(url_for("auth.login"))
     return render_template("password.html", form=form)
+
+
+class ForgotForm(FlaskForm):
+    """Asking for a link to set a new password."""
+
+    email = StringField(_l("Электронная почта"), validators=[DataRequired(), Length(max=300)])
+
+
+class SetPasswordForm(FlaskForm):
+    """Setting one's password from a one-time link."""
+
+    new = PasswordField(_l("Новый пароль"), validators=[DataRequired(), Length(min=8, max=200)])
+    again = PasswordField(_l("Ещё раз"), validators=[DataRequired(), Length(max=200)])
+
+
+@bp.route("/password/forgot", methods=["GET", "POST"])
+def forgot_password():  # type: ignore[no-untyped-def]
+    """«Забыли пароль?»: the same answer whether or not the address has an account; the
+    attempts count against the sign-in limits, so the page cannot be used to spam."""
+    form = ForgotForm()
+    if form.validate_on_submit():
+        email, address, now = form.email.data.strip().lower(), request.remote_addr, utcnow()
+        with work() as db:
+            if refused(db, _login_limits(), email, address, now):
+                abort(429)
+            record_failure(db, email, address, now)  # a request, counted like a failed try
+            user = user_by_email(db, email)
+            if user is not None:
+                send_link(db, user, RESET, application().settings.public_url)
+                log_change(db, user.login, user, "reset_sent", None, {"email": email})
+        flash(
+            _(
+                "Если этот адрес есть в системе, на него отправлена ссылка для нового пароля. "
+                "Она действует два часа."
+            ),
+            "success",
+        )
+        return redirect(url_for("auth.login"), code=303)
+    return render_template("forgot.html", form=form)
+
+
+@bp.route("/password/set/<token>", methods=["GET", "POST"])
+def set_password(token: str):  # type: ignore[no-untyped-def]
+    """The page a one-time link opens: set a password, then sign in with it."""
+    token = token[:100]
+    with work(readonly=True) as db:
+        status = link_status(db, token)
+    if status != "ok":
+        return render_template("link_spent.html", status=status), 410
+    form = SetPasswordForm()
+    if form.validate_on_submit():
+        if form.new.data != form.again.data:
+            flash(_("Пароли не совпадают."), "error")
+        else:
+            try:
+                with work() as db:
+                    user = set_password_by_link(db, token, form.new.data)
+                    log_change(db, user.login, user, "password_set", None, None)
+                    login = user.login
+            except ValidationError as error:
+                flash(russian(error), "error")
+                return render_template("link_spent.html", status="used"), 410
+            flash(_("Пароль задан. Войдите с ним: логин %(login)s.", login=login), "success")
+            return redirect(url_for("auth.login"), code=303)
+    return render_template("set_password.html", form=form)

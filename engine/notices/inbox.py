@@ -154,6 +154,7 @@ def _message(row: Any, registry: WorkflowRegistry, base_url: str) -> Message:
         payload = note.payload or {}
         subject = str(payload.get("subject", "Уведомление"))
         lines += [str(line) for line in payload.get("lines", [])]
+        link = str(payload.get("link", link))
     if row.owner_name and note.kind != "digest":
         lines.append(f"Организация: {row.owner_name}")
     if row.occ_id is not None:

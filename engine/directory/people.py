@@ -1,0 +1,333 @@
+"""People from a spreadsheet: school staff, curators with their schools, coordinators.
+
+Rows are matched with accounts by e-mail; a re-import updates name, role, scope and a
+curator's schools in place. New people get an invitation by mail (no password ever travels
+in a file). Every change has its log row; any bad row stops the whole file.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlmodel import Session
+
+from engine.accounts.audit import log_change
+from engine.accounts.invitations import INVITATION, send_link
+from engine.directory.schools import name_key, valid_inn
+from engine.directory.sheet import Sheet, find_columns, read_grid
+from engine.importing.sources import DocumentError
+from engine.models import CuratorAssignment, Organization, OrganizationKind, Role, User
+
+PEOPLE_HEADERS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("full_name", re.compile(r"^фио|фамилия|ф\.и\.о")),
+    ("role", re.compile(r"^роль|должност")),
+    ("email", re.compile(r"e-?mail|эл\.? ?почт|электронн\w* почт|почта")),
+    ("schools", re.compile(r"^школы|закрепл\w* (оо|школ)|курируем")),
+    ("scope", re.compile(r"организац|место работы|^школа|^оо$|муниципал|^мо$|район|регион")),
+)
+
+ROLE_WORDS: tuple[tuple[re.Pattern[str], Role], ...] = (
+    (re.compile(r"муниципальн\w* координатор"), Role.MUNICIPAL_COORDINATOR),
+    (re.compile(r"региональн\w* координатор"), Role.REGIONAL_COORDINATOR),
+    (re.compile(r"куратор"), Role.CURATOR),
+    (re.compile(r"администратор"), Role.ADMIN),
+    (re.compile(r"школа|директор|заместител|руководител\w* оо|сотрудник"), Role.SCHOOL),
+)
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+@dataclass
+class PersonRow:
+    line: int
+    full_name: str
+    role: Role
+    email: str
+    organization_id: int | None
+    schools: list[int]
+
+
+@dataclass
+class PeoplePlan:
+    source: str
+    rows: list[PersonRow]
+    created: list[PersonRow] = field(default_factory=list)
+    changed: list[tuple[int, PersonRow, dict[str, tuple[Any, Any]]]] = field(default_factory=list)
+    unchanged: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "people": len(self.rows),
+            "created": [r.email for r in self.created],
+            "changed": [
+                {"id": i, "email": r.email, "fields": sorted(d)} for i, r, d in self.changed
+            ],
+            "unchanged": self.unchanged,
+        }
+
+
+class _Directory:
+    """Schools, municipalities and regions, read once, for resolving what a row names."""
+
+    def __init__(self, session: Session) -> None:
+        orgs = session.execute(
+            select(Organization.id, Organization.kind, Organization.name, Organization.inn)
+        ).all()
+        self.by_inn = {o.inn: o.id for o in orgs if o.inn}
+        self.names: dict[tuple[str, str], list[int]] = {}
+        for o in orgs:
+            self.names.setdefault((o.kind, name_key(o.name)), []).append(o.id)
+        self.regions = [o.id for o in orgs if o.kind == OrganizationKind.REGION]
+
+    def find(self, kind: str, text: str) -> tuple[int | None, str | None]:
+        """(id, None), or (None, the problem)."""
+        text = text.strip()
+        if kind == OrganizationKind.SCHOOL and re.fullmatch(r"\d{10}", text):
+            if not valid_inn(text):
+                return None, f"{text!r} is not a valid ИНН"
+            found = self.by_inn.get(text)
+            return (found, None) if found else (None, f"no school has ИНН {text}")
+        if kind == OrganizationKind.REGION and not text and len(self.regions) == 1:
+            return self.regions[0], None
+        ids = self.names.get((kind, name_key(text)), [])
+        if len(ids) == 1:
+            return ids[0], None
+        what = {"school": "school", "municipality": "municipality", "region": "region"}[kind]
+        if not ids:
+            return None, f"no {what} is named {text!r}"
+        return None, f"{len(ids)} {what}s are named {text!r}; give the ИНН"
+
+
+def read_people(session: Session, path: Path) -> list[PersonRow]:
+    """The people of a file, every row checked against the directory."""
+    sheet = find_columns(read_grid(path), path.name, PEOPLE_HEADERS, "full_name")
+    for needed in ("role", "email"):
+        if needed not in sheet.headers:
+            raise DocumentError(f"{sheet.name}, row {sheet.header_line}: no {needed} column")
+    directory = _Directory(session)
+    problems: list[str] = []
+    rows: list[PersonRow] = []
+    first: dict[str, int] = {}
+    for line, cells in sheet.rows:
+        row = _person(sheet, line, cells, directory, problems)
+        if row is None:
+            continue
+        if row.email in first:
+            problems.append(
+                _where(sheet, line, "email") + f": {row.email} is also in row {first[row.email]}"
+            )
+            continue
+        first[row.email] = line
+        rows.append(row)
+    if problems:
+        more = f"\n… and {len(problems) - 50} more" if len(problems) > 50 else ""
+        raise DocumentError("\n".join(problems[:50]) + more)
+    if not rows:
+        raise DocumentError(f"{sheet.name}: no people under the header in row {sheet.header_line}")
+    return rows
+
+
+def _where(sheet: Sheet, line: int, field_name: str) -> str:
+    return f"{sheet.name}, row {line}, column «{sheet.headers.get(field_name, field_name)}»"
+
+
+def _person(
+    sheet: Sheet, line: int, cells: dict[str, str], directory: _Directory, problems: list[str]
+) -> PersonRow | None:
+    found = len(problems)
+    full_name = re.sub(r"\s+", " ", cells.get("full_name", "")).strip()
+    if not full_name:
+        problems.append(_where(sheet, line, "full_name") + ": no name")
+    role_text = cells.get("role", "").lower().replace("ё", "е")
+    role = next((r for pattern, r in ROLE_WORDS if pattern.search(role_text)), None)
+    if role is None:
+        problems.append(
+            _where(sheet, line, "role")
+            + f": {cells.get('role', '')!r} is none of школа, куратор, муниципальный "
+            "координатор, региональный координатор, администратор"
+        )
+    email = cells.get("email", "").strip().lower()
+    if not _EMAIL.match(email):
+        problems.append(_where(sheet, line, "email") + f": {email!r} is not an e-mail address")
+    organization_id: int | None = None
+    scope = cells.get("scope", "")
+    kind = {
+        Role.SCHOOL: OrganizationKind.SCHOOL,
+        Role.MUNICIPAL_COORDINATOR: OrganizationKind.MUNICIPALITY,
+        Role.REGIONAL_COORDINATOR: OrganizationKind.REGION,
+    }.get(role)
+    if kind is not None:
+        if not scope.strip() and kind != OrganizationKind.REGION:
+            problems.append(_where(sheet, line, "scope") + f": a {role} needs their {kind}")
+        else:
+            organization_id, problem = directory.find(kind, scope)
+            if problem:
+                problems.append(_where(sheet, line, "scope") + f": {problem}")
+    schools: list[int] = []
+    for part in (p for p in re.split(r"[;\n]", cells.get("schools", "")) if p.strip()):
+        if role != Role.CURATOR:
+            problems.append(
+                _where(sheet, line, "schools") + f": only a curator has schools ({role})"
+            )
+            break
+        school_id, problem = directory.find(OrganizationKind.SCHOOL, part)
+        if problem:
+            problems.append(_where(sheet, line, "schools") + f": {problem}")
+        elif school_id is not None:
+            schools.append(school_id)
+    if len(problems) > found or role is None:
+        return None
+    return PersonRow(line, full_name, role, email, organization_id, sorted(set(schools)))
+
+
+def plan_people(session: Session, rows: list[PersonRow], source: str) -> PeoplePlan:
+    """Compare the file's people with the accounts, matched by e-mail."""
+    plan = PeoplePlan(source, rows)
+    users = {
+        u.email: u
+        for u in session.execute(select(User).where(User.email.in_([r.email for r in rows])))
+        .scalars()
+        .all()
+    }
+    assigned: dict[int, list[int]] = {}
+    for curator_id, school_id in session.execute(
+        select(CuratorAssignment.curator_id, CuratorAssignment.school_id).where(
+            CuratorAssignment.curator_id.in_([u.id for u in users.values()])
+        )
+    ):
+        assigned.setdefault(curator_id, []).append(school_id)
+    for row in rows:
+        user = users.get(row.email)
+        if user is None:
+            plan.created.append(row)
+            continue
+        diff: dict[str, tuple[Any, Any]] = {}
+        for name, now in (
+            ("full_name", row.full_name),
+            ("role", str(row.role)),
+            ("organization_id", row.organization_id),
+        ):
+            if getattr(user, name) != now:
+                diff[name] = (getattr(user, name), now)
+        before_schools = sorted(assigned.get(user.id, []))
+        if row.role == Role.CURATOR and before_schools != row.schools:
+            diff["schools"] = (before_schools, row.schools)
+        if diff:
+            plan.changed.append((user.id, row, diff))
+        else:
+            plan.unchanged += 1
+    return plan
+
+
+def apply_people(session: Session, plan: PeoplePlan, actor_login: str, base_url: str) -> None:
+    """Write `plan` in the caller's transaction; new people are invited by mail."""
+    taken = set(
+        session.execute(
+            select(User.login).where(User.login.in_([r.email for r in plan.created]))
+        ).scalars()
+    )
+    for row in plan.created:
+        user = User(
+            login=row.email if row.email not in taken else f"{row.email}.{row.line}",
+            full_name=row.full_name,
+            role=row.role,
+            organization_id=row.organization_id,
+            email=row.email,
+            password_hash="!",  # no password until the invitation sets one
+        )
+        session.add(user)
+        session.flush()
+        _assign(session, user.id, [], row.schools)
+        log_change(session, actor_login, user, "created", None, _fields(row))
+        send_link(session, user, INVITATION, base_url)
+        log_change(session, actor_login, user, "invited", None, {"email": row.email})
+    for user_id, row, diff in plan.changed:
+        known = session.get(User, user_id)
+        assert known is not None
+        user = known
+        user.full_name, user.role, user.organization_id = (
+            row.full_name,
+            row.role,
+            row.organization_id,
+        )
+        if "schools" in diff:
+            _assign(session, user_id, diff["schools"][0], row.schools)
+        log_change(
+            session,
+            actor_login,
+            user,
+            "changed",
+            {k: v[0] for k, v in diff.items()},
+            {k: v[1] for k, v in diff.items()},
+        )
+    session.flush()
+
+
+def _fields(row: PersonRow) -> dict[str, Any]:
+    return {
+        "full_name": row.full_name,
+        "role": str(row.role),
+        "email": row.email,
+        "organization_id": row.organization_id,
+        "schools": row.schools,
+    }
+
+
+def _assign(session: Session, curator_id: int, before: list[int], after: list[int]) -> None:
+    gone = set(before) - set(after)
+    if gone:
+        session.execute(
+            delete(CuratorAssignment).where(
+                CuratorAssignment.curator_id == curator_id,
+                CuratorAssignment.school_id.in_(gone),
+            )
+        )
+    session.add_all(
+        CuratorAssignment(curator_id=curator_id, school_id=s) for s in set(after) - set(before)
+    )
+
+
+def add_person(session: Session, cells: dict[str, str], actor_login: str, base_url: str) -> User:
+    """One person, checked as a file's row is; invited by mail."""
+    sheet = Sheet("users add", 0, {f: f"--{f.replace('_', '-')}" for f in cells}, [])
+    problems: list[str] = []
+    row = _person(sheet, 1, cells, _Directory(session), problems)
+    if row is None:
+        raise DocumentError("\n".join(p.replace(", row 1", "") for p in problems))
+    if session.execute(select(User.id).where(User.email == row.email)).first():
+        raise DocumentError(f"users add: {row.email} already has an account")
+    plan = PeoplePlan("users add", [row], created=[row])
+    apply_people(session, plan, actor_login, base_url)
+    return session.execute(select(User).where(User.email == row.email)).scalar_one()
+
+
+def hand_over(session: Session, actor_login: str, curator: User, successor: User) -> list[int]:
+    """Give each of `curator`'s schools to `successor` (a curator); the schools moved. Their
+    open queue items follow, since a curator's queue is their schools'."""
+    if successor.role != Role.CURATOR or not successor.is_active:
+        raise DocumentError(f"{successor.login} is not an active curator to hand schools to")
+    if successor.id == curator.id:
+        raise DocumentError("a curator cannot hand their schools to themselves")
+    schools = list(
+        session.execute(
+            select(CuratorAssignment.school_id).where(CuratorAssignment.curator_id == curator.id)
+        ).scalars()
+    )
+    kept = set(
+        session.execute(
+            select(CuratorAssignment.school_id).where(CuratorAssignment.curator_id == successor.id)
+        ).scalars()
+    )
+    session.execute(delete(CuratorAssignment).where(CuratorAssignment.curator_id == curator.id))
+    session.add_all(
+        CuratorAssignment(curator_id=successor.id, school_id=s) for s in schools if s not in kept
+    )
+    log_change(
+        session, actor_login, curator, "handed_over", {"schools": schools}, {"to": successor.login}
+    )
+    log_change(session, actor_login, successor, "assigned", None, {"schools": schools})
+    return schools
