@@ -53,7 +53,7 @@ bench-quick: install services wrk
 ## prints each surviving mutant. Not part of `make test`: it takes a while.
 mutate: install
 	rm -rf mutants
-	ROADMAP_SEEDS=$(abspath ../shared/seeds) $(BIN)/mutmut run --max-children 2 || true
+	ROADMAP_MUTATING=1 ROADMAP_SEEDS=$(abspath ../shared/seeds) $(BIN)/mutmut run --max-children 2 || true
 	$(BIN)/mutmut results
 
 ## wrk: Debian's HTTP load generator, for the benchmarks

@@ -20,6 +20,7 @@ import engine.models  # noqa: F401
 from cli.main import main
 from engine.db import make_engine, unit_of_work
 from engine.demo import load_demo
+from engine.lifecycle import statements
 from engine.lifecycle.definition import WorkflowRegistry
 from engine.migrate import upgrade
 from tests.factories import REGISTRY, World, build_world
@@ -169,3 +170,16 @@ def roadmap(db_url, tmp_path, monkeypatch, capsys):
         return code, captured.out, captured.err
 
     return run
+
+
+@pytest.fixture(autouse=True)
+def _fresh_statements() -> None:
+    """Under `make mutate`, build the cached statements anew for each test, so mutmut sees
+    every test that reaches the code they are built from (not only the first)."""
+    if os.environ.get("ROADMAP_MUTATING"):
+        for built in (
+            statements.standing_query,
+            statements.notices_of,
+            statements.write_at_once,
+        ):
+            built.cache_clear()

@@ -63,12 +63,14 @@ def test_page_size_is_bounded(world) -> None:
             task_list(app_for(world.engine), session, world.actor("admin"), TODAY, per_page=100_000)
 
 
-def test_the_powers_table_gives_the_admin_reading_only() -> None:
+def test_the_powers_table_gives_the_admin_the_accounts_and_no_work() -> None:
     from engine.accounts.access import POWERS, Power
     from engine.models import Role
 
     assert set(POWERS) == {role.value for role in Role}
-    assert POWERS[Role.ADMIN] == {Power.SEE}
+    assert POWERS[Role.ADMIN] == {Power.SEE, Power.INVITE, Power.ADMINISTER}
+    administrators = {role for role, powers in POWERS.items() if Power.ADMINISTER in powers}
+    assert administrators == {Role.ADMIN}
     arrangers = {role for role, powers in POWERS.items() if Power.ARRANGE in powers}
     assert arrangers == {Role.MUNICIPAL_COORDINATOR, Role.REGIONAL_COORDINATOR}
 

@@ -82,7 +82,17 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     babel.init_app(app, locale_selector=_locale, timezone_selector=_timezone)
 
     app.url_map.converters["int"] = IdConverter  # before any route is added
-    from web import api, auth, coordination, documents, inbox, occurrences, review, template_helpers
+    from web import (
+        api,
+        auth,
+        coordination,
+        directory,
+        documents,
+        inbox,
+        occurrences,
+        review,
+        template_helpers,
+    )
 
     blueprints = (
         auth.bp,
@@ -91,6 +101,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         review.bp,
         coordination.bp,
         inbox.bp,
+        directory.bp,
         api.bp,
     )
     for blueprint in blueprints:

@@ -59,6 +59,16 @@ class WebUser(UserMixin):
         return may(self.actor, Power.IMPORT)
 
     @property
+    def can_invite(self) -> bool:
+        """Whether the role sends invitations and reset links to people of its territory."""
+        return may(self.actor, Power.INVITE)
+
+    @property
+    def can_administer(self) -> bool:
+        """Whether the role loads the directory and people and deactivates accounts."""
+        return may(self.actor, Power.ADMINISTER)
+
+    @property
     def is_coordinator(self) -> bool:
         return self.role in (Role.MUNICIPAL_COORDINATOR, Role.REGIONAL_COORDINATOR, Role.ADMIN)
 

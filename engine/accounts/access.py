@@ -136,15 +136,22 @@ class Power(StrEnum):
     ARRANGE = "arrange"
     #: Import a roadmap document into one's municipality.
     IMPORT = "import"
+    #: Send a person of one's territory a new invitation or a password reset link.
+    INVITE = "invite"
+    #: Load the directory and people, change and deactivate accounts, hand schools over.
+    ADMINISTER = "administer"
 
 
-#: The one table of the roles' powers; the README shows it. The admin reads only.
+#: The one table of the roles' powers; the README shows it. The admin runs the directory and
+#: the accounts, and takes no part in the work.
 POWERS: dict[str, frozenset[Power]] = {
     Role.SCHOOL: frozenset({Power.SEE}),
     Role.CURATOR: frozenset({Power.SEE}),
-    Role.MUNICIPAL_COORDINATOR: frozenset({Power.SEE, Power.ARRANGE, Power.IMPORT}),
-    Role.REGIONAL_COORDINATOR: frozenset({Power.SEE, Power.ARRANGE}),
-    Role.ADMIN: frozenset({Power.SEE}),
+    Role.MUNICIPAL_COORDINATOR: frozenset(
+        {Power.SEE, Power.ARRANGE, Power.IMPORT, Power.INVITE}
+    ),
+    Role.REGIONAL_COORDINATOR: frozenset({Power.SEE, Power.ARRANGE, Power.INVITE}),
+    Role.ADMIN: frozenset({Power.SEE, Power.INVITE, Power.ADMINISTER}),
 }
 
 

@@ -1,0 +1,300 @@
+"""The directory and its people: schools and accounts of one's territory; for the admin,
+loading both from spreadsheets (with a preview), and taking people out with a handover."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from engine.accounts.access import Power, require_power
+from engine.accounts.audit import log_change
+from engine.accounts.invitations import INVITATION, RESET, send_link
+from engine.accounts.users import deactivate_user
+from engine.directory.people import apply_people, hand_over, plan_people, read_people
+from engine.directory.schools import (
+    PROGRAMMES,
+    apply_directory,
+    plan_directory,
+    read_directory,
+)
+from engine.errors import DomainError, NotFoundError
+from engine.models import CuratorAssignment, Role, User
+from engine.readmodels.directory import (
+    municipalities_in_scope,
+    people_page,
+    person_card,
+    school_card,
+    schools_page,
+)
+from web.context import actor, application, work
+from web.converters import query_id, query_page
+from web.messages import russian
+
+bp = Blueprint("directory", __name__)
+PER_PAGE = 50
+SHEETS = {".xlsx", ".csv"}
+PROGRAMME_NAMES = {"low_results": "ШНОР", "risk_of_low_results": "ШсРНР", "500_plus": "500+"}
+
+
+@bp.before_request
+@login_required
+def _coordinators_and_admins():  # type: ignore[no-untyped-def]
+    if not current_user.is_coordinator:
+        abort(403)
+
+
+def _page() -> int:
+    return request.args.get("page", 1, type=query_page)
+
+
+@bp.get("/directory")
+def schools():  # type: ignore[no-untyped-def]
+    """The schools of the territory: search, municipality, programme status, pages."""
+    programme = request.args.get("programme") or None
+    if programme not in PROGRAMMES:
+        programme = None
+    search = (request.args.get("q") or "").strip()[:100] or None
+    municipality_id = request.args.get("municipality", type=query_id)
+    with work(readonly=True) as db:
+        page = schools_page(
+            db,
+            actor(),
+            search=search,
+            municipality_id=municipality_id,
+            programme=programme,
+            page=_page(),
+            per_page=PER_PAGE,
+        )
+        municipalities = municipalities_in_scope(db, actor())
+    return render_template(
+        "directory.html",
+        page=page,
+        municipalities=municipalities,
+        programmes=PROGRAMME_NAMES,
+        chosen={"q": search or "", "municipality": municipality_id, "programme": programme},
+    )
+
+
+@bp.get("/directory/schools/<int:school_id>")
+def school(school_id: int):  # type: ignore[no-untyped-def]
+    """A school in the directory: its people, curators, roadmaps, documents and changes."""
+    with work(readonly=True) as db:
+        card = school_card(db, actor(), school_id)
+    return render_template("directory_school.html", card=card, programmes=PROGRAMME_NAMES)
+
+
+@bp.get("/people")
+def people():  # type: ignore[no-untyped-def]
+    """People of the territory: search, role, municipality, pages."""
+    role = request.args.get("role") or None
+    if role not in {r.value for r in Role}:
+        role = None
+    search = (request.args.get("q") or "").strip()[:100] or None
+    municipality_id = request.args.get("municipality", type=query_id)
+    page = _page()
+    with work(readonly=True) as db:
+        total, rows = people_page(
+            db, role, search, PER_PAGE, (page - 1) * PER_PAGE, actor(), municipality_id
+        )
+        municipalities = municipalities_in_scope(db, actor())
+    return render_template(
+        "people.html",
+        rows=rows,
+        page={"page": page, "total": total, "pages": max(1, -(-total // PER_PAGE))},
+        municipalities=municipalities,
+        chosen={"q": search or "", "role": role, "municipality": municipality_id},
+    )
+
+
+@bp.get("/people/<int:user_id>")
+def person(user_id: int):  # type: ignore[no-untyped-def]
+    """A person: role, organization, a curator's schools, the log; invite, reset, deactivate."""
+    with work(readonly=True) as db:
+        card = person_card(db, actor(), user_id)
+    return render_template("person.html", card=card)
+
+
+@bp.post("/people/<int:user_id>/invite")
+def invite(user_id: int):  # type: ignore[no-untyped-def]
+    """A new invitation by mail (the person's older links stop working)."""
+    return _send(user_id, "invite")
+
+
+@bp.post("/people/<int:user_id>/reset")
+def reset(user_id: int):  # type: ignore[no-untyped-def]
+    """A link to set a new password, by mail (the current password works until then)."""
+    return _send(user_id, "reset")
+
+
+def _send(user_id: int, purpose: str):  # type: ignore[no-untyped-def]
+    require_power(actor(), Power.INVITE, "people")
+    with work() as db:
+        person_card(db, actor(), user_id)  # in scope, or 404
+        user = db.get(User, user_id)
+        if user is None or not user.is_active or not user.email:
+            flash(_("У пользователя нет действующей учётной записи с почтой."), "error")
+            return redirect(url_for("directory.person", user_id=user_id), code=303)
+        kind = INVITATION if purpose == "invite" else RESET
+        send_link(db, user, kind, application().settings.public_url)
+        log_change(db, actor().login, user, f"{purpose}_sent", None, {"email": user.email})
+        email = user.email
+    flash(_("Ссылка отправлена на %(email)s.", email=email), "success")
+    return redirect(url_for("directory.person", user_id=user_id), code=303)
+
+
+@bp.post("/people/<int:user_id>/deactivate")
+def deactivate(user_id: int):  # type: ignore[no-untyped-def]
+    """Take a person out at once; a curator's schools go to the chosen curator."""
+    require_power(actor(), Power.ADMINISTER, "people")
+    successor_id = request.form.get("handover_to", type=query_id)
+    try:
+        with work() as db:
+            user = db.get(User, user_id)
+            if user is None or not user.is_active:
+                raise NotFoundError(f"active person {user_id}")
+            curates = db.execute(
+                select(CuratorAssignment.school_id).where(CuratorAssignment.curator_id == user_id)
+            ).first()
+            if curates is not None:
+                successor = db.get(User, successor_id) if successor_id else None
+                if successor is None:
+                    flash(_("Выберите куратора, которому перейдут школы."), "error")
+                    return redirect(url_for("directory.person", user_id=user_id), code=303)
+                hand_over(db, actor().login, user, successor)
+            deactivate_user(db, user_id)
+            log_change(
+                db, actor().login, user, "deactivated", {"is_active": True}, {"is_active": False}
+            )
+    except NotFoundError:
+        abort(404)
+    except DomainError as error:
+        flash(russian(error), "error")
+        return redirect(url_for("directory.person", user_id=user_id), code=303)
+    flash(_("Учётная запись отключена."), "success")
+    return redirect(url_for("directory.person", user_id=user_id), code=303)
+
+
+# --- loading the spreadsheets (the admin) ---------------------------------------------------
+
+
+def _stash(field_name: str) -> Path | None:
+    """The uploaded sheet, saved under a random name for its confirmation; None if unfit."""
+    upload = request.files.get(field_name)
+    suffix = Path(upload.filename or "").suffix.lower() if upload else ""
+    if upload is None or suffix not in SHEETS:
+        flash(_("Загрузите файл XLSX или CSV."), "error")
+        return None
+    folder = application().settings.upload_dir
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{secrets.token_hex(16)}{suffix}"
+    upload.save(path)
+    return path
+
+
+def _stashed() -> Path | None:
+    token = Path(request.form.get("token", "")).name
+    path = application().settings.upload_dir / token
+    return path if token and path.is_file() else None
+
+
+@bp.post("/directory/preview")
+def directory_preview():  # type: ignore[no-untyped-def]
+    """What importing the directory file would do; nothing is written."""
+    require_power(actor(), Power.ADMINISTER, "the directory")
+    path = _stash("sheet")
+    if path is None:
+        return redirect(url_for("directory.schools"), code=303)
+    name = request.files["sheet"].filename or path.name
+    try:
+        rows = read_directory(path)
+        with work(readonly=True) as db:
+            plan = plan_directory(db, rows, name)
+    except DomainError as error:
+        path.unlink(missing_ok=True)
+        flash(_("Файл не загружен: %(error)s", error=str(error)), "error")
+        return redirect(url_for("directory.schools"), code=303)
+    return render_template(
+        "directory_preview.html", plan=plan, token=path.name, name=name, kind="directory"
+    )
+
+
+@bp.post("/directory/confirm")
+def directory_confirm():  # type: ignore[no-untyped-def]
+    require_power(actor(), Power.ADMINISTER, "the directory")
+    path = _stashed()
+    if path is None:
+        flash(_("Загрузите файл ещё раз."), "error")
+        return redirect(url_for("directory.schools"), code=303)
+    name = request.form.get("name", "")[:300] or path.name
+    try:
+        rows = read_directory(path)
+        with work() as db:
+            plan = plan_directory(db, rows, name)
+            apply_directory(db, plan, actor().login)
+    except DomainError as error:
+        flash(_("Файл не загружен: %(error)s", error=str(error)), "error")
+        return redirect(url_for("directory.schools"), code=303)
+    finally:
+        path.unlink(missing_ok=True)
+    flash(
+        _(
+            "Справочник загружен: школ добавлено %(created)s, изменено %(changed)s.",
+            created=len(plan.created),
+            changed=len(plan.changed),
+        ),
+        "success",
+    )
+    return redirect(url_for("directory.schools"), code=303)
+
+
+@bp.post("/people/preview")
+def people_preview():  # type: ignore[no-untyped-def]
+    """What importing the people file would do; nothing is written or sent."""
+    require_power(actor(), Power.ADMINISTER, "people")
+    path = _stash("sheet")
+    if path is None:
+        return redirect(url_for("directory.people"), code=303)
+    name = request.files["sheet"].filename or path.name
+    try:
+        with work(readonly=True) as db:
+            plan = plan_people(db, read_people(db, path), name)
+    except DomainError as error:
+        path.unlink(missing_ok=True)
+        flash(_("Файл не загружен: %(error)s", error=str(error)), "error")
+        return redirect(url_for("directory.people"), code=303)
+    return render_template(
+        "directory_preview.html", plan=plan, token=path.name, name=name, kind="people"
+    )
+
+
+@bp.post("/people/confirm")
+def people_confirm():  # type: ignore[no-untyped-def]
+    require_power(actor(), Power.ADMINISTER, "people")
+    path = _stashed()
+    if path is None:
+        flash(_("Загрузите файл ещё раз."), "error")
+        return redirect(url_for("directory.people"), code=303)
+    name = request.form.get("name", "")[:300] or path.name
+    try:
+        with work() as db:
+            plan = plan_people(db, read_people(db, path), name)
+            apply_people(db, plan, actor().login, application().settings.public_url)
+    except DomainError as error:
+        flash(_("Файл не загружен: %(error)s", error=str(error)), "error")
+        return redirect(url_for("directory.people"), code=303)
+    finally:
+        path.unlink(missing_ok=True)
+    flash(
+        _(
+            "Пользователи загружены: добавлено и приглашено %(created)s, изменено %(changed)s.",
+            created=len(plan.created),
+            changed=len(plan.changed),
+        ),
+        "success",
+    )
+    return redirect(url_for("directory.people"), code=303)
