@@ -239,3 +239,69 @@ def test_importing_a_seed_through_the_upload_page(browser, site, db, tmp_path) -
         owner = session.get(Organization, newest.owner_id)
     # what the page said was written: 34 activities, in the coordinator's municipality
     assert activities == 34 and owner.name == "Ершичский район"
+
+
+def test_a_region_moves_in_and_a_curator_accepts_the_invitation(
+    browser, site, db, tmp_path
+) -> None:
+    from dataclasses import replace
+
+    import workflows
+    from engine.app import App
+    from engine.notices.mail import SmtpSender
+    from engine.notices.outbox import deliver_pending
+    from engine.settings import Settings
+    from tests.smtp import SmtpServer
+    from tests.test_directory import directory_rows, write_xlsx
+    from tests.test_people import PEOPLE_HEADER, people_rows
+
+    rows = directory_rows()
+    directory = write_xlsx(tmp_path / "Реестр ОО.xlsx", rows)
+    people = write_xlsx(tmp_path / "Пользователи.xlsx", people_rows(), PEOPLE_HEADER)
+    admin = Person(browser, site, "admin")
+    admin.go("/directory")
+    admin.page.set_input_files("input[name=sheet]", str(directory))
+    admin.page.click("text=Просмотреть")
+    assert admin.page.inner_text("#created-count") == "30"
+    admin.shot("11-directory-preview")
+    admin.page.click("#confirm-sheet")
+    assert admin.page.is_visible("text=школ добавлено 30")
+    admin.shot("12-directory")
+    admin.go("/people")
+    admin.page.set_input_files("input[name=sheet]", str(people))
+    admin.page.click("text=Просмотреть")
+    assert admin.page.inner_text("#created-count") == "37"
+    admin.page.click("#confirm-sheet")
+    assert admin.page.is_visible("text=добавлено и приглашено 37")
+    admin.shot("13-people")
+    admin.close()
+
+    smtp = SmtpServer().start()
+    try:
+        settings = replace(Settings.from_env({}), smtp_host="127.0.0.1", smtp_port=smtp.port)
+        app = App.build(settings, workflows.CATALOG, db=db)
+        deliver_pending(db, app.registry, SmtpSender(settings), base_url=site)
+        mails = [m for m in smtp.inbox.messages if m["To"].addresses[0].username == "curator2"]
+    finally:
+        smtp.stop()
+    assert len(mails) == 1
+    body = mails[0].get_body(("plain",)).get_content()
+    token = re.search(r"/password/set/(\S+)", body).group(1)
+
+    context = browser.new_context(locale="ru-RU", viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    page.goto(f"{site}/password/set/{token}")
+    page.fill("input[name=new]", "Kurator-vtoroy-2026")
+    page.fill("input[name=again]", "Kurator-vtoroy-2026")
+    page.screenshot(path=str(SHOTS / "14-set-password-phone.png"), full_page=True)
+    page.click("#set-password button[type=submit]")
+    page.fill("input[name=login]", "curator2@example.org")
+    page.fill("input[name=password]", "Kurator-vtoroy-2026")
+    page.click("button[type=submit]")
+    page.wait_for_selector("#my-schools")
+    seen = page.inner_text("#my-schools")
+    assert sorted(re.findall(r"СШ № (\d+)", seen), key=int) == [str(n) for n in range(7, 13)]
+    page.screenshot(path=str(SHOTS / "15-curator-first-day-phone.png"), full_page=True)
+    page.goto(f"{site}/password/set/{token}")  # the same link again
+    assert page.get_attribute("#link-spent", "data-status") == "used"
+    context.close()

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import login_required
+from flask_login import current_user, login_required
 
 from engine.deadlines.calendar import WorkCalendar
 from engine.lifecycle.definition import SubjectKind
+from engine.readmodels.directory import curated_schools
 from engine.readmodels.review import review_queue
 from engine.readmodels.worklist import school_for, task_list
 from engine.usecases.review import approve_many
@@ -26,6 +27,7 @@ def queue():  # type: ignore[no-untyped-def]
     with work(readonly=True) as db:
         page = review_queue(app, db, actor(), page=page_number(), per_page=PER_PAGE)
         calendar = WorkCalendar.load(db)
+        schools = curated_schools(db, actor().id) if current_user.is_curator else []
     zone = user_zone()
     now_day = today()
     items = []
@@ -34,7 +36,7 @@ def queue():  # type: ignore[no-untyped-def]
         deadline = calendar.add_working_days(since, item.review_days)
         items.append((item, since, deadline, (deadline - now_day).days))
     days = app.policies.for_subject(SubjectKind.OCCURRENCE).review_days
-    return render_template("queue.html", page=page, items=items, review_days=days)
+    return render_template("queue.html", page=page, items=items, review_days=days, schools=schools)
 
 
 @bp.post("/queue/approve")

@@ -147,9 +147,7 @@ class Power(StrEnum):
 POWERS: dict[str, frozenset[Power]] = {
     Role.SCHOOL: frozenset({Power.SEE}),
     Role.CURATOR: frozenset({Power.SEE}),
-    Role.MUNICIPAL_COORDINATOR: frozenset(
-        {Power.SEE, Power.ARRANGE, Power.IMPORT, Power.INVITE}
-    ),
+    Role.MUNICIPAL_COORDINATOR: frozenset({Power.SEE, Power.ARRANGE, Power.IMPORT, Power.INVITE}),
     Role.REGIONAL_COORDINATOR: frozenset({Power.SEE, Power.ARRANGE, Power.INVITE}),
     Role.ADMIN: frozenset({Power.SEE, Power.INVITE, Power.ADMINISTER}),
 }

@@ -291,3 +291,16 @@ def person_card(session: Session, actor: Actor, user_id: int) -> PersonCard:
         _, curators = people_page(session, Role.CURATOR, None, 500, 0, actor)
         curators = [c for c in curators if c.id != user_id and c.is_active]
     return PersonCard(PersonRow(*row), schools, changes_of(session, "user", user_id), curators)
+
+
+def curated_schools(session: Session, curator_id: int) -> list[tuple[int, str]]:
+    """(id, name) of a curator's schools, by name."""
+    return [
+        (row.id, row.short_name or row.name)
+        for row in session.execute(
+            select(Organization.id, Organization.name, Organization.short_name)
+            .join(CuratorAssignment, CuratorAssignment.school_id == Organization.id)
+            .where(CuratorAssignment.curator_id == curator_id)
+            .order_by(Organization.name)
+        )
+    ]
