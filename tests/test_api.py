@@ -23,7 +23,7 @@ def api(demo, make_web_app):
                 session.execute(select(User.id).where(User.login == login)).scalar_one(),
                 "test",
             )
-            for login in ("school1", "school2", "curator1", "coordinator")
+            for login in ("school1", "school2", "curator1", "coordinator", "admin")
         }
     app = make_web_app(TESTING=True, SECRET_KEY="api-test")
     client = app.test_client()
@@ -150,4 +150,59 @@ def test_openapi_document_is_valid_and_covers_the_endpoints(api) -> None:
         "/occurrences/{occurrence_id}/transitions",
         "/occurrences/{occurrence_id}/evidence",
         "/occurrences/{occurrence_id}/history",
+        "/schools",
+        "/people",
+        "/people/{user_id}",
+        "/people/{user_id}/deactivate",
+        "/directory",
     }
+
+
+def test_the_directory_is_read_within_the_territory(api, demo) -> None:
+    assert api("GET", "/schools", "school1").status_code == 403
+    assert api("GET", "/people", "curator1").status_code == 403
+    mine = api("GET", "/schools?per_page=200", "coordinator").json
+    everything = api("GET", "/schools?per_page=200", "admin").json
+    assert mine["total"] == everything["total"] == 5  # the demo's one municipality
+    curators = api("GET", "/people?role=curator", "coordinator").json["items"]
+    assert {p["login"] for p in curators} == {"curator1", "curator2"}
+    one = api("GET", f"/people/{curators[0]['id']}", "coordinator").json
+    assert one["schools"] and one["active"]
+
+
+def test_only_the_admin_writes_people(api, demo, monkeypatch) -> None:
+    body = {"email": "new@example.org", "full_name": "Новая Анна", "role": "куратор",
+            "schools": "МБОУ Ершичская СШ"}  # fmt: skip
+    assert api("POST", "/people", "coordinator", json=body).status_code == 403
+    created = api("POST", "/people", "admin", json=body)
+    assert created.status_code == 201 and created.json["role"] == "curator"
+    assert len(created.json["schools"]) == 1
+    assert api("POST", "/people", "admin", json=body).status_code == 409
+    bad = api("POST", "/people", "admin", json=body | {"email": "x@y.z", "role": "завхоз"})
+    assert bad.status_code == 422 and "is none of" in bad.json["error"]["message"]
+    person = created.json["id"]
+    refused = api("POST", f"/people/{person}/deactivate", "admin", json={})
+    assert refused.status_code == 422  # a curator's school needs someone
+    curators = api("GET", "/people?role=curator", "admin").json["items"]
+    other = next(p["id"] for p in curators if p["login"] == "curator1")
+    done = api("POST", f"/people/{person}/deactivate", "admin", json={"handover_to": other})
+    assert done.status_code == 200 and done.json["active"] is False
+    again = api("POST", f"/people/{person}/deactivate", "admin", json={"handover_to": other})
+    assert again.status_code == 409
+
+
+def test_the_admin_loads_a_directory_over_the_api(api, demo, tmp_path) -> None:
+    from tests.test_directory import directory_rows, write_csv
+
+    rows = directory_rows(3)
+    for row in rows:
+        row[1] = "Смоленская область"
+    path = write_csv(tmp_path / "d.csv", rows)
+    files = {"file": (io.BytesIO(path.read_bytes()), "d.csv")}
+    dry = api("POST", "/directory?dry_run=true", "admin", data=files,
+              content_type="multipart/form-data")  # fmt: skip
+    assert dry.status_code == 200 and len(dry.json["created"]) == 3
+    assert api("GET", "/schools", "admin").json["total"] == 5
+    files = {"file": (io.BytesIO(b"\x00\x01garbage"), "d.csv")}
+    bad = api("POST", "/directory", "admin", data=files, content_type="multipart/form-data")
+    assert bad.status_code == 422 and "d.csv" in bad.json["error"]["message"]

@@ -126,3 +126,11 @@ def test_a_person_page_sends_links_and_hands_over(app, demo) -> None:
         )
     assert schools1 <= now2 and actions == ["reset_sent", "handed_over", "deactivated"]
     assert "дела переданы" in admin.get(f"/people/{curator1.id}").text
+
+
+def test_a_bad_upload_is_named_as_the_admin_named_it(app, demo, tmp_path) -> None:
+    path = tmp_path / "плохой реестр.csv"
+    path.write_text("Регион;ИНН\nСмоленская область;1\n", encoding="utf-8")
+    admin = client_as(app, "admin")
+    assert _upload(admin, "/directory/preview", path).status_code == 303
+    assert "плохой реестр.csv: no header row with a name column" in admin.get("/directory").text

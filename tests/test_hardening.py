@@ -425,3 +425,23 @@ def test_one_school_behind_a_shared_address_does_not_lock_out_the_rest(limited) 
     # fifteen failures from the address: now it is used up, for every account behind it
     assert _try(limited, "curator1", DEMO_PASSWORD, "10.2.0.1") == 429
     assert _try(limited, "curator1", DEMO_PASSWORD, "10.3.0.1") == 302
+
+
+def test_a_nul_character_is_refused_not_a_crash(app, demo) -> None:
+    """PostgreSQL refuses NUL in text: every value holding one is a 4xx before any query."""
+    coordinator = client_as(app, "coordinator")
+    assert coordinator.get("/directory?q=a%00b").status_code == 400
+    assert coordinator.get("/tasks?state=%00").status_code == 400
+    assert client_as(app, "school1").post("/inbox/read", data={"id": "1\x00"}).status_code == 400
+
+
+def test_api_nul_and_non_object_bodies_are_422(api, demo) -> None:
+    assert api("GET", "/occurrences?state=plan%00ned").status_code == 422
+    occurrence = first_planned(demo, "school1")
+    path = f"/occurrences/{occurrence}/transitions"
+    nul = api("POST", path, json={"trigger": "start", "comment": "a\u0000b"})
+    assert nul.status_code == 422 and "NUL" in nul.json["error"]["message"]
+    for body in ("null", "[]", '"start"', "5"):
+        response = api("POST", path, data=body, content_type="application/json")
+        assert response.status_code == 422, body
+    assert state_of(demo, occurrence) == "planned"

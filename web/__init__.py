@@ -108,6 +108,18 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.register_blueprint(blueprint)
     template_helpers.register(app)
 
+    @app.before_request
+    def no_nul_characters():  # type: ignore[no-untyped-def]
+        """A NUL in a query or form value is no one's input (and PostgreSQL refuses it)."""
+        values = [*request.args.values(), *request.form.values()]
+        if any("\x00" in value for value in values):
+            if request.path.startswith("/api/"):
+                return api_error(422, "invalid", "a value holds a NUL character")
+            return render_template(
+                "error.html", code=400, message=gettext("Недопустимый символ в запросе.")
+            ), 400
+        return None
+
     @app.get("/healthz")
     def healthz():  # type: ignore[no-untyped-def]
         """Liveness and database reachability, for load balancers and compose."""

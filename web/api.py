@@ -6,17 +6,31 @@ OpenAPI document at /api/v1/openapi.json is made from them."""
 from __future__ import annotations
 
 import copy
+import secrets
+from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, current_app, g, jsonify, request
+from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
 
-from engine.accounts.access import Actor
-from engine.accounts.users import note_token_use, user_for_token
-from engine.errors import DomainError, InvalidTransitionError, ValidationError
+from engine.accounts.access import Actor, Power, require_power
+from engine.accounts.audit import log_change
+from engine.accounts.users import deactivate_user, note_token_use, user_for_token
+from engine.directory.people import add_person, hand_over
+from engine.directory.schools import apply_directory, plan_directory, read_directory
+from engine.errors import (
+    ConflictError,
+    DomainError,
+    InvalidTransitionError,
+    NotFoundError,
+    PermissionDeniedError,
+    ValidationError,
+)
 from engine.lifecycle.definition import SubjectKind
 from engine.lifecycle.fire import fire
-from engine.models import utcnow
+from engine.models import CuratorAssignment, Role, User, utcnow
+from engine.readmodels.directory import people_page, person_card, schools_page
 from engine.readmodels.subjects import history, occurrence_detail
 from engine.readmodels.worklist import task_list
 from engine.work import evidence as evidence_service
@@ -93,6 +107,11 @@ def authenticate():  # type: ignore[no-untyped-def]
     if found.stale(utcnow()):  # written at most hourly: the API stays a read
         with work() as db:
             note_token_use(db, found.token_id)
+    if request.method == "POST" and request.is_json:
+        if "\\u0000" in request.get_data(as_text=True):
+            raise ValidationError("the JSON body holds a NUL character")
+        if not isinstance(request.get_json(silent=True), dict):
+            raise ValidationError("send a JSON object")
     return None
 
 
@@ -239,6 +258,164 @@ def get_history(occurrence_id: int):  # type: ignore[no-untyped-def]
             for e in entries
         ]
     )
+
+
+# --- the directory and its people ----------------------------------------------------------
+
+
+def _coordinator_or_admin() -> Actor:
+    """The directory is read by coordinators (their territory) and the admin (everything)."""
+    who = _actor()
+    if who.role not in (Role.MUNICIPAL_COORDINATOR, Role.REGIONAL_COORDINATOR, Role.ADMIN):
+        raise PermissionDeniedError(f"role '{who.role}' does not read the directory")
+    return who
+
+
+@bp.get("/schools")
+@SPEC.validate(query=shapes.SchoolQuery, resp=answers(HTTP_200=shapes.SchoolPage, errors=(403,)))
+def list_schools():  # type: ignore[no-untyped-def]
+    """The schools of the token's territory, by municipality and name, one page at a time."""
+    query: shapes.SchoolQuery = request.context.query  # type: ignore[attr-defined]
+    who = _coordinator_or_admin()
+    with work(readonly=True) as db:
+        page = schools_page(
+            db,
+            who,
+            search=query.q,
+            municipality_id=query.municipality,
+            programme=query.programme,
+            page=query.page,
+            per_page=query.per_page,
+        )
+    return shapes.SchoolPage(
+        page=query.page,
+        per_page=query.per_page,
+        total=page.total,
+        items=[shapes.School.model_validate(r, from_attributes=True) for r in page.rows],
+    )
+
+
+def _person(row: Any, schools: list[int] | None = None) -> shapes.Person:
+    return shapes.Person(
+        id=row.id,
+        login=row.login,
+        full_name=row.full_name,
+        email=row.email,
+        role=row.role,
+        organization=row.organization,
+        active=row.is_active,
+        schools=schools,
+    )
+
+
+@bp.get("/people")
+@SPEC.validate(query=shapes.PeopleQuery, resp=answers(HTTP_200=shapes.PeoplePage, errors=(403,)))
+def list_people():  # type: ignore[no-untyped-def]
+    """People of the token's territory, by name, one page at a time."""
+    query: shapes.PeopleQuery = request.context.query  # type: ignore[attr-defined]
+    who = _coordinator_or_admin()
+    offset = (query.page - 1) * query.per_page
+    with work(readonly=True) as db:
+        total, rows = people_page(
+            db, query.role, query.q, query.per_page, offset, who, query.municipality
+        )
+    return shapes.PeoplePage(
+        page=query.page, per_page=query.per_page, total=total, items=[_person(r) for r in rows]
+    )
+
+
+@bp.get("/people/<int:user_id>")
+@SPEC.validate(resp=answers(HTTP_200=shapes.Person, errors=(403, 404)))
+def get_person(user_id: int):  # type: ignore[no-untyped-def]
+    """One person, with a curator's schools."""
+    who = _coordinator_or_admin()
+    with work(readonly=True) as db:
+        card = person_card(db, who, user_id)
+    return _person(card.person, [school_id for school_id, _ in card.schools])
+
+
+@bp.post("/people")
+@SPEC.validate(json=shapes.NewPerson, resp=answers(HTTP_201=shapes.Person, errors=(403, 409, 415)))
+def post_person():  # type: ignore[no-untyped-def]
+    """Add a person and mail them an invitation (the admin). 409: the e-mail has an account."""
+    if not request.is_json:
+        return error_body(415, "unsupported", "send the body as application/json")
+    body: shapes.NewPerson = request.context.json  # type: ignore[attr-defined]
+    who = _actor()
+    require_power(who, Power.ADMINISTER, "people")
+    cells = body.model_dump()
+    with work() as db:
+        if db.execute(select(User.id).where(User.email == body.email.strip().lower())).first():
+            raise ConflictError(f"{body.email} already has an account")
+        user = add_person(db, cells, who.login, settings().public_url)
+        card = person_card(db, who, user.id)  # type: ignore[arg-type]
+    return _person(card.person, [school_id for school_id, _ in card.schools]), 201
+
+
+@bp.post("/people/<int:user_id>/deactivate")
+@SPEC.validate(
+    json=shapes.Deactivation, resp=answers(HTTP_200=shapes.Person, errors=(403, 404, 409, 415))
+)
+def post_deactivation(user_id: int):  # type: ignore[no-untyped-def]
+    """Take a person out at once (the admin); a curator's schools go to `handover_to`.
+    409: already deactivated; 422: a curator with schools and nobody to take them."""
+    if not request.is_json:
+        return error_body(415, "unsupported", "send the body as application/json")
+    body: shapes.Deactivation = request.context.json  # type: ignore[attr-defined]
+    who = _actor()
+    require_power(who, Power.ADMINISTER, "people")
+    with work() as db:
+        user = db.get(User, user_id)
+        if user is None:
+            raise NotFoundError(f"person {user_id}")
+        if not user.is_active:
+            raise ConflictError(f"{user.login} is already deactivated")
+        curates = db.execute(
+            select(CuratorAssignment.school_id).where(CuratorAssignment.curator_id == user_id)
+        ).first()
+        if curates is not None:
+            successor = db.get(User, body.handover_to) if body.handover_to else None
+            if successor is None:
+                raise ValidationError(f"{user.login} curates schools; name handover_to")
+            hand_over(db, who.login, user, successor)
+        deactivate_user(db, user_id)
+        log_change(db, who.login, user, "deactivated", {"is_active": True}, {"is_active": False})
+        card = person_card(db, who, user_id)
+    return _person(card.person, [])
+
+
+@bp.post("/directory")
+@SPEC.validate(
+    query=shapes.DirectoryQuery,
+    form=shapes.Upload,
+    resp=answers(HTTP_200=shapes.DirectoryResult, errors=(403, 413, 415)),
+)
+def post_directory():  # type: ignore[no-untyped-def]
+    """Load the directory from an XLSX or CSV (multipart field "file"; the admin). 422: a bad
+    row, with file, row and column in the message; nothing is written then."""
+    who = _actor()
+    require_power(who, Power.ADMINISTER, "the directory")
+    query: shapes.DirectoryQuery = request.context.query  # type: ignore[attr-defined]
+    upload = request.files.get("file")
+    if upload is None:
+        return error_body(415, "unsupported", 'send the file as multipart/form-data field "file"')
+    suffix = Path(upload.filename or "").suffix.lower()
+    if suffix not in (".xlsx", ".csv"):
+        raise ValidationError("send an .xlsx or .csv file")
+    folder = settings().upload_dir
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{secrets.token_hex(16)}{suffix}"
+    upload.save(path)
+    try:
+        name = Path(upload.filename or path.name).name
+        rows = read_directory(path, name)
+        with work(readonly=query.dry_run) as db:
+            plan = plan_directory(db, rows, name)
+            if not query.dry_run:
+                apply_directory(db, plan, who.login)
+    finally:
+        path.unlink(missing_ok=True)
+    return shapes.DirectoryResult(dry_run=query.dry_run, **plan.to_dict())
 
 
 @bp.get("/openapi.json")

@@ -4,7 +4,7 @@ OpenAPI document (spectree reads them from the views' decorators)."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 from spectree import Response, SecurityScheme, SecuritySchemeData, SpecTree
@@ -141,3 +141,89 @@ SPEC = SpecTree(
     ],
     security={"bearer": []},
 )
+
+
+class SchoolQuery(BaseModel):
+    q: Annotated[str, Field(max_length=100)] | None = Field(None, description="Name or ИНН")
+    municipality: Id | None = None
+    programme: Literal["low_results", "risk_of_low_results", "500_plus"] | None = None
+    page: int = Field(1, ge=1, le=MAX_PAGE)
+    per_page: int = Field(50, ge=1, le=200)
+
+
+class School(BaseModel):
+    id: int
+    name: str
+    short_name: str | None
+    inn: str | None
+    municipality: str | None
+    programme: str | None
+    programme_year: int | None
+    archived: bool
+
+
+class SchoolPage(BaseModel):
+    page: int
+    per_page: int
+    total: int
+    items: list[School]
+
+
+class PeopleQuery(BaseModel):
+    q: Annotated[str, Field(max_length=100)] | None = Field(None, description="Name, login, e-mail")
+    role: (
+        Literal["school", "curator", "municipal_coordinator", "regional_coordinator", "admin"]
+        | None
+    ) = None
+    municipality: Id | None = None
+    page: int = Field(1, ge=1, le=MAX_PAGE)
+    per_page: int = Field(50, ge=1, le=200)
+
+
+class Person(BaseModel):
+    id: int
+    login: str
+    full_name: str
+    email: str | None
+    role: str
+    organization: str | None
+    active: bool
+    schools: list[int] | None = None
+
+
+class PeoplePage(BaseModel):
+    page: int
+    per_page: int
+    total: int
+    items: list[Person]
+
+
+class NewPerson(Strict):
+    """A person to add and invite by mail (the admin)."""
+
+    email: Annotated[str, Field(max_length=300)]
+    full_name: Annotated[str, Field(min_length=1, max_length=300)]
+    role: Annotated[str, Field(max_length=60, description="школа, куратор, … (as in the file)")]
+    scope: Annotated[str, Field(max_length=300)] = ""
+    schools: Annotated[str, Field(max_length=5000, description="ИНН or names, `;` between")] = ""
+
+
+class Deactivation(Strict):
+    """Take a person out; a curator's schools go to `handover_to` (a curator's id)."""
+
+    handover_to: Id | None = None
+
+
+class DirectoryQuery(BaseModel):
+    dry_run: bool = Field(False, description="Compare only; write nothing")
+
+
+class DirectoryResult(BaseModel):
+    dry_run: bool
+    schools: int
+    created: list[str]
+    changed: list[dict[str, Any]]
+    unchanged: int
+    missing: list[dict[str, Any]]
+    regions_created: list[str]
+    municipalities_created: list[str]

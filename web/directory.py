@@ -209,9 +209,9 @@ def directory_preview():  # type: ignore[no-untyped-def]
     path = _stash("sheet")
     if path is None:
         return redirect(url_for("directory.schools"), code=303)
-    name = request.files["sheet"].filename or path.name
+    name = Path(request.files["sheet"].filename or path.name).name
     try:
-        rows = read_directory(path)
+        rows = read_directory(path, name)
         with work(readonly=True) as db:
             plan = plan_directory(db, rows, name)
     except DomainError as error:
@@ -232,7 +232,7 @@ def directory_confirm():  # type: ignore[no-untyped-def]
         return redirect(url_for("directory.schools"), code=303)
     name = request.form.get("name", "")[:300] or path.name
     try:
-        rows = read_directory(path)
+        rows = read_directory(path, name)
         with work() as db:
             plan = plan_directory(db, rows, name)
             apply_directory(db, plan, actor().login)
@@ -259,10 +259,10 @@ def people_preview():  # type: ignore[no-untyped-def]
     path = _stash("sheet")
     if path is None:
         return redirect(url_for("directory.people"), code=303)
-    name = request.files["sheet"].filename or path.name
+    name = Path(request.files["sheet"].filename or path.name).name
     try:
         with work(readonly=True) as db:
-            plan = plan_people(db, read_people(db, path), name)
+            plan = plan_people(db, read_people(db, path, name), name)
     except DomainError as error:
         path.unlink(missing_ok=True)
         flash(_("Файл не загружен: %(error)s", error=str(error)), "error")
@@ -282,7 +282,7 @@ def people_confirm():  # type: ignore[no-untyped-def]
     name = request.form.get("name", "")[:300] or path.name
     try:
         with work() as db:
-            plan = plan_people(db, read_people(db, path), name)
+            plan = plan_people(db, read_people(db, path, name), name)
             apply_people(db, plan, actor().login, application().settings.public_url)
     except DomainError as error:
         flash(_("Файл не загружен: %(error)s", error=str(error)), "error")

@@ -102,9 +102,10 @@ class _Directory:
         return None, f"{len(ids)} {what}s are named {text!r}; give the ИНН"
 
 
-def read_people(session: Session, path: Path) -> list[PersonRow]:
+def read_people(session: Session, path: Path, name: str | None = None) -> list[PersonRow]:
     """The people of a file, every row checked against the directory."""
-    sheet = find_columns(read_grid(path), path.name, PEOPLE_HEADERS, "full_name")
+    name = name or path.name
+    sheet = find_columns(read_grid(path, name), name, PEOPLE_HEADERS, "full_name")
     for needed in ("role", "email"):
         if needed not in sheet.headers:
             raise DocumentError(f"{sheet.name}, row {sheet.header_line}: no {needed} column")

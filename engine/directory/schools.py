@@ -107,9 +107,11 @@ class DirectoryPlan:
         }
 
 
-def read_directory(path: Path) -> list[SchoolRow]:
-    """The schools of a directory file, every row checked; DocumentError lists each bad cell."""
-    sheet = find_columns(read_grid(path), path.name, SCHOOL_HEADERS, "name")
+def read_directory(path: Path, name: str | None = None) -> list[SchoolRow]:
+    """The schools of a directory file, every row checked; DocumentError lists each bad cell
+    (naming the file as `name`, an upload's own name, when given)."""
+    name = name or path.name
+    sheet = find_columns(read_grid(path, name), name, SCHOOL_HEADERS, "name")
     if "municipality" not in sheet.headers:
         raise DocumentError(
             f"{sheet.name}, row {sheet.header_line}: no municipality column "

@@ -33,9 +33,10 @@ def _norm(text: str) -> str:
     return re.sub(r"\s+", " ", text.lower().replace("ё", "е")).strip()
 
 
-def read_grid(path: Path) -> list[list[str]]:
-    """Every row of the first sheet of an XLSX, or of a CSV (UTF-8 or cp1251, `;` or `,`)."""
-    name = path.name
+def read_grid(path: Path, name: str | None = None) -> list[list[str]]:
+    """Every row of the first sheet of an XLSX, or of a CSV (UTF-8 or cp1251, `;` or `,`);
+    errors name the file as `name` (an upload's own name) or as `path` does."""
+    name = name or path.name
     try:
         size = path.stat().st_size
         if size > MAX_BYTES:
