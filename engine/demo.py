@@ -9,19 +9,21 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlmodel import Session
 
 from engine.accounts.access import Actor, load_actor
-from engine.accounts.users import create_user, hash_password
+from engine.accounts.users import hash_password
 from engine.deadlines.parser import Period, month_end, parse_deadline
+from engine.directory.people import PersonRow, apply_people, plan_people, read_people
+from engine.directory.schools import apply_directory, plan_directory, read_directory
 from engine.lifecycle.definition import Phase, SubjectKind, WorkflowRegistry
 from engine.lifecycle.fire import fire, load_subject
 from engine.models import (
     Activity,
-    CuratorAssignment,
     Occurrence,
     Organization,
     OrganizationKind,
@@ -224,6 +226,24 @@ def _activities(y1: int) -> list[tuple[str, str, list[tuple[Any, ...]]]]:
     ]
 
 
+#: The directory and people files the demo is loaded from, through the real import.
+DEMO_DATA = Path(__file__).with_name("demo_data")
+DEMO_ACTOR = "demo"
+
+
+def _who(session: Session, person: PersonRow) -> str:
+    """What a demo account stands for, as printed beside its login."""
+    if person.role == Role.CURATOR:
+        names = session.execute(
+            select(Organization.short_name).where(Organization.id.in_(person.schools))
+        ).scalars()
+        return ", ".join(sorted(n or "" for n in names))
+    if person.organization_id is None:
+        return "вся система"
+    organization = session.get(Organization, person.organization_id)
+    return organization.name if organization else ""
+
+
 def demo_present(session: Session) -> bool:
     """Whether the demo has been loaded already."""
     return session.execute(select(User.id).where(User.login == "coordinator")).first() is not None
@@ -231,58 +251,27 @@ def demo_present(session: Session) -> bool:
 
 def load_demo(session: Session, registry: WorkflowRegistry, today: date) -> list[DemoLogin]:
     """Create the demo in the caller's transaction and return its logins."""
-    region = Organization(kind=OrganizationKind.REGION, name="Смоленская область")
-    session.add(region)
-    session.flush()
-    municipality = Organization(
-        kind=OrganizationKind.MUNICIPALITY,
-        name="Ершичский район",
-        parent_id=region.id,
+    listed = read_directory(DEMO_DATA / "directory.csv")
+    apply_directory(session, plan_directory(session, listed, "directory.csv"), DEMO_ACTOR)
+    people = read_people(session, DEMO_DATA / "people.csv")
+    apply_people(session, plan_people(session, people, "people.csv"), DEMO_ACTOR, "", invite=False)
+    # the demo's password is public, so it is set here rather than by invitation
+    session.execute(
+        update(User)
+        .where(User.email.in_([p.email for p in people]))
+        .values(password_hash=hash_password(DEMO_PASSWORD))
     )
-    session.add(municipality)
-    session.flush()
-    schools = [
-        Organization(kind=OrganizationKind.SCHOOL, name=name, parent_id=municipality.id)
-        for name in SCHOOLS
-    ]
-    session.add_all(schools)
-    session.flush()
-
-    logins: list[DemoLogin] = []
-    password_hash = hash_password(DEMO_PASSWORD)  # one scrypt run: the password is public
-
-    def user(login: str, name: str, role: Role, org: int | None, who: str) -> User:
-        created = create_user(
-            session,
-            login=login,
-            full_name=name,
-            role=role,
-            password_hash=password_hash,
-            organization_id=org,
-            email=f"{login}@demo.roadmap.local",
-        )
-        logins.append(DemoLogin(login, role, who))
-        return created
-
-    for index, school in enumerate(schools, start=1):
-        user(f"school{index}", f"Директор, {school.name}", Role.SCHOOL, school.id, school.name)
-    curators = [
-        user("curator1", "Иванова Ольга Петровна", Role.CURATOR, None, "школы 1–3"),
-        user("curator2", "Смирнов Андрей Викторович", Role.CURATOR, None, "школы 4–5"),
-    ]
-    session.add_all(
-        CuratorAssignment(curator_id=curators[0 if i < 3 else 1].id, school_id=school.id)
-        for i, school in enumerate(schools)
+    municipality = session.execute(
+        select(Organization).where(Organization.kind == OrganizationKind.MUNICIPALITY)
+    ).scalar_one()
+    schools = list(
+        session.execute(
+            select(Organization)
+            .where(Organization.kind == OrganizationKind.SCHOOL)
+            .order_by(Organization.id)
+        ).scalars()
     )
-    user(
-        "coordinator",
-        "Косенкова Светлана Николаевна",
-        Role.MUNICIPAL_COORDINATOR,
-        municipality.id,
-        municipality.name,
-    )
-    user("regional", "Региональный координатор", Role.REGIONAL_COORDINATOR, region.id, region.name)
-    user("admin", "Администратор", Role.ADMIN, None, "вся система")
+    logins = [DemoLogin(p.login or p.email, p.role, _who(session, p)) for p in people]
 
     y1 = academic_year_start(today)
     roadmap = Roadmap(

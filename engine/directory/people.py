@@ -23,6 +23,7 @@ from engine.importing.sources import DocumentError
 from engine.models import CuratorAssignment, Organization, OrganizationKind, Role, User
 
 PEOPLE_HEADERS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("login", re.compile(r"^логин")),
     ("full_name", re.compile(r"^фио|фамилия|ф\.и\.о")),
     ("role", re.compile(r"^роль|должност")),
     ("email", re.compile(r"e-?mail|эл\.? ?почт|электронн\w* почт|почта")),
@@ -38,6 +39,7 @@ ROLE_WORDS: tuple[tuple[re.Pattern[str], Role], ...] = (
     (re.compile(r"школа|директор|заместител|руководител\w* оо|сотрудник"), Role.SCHOOL),
 )
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_LOGIN = re.compile(r"^[\w.@+-]{2,100}$")
 
 
 @dataclass
@@ -48,6 +50,7 @@ class PersonRow:
     email: str
     organization_id: int | None
     schools: list[int]
+    login: str | None = None  # the file's own login, else the e-mail is the login
 
 
 @dataclass
@@ -113,10 +116,16 @@ def read_people(session: Session, path: Path, name: str | None = None) -> list[P
     problems: list[str] = []
     rows: list[PersonRow] = []
     first: dict[str, int] = {}
+    logins: dict[str, int] = {}
     for line, cells in sheet.rows:
         row = _person(sheet, line, cells, directory, problems)
         if row is None:
             continue
+        if row.login:
+            if row.login in logins:
+                where = _where(sheet, line, "login")
+                problems.append(f"{where}: {row.login} is also in row {logins[row.login]}")
+            logins.setdefault(row.login, line)
         if row.email in first:
             problems.append(
                 _where(sheet, line, "email") + f": {row.email} is also in row {first[row.email]}"
@@ -180,9 +189,12 @@ def _person(
             problems.append(_where(sheet, line, "schools") + f": {problem}")
         elif school_id is not None:
             schools.append(school_id)
+    login = cells.get("login", "").strip() or None
+    if login is not None and not _LOGIN.match(login):
+        problems.append(_where(sheet, line, "login") + f": {login!r} is not a login")
     if len(problems) > found or role is None:
         return None
-    return PersonRow(line, full_name, role, email, organization_id, sorted(set(schools)))
+    return PersonRow(line, full_name, role, email, organization_id, sorted(set(schools)), login)
 
 
 def plan_people(session: Session, rows: list[PersonRow], source: str) -> PeoplePlan:
@@ -224,16 +236,20 @@ def plan_people(session: Session, rows: list[PersonRow], source: str) -> PeopleP
     return plan
 
 
-def apply_people(session: Session, plan: PeoplePlan, actor_login: str, base_url: str) -> None:
+def apply_people(
+    session: Session, plan: PeoplePlan, actor_login: str, base_url: str, *, invite: bool = True
+) -> None:
     """Write `plan` in the caller's transaction; new people are invited by mail."""
-    taken = set(
-        session.execute(
-            select(User.login).where(User.login.in_([r.email for r in plan.created]))
-        ).scalars()
-    )
+    wanted = [r.login or r.email for r in plan.created]
+    taken = set(session.execute(select(User.login).where(User.login.in_(wanted))).scalars())
+    if clash := [r for r in plan.created if r.login and r.login in taken]:
+        raise DocumentError(
+            "\n".join(f"{plan.source}, row {r.line}: the login {r.login!r} is taken" for r in clash)
+        )
     for row in plan.created:
+        login = row.login or row.email
         user = User(
-            login=row.email if row.email not in taken else f"{row.email}.{row.line}",
+            login=login if login not in taken else f"{login}.{row.line}",
             full_name=row.full_name,
             role=row.role,
             organization_id=row.organization_id,
@@ -244,8 +260,9 @@ def apply_people(session: Session, plan: PeoplePlan, actor_login: str, base_url:
         session.flush()
         _assign(session, user.id, [], row.schools)
         log_change(session, actor_login, user, "created", None, _fields(row))
-        send_link(session, user, INVITATION, base_url)
-        log_change(session, actor_login, user, "invited", None, {"email": row.email})
+        if invite:
+            send_link(session, user, INVITATION, base_url)
+            log_change(session, actor_login, user, "invited", None, {"email": row.email})
     for user_id, row, diff in plan.changed:
         known = session.get(User, user_id)
         assert known is not None
