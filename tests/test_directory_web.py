@@ -124,7 +124,8 @@ def test_a_person_page_sends_links_and_hands_over(app, demo) -> None:
             .scalars()
             .all()
         )
-    assert schools1 <= now2 and actions == ["reset_sent", "handed_over", "deactivated"]
+    assert schools1 <= now2
+    assert actions == ["created", "reset_sent", "handed_over", "deactivated"]
     assert "дела переданы" in admin.get(f"/people/{curator1.id}").text
 
 

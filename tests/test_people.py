@@ -193,7 +193,7 @@ def test_a_departing_curator_hands_over_and_is_out_at_once(demo, roadmap, make_w
             ).scalar_one()
             == 0
         )
-    assert actions == ["handed_over", "deactivated"]
+    assert actions == ["created", "handed_over", "deactivated"]  # the demo came by import
 
 
 def test_a_reset_answers_alike_for_known_and_unknown_addresses(demo, make_web_app, db) -> None:
@@ -209,3 +209,28 @@ def test_a_reset_answers_alike_for_known_and_unknown_addresses(demo, make_web_ap
     strip = lambda page: re.sub(r'name="csrf_token"[^>]*', "", page)  # noqa: E731
     assert strip(known.text) == strip(unknown.text)
     assert _count(db, Invitation) == 1  # only the known address got a link
+
+
+@pytest.mark.parametrize(
+    ("password", "accepted"),
+    [("12345678", False), ("curator2example", False), ("Kurator-vtoroy-2026", True)],
+)
+def test_a_new_password_must_be_hard_to_guess(
+    roadmap, db, region, make_web_app, password, accepted
+) -> None:
+    path = write_csv(region / "people.csv", people_rows()[:8], PEOPLE_HEADER)
+    assert roadmap("users", "import", str(path))[0] == 0
+    with unit_of_work(db) as session:
+        from engine.accounts.invitations import INVITATION, send_link
+
+        user = session.execute(
+            select(User).where(User.login == "curator2@example.org")
+        ).scalar_one()
+        token = send_link(session, user, INVITATION, "http://x")
+    client = make_web_app(TESTING=True, WTF_CSRF_ENABLED=False, SECRET_KEY="p").test_client()
+    page = client.post(f"/password/set/{token}", data={"new": password, "again": password})
+    if accepted:
+        assert page.status_code == 303
+    else:
+        assert page.status_code == 200 and "Пароль слишком простой" in page.text
+        assert client.get(f"/password/set/{token}").status_code == 200  # the link still works

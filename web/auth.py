@@ -247,8 +247,10 @@ def set_password(token: str):  # type: ignore[no-untyped-def]
                     log_change(db, user.login, user, "password_set", None, None)
                     login = user.login
             except ValidationError as error:
-                flash(russian(error), "error")
-                return render_template("link_spent.html", status="used"), 410
-            flash(_("Пароль задан. Войдите с ним: логин %(login)s.", login=login), "success")
-            return redirect(url_for("auth.login"), code=303)
+                if error.reason == "link_spent":  # used or expired in the meantime
+                    return render_template("link_spent.html", status="used"), 410
+                flash(russian(error), "error")  # too weak: try another
+            else:
+                flash(_("Пароль задан. Войдите с ним: логин %(login)s.", login=login), "success")
+                return redirect(url_for("auth.login"), code=303)
     return render_template("set_password.html", form=form)

@@ -12,7 +12,12 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlmodel import Session
 
-from engine.accounts.users import hash_password, revoke_tokens, rotate_session_token
+from engine.accounts.users import (
+    check_strength,
+    hash_password,
+    revoke_tokens,
+    rotate_session_token,
+)
 from engine.errors import ValidationError
 from engine.models import Invitation, Notification, User, utcnow
 
@@ -100,6 +105,13 @@ def set_password_by_link(
 ) -> User:
     """Use the link once: the password is set, the link is spent, older sessions end."""
     now = now or utcnow()
+    owner = session.execute(
+        select(User)
+        .join(Invitation, Invitation.user_id == User.id)
+        .where(Invitation.token_hash == _hash(token))
+    ).scalar()
+    if owner is not None:
+        check_strength(password, owner.login, owner.full_name, owner.email)
     password_hash = hash_password(password)
     spent = session.execute(
         update(Invitation)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -12,6 +13,7 @@ from typing import Any
 from sqlalchemy import Connection, Row, bindparam, or_, select, update
 from sqlmodel import Session
 from werkzeug.security import check_password_hash, generate_password_hash
+from zxcvbn import zxcvbn
 
 from engine.errors import NotFoundError, ValidationError
 from engine.models import ApiToken, Role, User, utcnow
@@ -24,6 +26,24 @@ def hash_password(password: str) -> str:
     if len(password) < MIN_PASSWORD_LENGTH:
         raise ValidationError(f"password must be at least {MIN_PASSWORD_LENGTH} characters")
     return generate_password_hash(password)
+
+
+#: zxcvbn's score (0–4) a new password must reach: 3 is "safely unguessable" online.
+MIN_STRENGTH = 3
+
+
+def check_strength(password: str, *hints: str | None) -> None:
+    """ValidationError (weak_password) unless `password` is long enough and hard to guess,
+    also for someone who knows the person's login, name and e-mail (`hints`)."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise ValidationError(
+            f"password must be at least {MIN_PASSWORD_LENGTH} characters", reason="weak_password"
+        )
+    inputs = [part for hint in hints if hint for part in re.split(r"[\s@.,]+", hint) if part]
+    result = zxcvbn(password[:100], user_inputs=inputs)  # the cost grows with the length
+    if result["score"] < MIN_STRENGTH:
+        warning = result["feedback"].get("warning") or "easy to guess"
+        raise ValidationError(f"the password is too weak: {warning}", reason="weak_password")
 
 
 def verify_password(user: User, password: str) -> bool:
@@ -67,6 +87,7 @@ def change_password(session: Session, user_id: int, old: str, new: str) -> None:
     user = session.get(User, user_id)
     if user is None or not verify_password(user, old):
         raise ValidationError("the current password is wrong")
+    check_strength(new, user.login, user.full_name, user.email)
     session.execute(update(User).where(User.id == user_id).values(password_hash=hash_password(new)))
     rotate_session_token(session, user_id)
     revoke_tokens(session, user_id)  # a leaked password may have minted them
