@@ -234,3 +234,29 @@ def test_a_new_password_must_be_hard_to_guess(
     else:
         assert page.status_code == 200 and "Пароль слишком простой" in page.text
         assert client.get(f"/password/set/{token}").status_code == 200  # the link still works
+
+
+def test_one_changes_ones_own_name_and_email(demo, make_web_app) -> None:
+    app = make_web_app(TESTING=True, WTF_CSRF_ENABLED=False, SECRET_KEY="people")
+    school = client_as(app, "school1")
+    taken = school.post(
+        "/account/profile",
+        data={"full_name": "Петрова Анна", "email": "curator1@demo.roadmap.local"},
+        follow_redirects=True,
+    )
+    assert "уже у другой учётной записи" in taken.text
+    done = school.post(
+        "/account/profile",
+        data={"full_name": "  Петрова   Анна ", "email": "Petrova@Example.org"},
+        follow_redirects=True,
+    )
+    assert "Настройки сохранены" in done.text and 'value="petrova@example.org"' in done.text
+    with unit_of_work(demo, readonly=True) as session:
+        user = session.execute(select(User).where(User.login == "school1")).scalar_one()
+        log = session.execute(
+            select(AdminLog).where(AdminLog.subject_id == user.id, AdminLog.action == "changed")
+        ).scalar_one()
+    assert user.full_name == "Петрова Анна" and log.after == {
+        "full_name": "Петрова Анна",
+        "email": "petrova@example.org",
+    }

@@ -38,6 +38,7 @@ from engine.accounts.users import (
     rotate_session_token,
     set_timezone,
     signed_in_user,
+    update_profile,
 )
 from engine.db import single_read
 from engine.errors import ValidationError
@@ -155,9 +156,40 @@ def account():  # type: ignore[no-untyped-def]
         return redirect(url_for("auth.account"), code=303)
     with work(readonly=True) as db:
         tokens = list_tokens(db, current_user.id)
+        me = db.get(User, current_user.id)
+        email = me.email if me else None
     return render_template(
-        "account.html", zones=RUSSIAN_TIMEZONES, languages=LANGUAGES, tokens=tokens, now=utcnow()
+        "account.html",
+        zones=RUSSIAN_TIMEZONES,
+        languages=LANGUAGES,
+        tokens=tokens,
+        now=utcnow(),
+        email=email,
     )
+
+
+@bp.post("/account/profile")
+@login_required
+def profile():  # type: ignore[no-untyped-def]
+    """Change one's own name and e-mail (the address links are sent to)."""
+    try:
+        with work() as db:
+            changed = update_profile(
+                db,
+                current_user.id,
+                request.form.get("full_name", "")[:400],
+                request.form.get("email", "")[:400],
+            )
+            if changed:
+                user = db.get(User, current_user.id)
+                before = {k: v[0] for k, v in changed.items()}
+                after = {k: v[1] for k, v in changed.items()}
+                log_change(db, current_user.login, user, "changed", before, after)  # type: ignore[arg-type]
+    except ValidationError as error:
+        flash(russian(error), "error")
+    else:
+        flash(_("Настройки сохранены."), "success")
+    return redirect(url_for("auth.account"), code=303)
 
 
 @bp.post("/account/tokens/<int:token_id>/revoke")

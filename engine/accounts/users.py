@@ -282,3 +282,31 @@ def signed_in_user(connection: Connection, user_id: int, token: str) -> Row[Any]
     if row is None or not hmac.compare_digest(row.session_token, token):
         return None  # signed out, or the password changed: the old cookie is dead
     return row
+
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def update_profile(session: Session, user_id: int, full_name: str, email: str) -> dict[str, Any]:
+    """Change one's own name and e-mail; the fields that changed, with before and after."""
+    full_name, email = " ".join(full_name.split()), email.strip().lower()
+    if not 0 < len(full_name) <= 300:
+        raise ValidationError("the name is empty or longer than 300 characters")
+    if not _EMAIL.match(email) or len(email) > 300:
+        raise ValidationError(f"{email!r} is not an e-mail address", reason="email_invalid")
+    taken = session.execute(
+        select(User.id).where(User.email == email, User.id != user_id, User.is_active.is_(True))
+    ).first()
+    if taken is not None:
+        raise ValidationError(f"{email} belongs to another account", reason="email_taken")
+    user = session.get(User, user_id)
+    if user is None:
+        raise ValidationError("no such user")
+    changed = {
+        name: (getattr(user, name), value)
+        for name, value in (("full_name", full_name), ("email", email))
+        if getattr(user, name) != value
+    }
+    user.full_name, user.email = full_name, email
+    session.flush()
+    return changed
