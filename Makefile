@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: install run demo test lint format services browser bench bench-quick wrk i18n clean mutate
+.PHONY: install run demo test lint format services browser bench bench-quick wrk i18n clean mutate bench-directory
 
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +48,10 @@ bench: install services wrk
 bench-quick: install services wrk
 	$(BIN)/pip install --quiet -e '.[test,bench]'
 	$(BIN)/python -m bench --quick
+
+## bench-directory: 5,000 schools and about 20,000 people imported, re-imported and listed
+bench-directory: install services
+	$(BIN)/python -m bench.directory
 
 ## mutate: mutation testing of the guarantee-bearing modules (pyproject's [tool.mutmut]);
 ## prints each surviving mutant. Not part of `make test`: it takes a while.

@@ -127,6 +127,7 @@ class User(SQLModel, table=True):
     __table_args__ = (
         Index("ix_app_user_organization", "organization_id"),
         Index("ix_app_user_email", "email"),
+        Index("ix_app_user_role_name", "role", "full_name", "id"),  # the people list's order
     )
 
     id: int | None = Field(default=None, primary_key=True)

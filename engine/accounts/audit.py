@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlmodel import Session
 
 from engine.models import AdminLog, Organization, User, utcnow
@@ -32,6 +32,29 @@ def log_change(
             after=after,
         )
     )
+
+
+def log_changes(
+    session: Session, actor_login: str, subject: str, rows: list[tuple[int, str, Any, Any]]
+) -> None:
+    """Many log rows at once, (subject_id, action, before, after) each: one executemany."""
+    if rows:
+        now = utcnow()
+        session.execute(
+            insert(AdminLog),
+            [
+                {
+                    "at": now,
+                    "actor_login": actor_login,
+                    "subject": subject,
+                    "subject_id": i,
+                    "action": action,
+                    "before": before,
+                    "after": after,
+                }  # fmt: skip
+                for i, action, before, after in rows
+            ],
+        )
 
 
 def changes_of(session: Session, subject: str, subject_id: int, limit: int = 100) -> list[AdminLog]:

@@ -8,8 +8,9 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlmodel import Session
 
 from engine.accounts.users import (
@@ -40,25 +41,67 @@ def send_link(
     now: datetime | None = None,
 ) -> str:
     """A new link for `user` (their older ones end), mailed through the outbox; the token."""
+    return send_links(session, [user], purpose, base_url, hours=hours, now=now)[0]
+
+
+def send_links(
+    session: Session,
+    users: list[Any],  # User rows, or rows with their id and login
+    purpose: str,
+    base_url: str,
+    *,
+    hours: int | None = None,
+    now: datetime | None = None,
+) -> list[str]:
+    """`send_link` for many people at once (an import): a few statements, not a few each."""
     now = now or utcnow()
     hours = hours or (INVITATION_HOURS if purpose == INVITATION else RESET_HOURS)
     session.execute(
         update(Invitation)
-        .where(Invitation.user_id == user.id, Invitation.used_at.is_(None))
+        .where(Invitation.user_id.in_([u.id for u in users]), Invitation.used_at.is_(None))
         .values(expires_at=now)
     )
-    token = secrets.token_urlsafe(32)
-    invitation = Invitation(
-        user_id=user.id,
-        token_hash=_hash(token),
-        purpose=purpose,
-        created_at=now,
-        expires_at=now + timedelta(hours=hours),
+    tokens = [secrets.token_urlsafe(32) for _ in users]
+    expires = now + timedelta(hours=hours)
+    hashes = [_hash(token) for token in tokens]
+    if not users:
+        return tokens
+    # Core executemany, not the ORM: no ids are needed back, so no RETURNING round trips
+    session.execute(
+        insert(Invitation),
+        [
+            {
+                "user_id": u.id,
+                "token_hash": h,
+                "purpose": purpose,
+                "created_at": now,
+                "expires_at": expires,
+            }  # fmt: skip
+            for u, h in zip(users, hashes, strict=True)
+        ],
     )
-    session.add(invitation)
-    session.flush()
+    session.execute(
+        insert(Notification),
+        [
+            _mail(user, purpose, token, token_hash, expires, now, base_url)
+            for user, token, token_hash in zip(users, tokens, hashes, strict=True)
+        ],
+    )
+    return tokens
+
+
+def _mail(
+    user: Any,
+    purpose: str,
+    token: str,
+    token_hash: str,
+    expires: datetime,
+    now: datetime,
+    base_url: str,
+) -> dict[str, Any]:
+    """The outbox row of one link (the key names the link, never the token)."""
     link = f"{base_url.rstrip('/')}/password/set/{token}"
-    until = f"{invitation.expires_at:%d.%m.%Y %H:%M} UTC"
+    until = f"{expires:%d.%m.%Y %H:%M} UTC"
     if purpose == INVITATION:
         subject = "Приглашение в Roadmap Engine"
         lines = [
@@ -73,17 +116,15 @@ def send_link(
             f"Задайте новый пароль по ссылке (она действует один раз, до {until}).",
             "Если вы не просили, ничего не делайте: пароль останется прежним.",
         ]
-    session.add(
-        Notification(
-            key=f"{purpose}:{invitation.id}",
-            user_id=user.id,
-            kind=purpose,
-            payload={"subject": subject, "lines": lines, "link": link},
-            created_at=now,
-            read_at=now,  # a mail, not an item of the inbox
-        )
-    )
-    return token
+    return {
+        "key": f"{purpose}:{token_hash[:40]}",
+        "user_id": user.id,
+        "kind": purpose,
+        "payload": {"subject": subject, "lines": lines, "link": link},
+        "created_at": now,
+        "read_at": now,  # a mail, not an item of the inbox
+        "email_attempts": 0,
+    }
 
 
 def link_status(session: Session, token: str, now: datetime | None = None) -> str:

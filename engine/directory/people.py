@@ -8,19 +8,20 @@ in a file). Every change has its log row; any bad row stops the whole file.
 from __future__ import annotations
 
 import re
+import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, select
 from sqlmodel import Session
 
-from engine.accounts.audit import log_change
-from engine.accounts.invitations import INVITATION, send_link
+from engine.accounts.audit import log_change, log_changes
+from engine.accounts.invitations import INVITATION, send_links
 from engine.directory.schools import name_key, valid_inn
 from engine.directory.sheet import Sheet, find_columns, read_grid
 from engine.importing.sources import DocumentError
-from engine.models import CuratorAssignment, Organization, OrganizationKind, Role, User
+from engine.models import CuratorAssignment, Organization, OrganizationKind, Role, User, utcnow
 
 PEOPLE_HEADERS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("login", re.compile(r"^логин")),
@@ -246,23 +247,41 @@ def apply_people(
         raise DocumentError(
             "\n".join(f"{plan.source}, row {r.line}: the login {r.login!r} is taken" for r in clash)
         )
-    for row in plan.created:
-        login = row.login or row.email
-        user = User(
-            login=login if login not in taken else f"{login}.{row.line}",
-            full_name=row.full_name,
-            role=row.role,
-            organization_id=row.organization_id,
-            email=row.email,
-            password_hash="!",  # no password until the invitation sets one
-        )
-        session.add(user)
-        session.flush()
-        _assign(session, user.id, [], row.schools)
-        log_change(session, actor_login, user, "created", None, _fields(row))
+    if plan.created:  # Core statements: thousands of people are a few round trips
+        now = utcnow()
+        values = [
+            {
+                "login": (row.login or row.email)
+                if (row.login or row.email) not in taken
+                else f"{row.login or row.email}.{row.line}",
+                "full_name": row.full_name,
+                "role": str(row.role),
+                "organization_id": row.organization_id,
+                "email": row.email,
+                "password_hash": "!",  # no password until the invitation sets one
+                "is_active": True,
+                "created_at": now,
+                "session_token": secrets.token_hex(16),
+            }
+            for row in plan.created
+        ]
+        added = session.execute(
+            insert(User).returning(User.id, User.login, User.email, sort_by_parameter_order=True),
+            values,
+        ).all()
+        by_email = {row.email: row for row in plan.created}
+        assignments = [
+            {"curator_id": user.id, "school_id": school}
+            for user in added
+            for school in by_email[user.email].schools
+        ]
+        if assignments:
+            session.execute(insert(CuratorAssignment), assignments)
+        logs = [(u.id, "created", None, _fields(by_email[u.email])) for u in added]
         if invite:
-            send_link(session, user, INVITATION, base_url)
-            log_change(session, actor_login, user, "invited", None, {"email": row.email})
+            logs += [(u.id, "invited", None, {"email": u.email}) for u in added]
+            send_links(session, list(added), INVITATION, base_url, now=now)
+        log_changes(session, actor_login, "user", logs)
     for user_id, row, diff in plan.changed:
         known = session.get(User, user_id)
         assert known is not None

@@ -40,6 +40,7 @@ def upgrade() -> None:
     )
     op.create_index("ix_invitation_user", "invitation", ["user_id"])
     op.create_index("ix_app_user_email", "app_user", ["email"])
+    op.create_index("ix_app_user_role_name", "app_user", ["role", "full_name", "id"])
     op.create_table(
         "admin_log",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -69,6 +70,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("ix_admin_log_subject", table_name="admin_log")
     op.drop_table("admin_log")  # its triggers go with it
+    op.drop_index("ix_app_user_role_name", table_name="app_user")
     op.drop_index("ix_app_user_email", table_name="app_user")
     op.drop_index("ix_invitation_user", table_name="invitation")
     op.drop_table("invitation")
