@@ -135,3 +135,30 @@ def test_a_bad_upload_is_named_as_the_admin_named_it(app, demo, tmp_path) -> Non
     admin = client_as(app, "admin")
     assert _upload(admin, "/directory/preview", path).status_code == 303
     assert "плохой реестр.csv: no header row with a name column" in admin.get("/directory").text
+
+
+def test_the_admin_assigns_and_unassigns_a_curators_school(app, demo) -> None:
+    with unit_of_work(demo, readonly=True) as session:
+        curator2 = session.execute(select(User).where(User.login == "curator2")).scalar_one()
+        school = session.execute(
+            select(Organization).where(Organization.name == "МБОУ Ершичская СШ")
+        ).scalar_one()
+    admin = client_as(app, "admin")
+    done = admin.post(
+        f"/people/{curator2.id}/schools", data={"school": school.inn}, follow_redirects=True
+    )
+    assert "Школа закреплена за куратором" in done.text
+    assert "Ершичская СШ" in client_as(app, "curator2").get("/queue").text  # now theirs too
+    assert (
+        client_as(app, "school1")
+        .post(f"/people/{curator2.id}/schools", data={"school": "x"})
+        .status_code
+        == 403
+    )
+    nobody = admin.post(
+        f"/people/{curator2.id}/schools", data={"school": "нет такой"}, follow_redirects=True
+    )
+    assert "no school matches" in nobody.text or "Запись не найдена" in nobody.text
+    removed = admin.post(f"/people/{curator2.id}/schools/{school.id}/remove", follow_redirects=True)
+    assert "Школа откреплена" in removed.text
+    assert "откреплены школы" in removed.text and "назначены школы" in removed.text  # the log

@@ -23,14 +23,16 @@ from engine.directory.schools import (
     read_directory,
 )
 from engine.errors import DomainError, NotFoundError
-from engine.models import CuratorAssignment, Role, User
+from engine.models import CuratorAssignment, Organization, Role, User
 from engine.readmodels.directory import (
+    find_school,
     municipalities_in_scope,
     people_page,
     person_card,
     school_card,
     schools_page,
 )
+from engine.work import assignments
 from web.context import actor, application, work
 from web.converters import query_id, query_page
 from web.messages import russian
@@ -177,6 +179,46 @@ def deactivate(user_id: int):  # type: ignore[no-untyped-def]
         return redirect(url_for("directory.person", user_id=user_id), code=303)
     flash(_("Учётная запись отключена."), "success")
     return redirect(url_for("directory.person", user_id=user_id), code=303)
+
+
+@bp.post("/people/<int:user_id>/schools")
+def assign(user_id: int):  # type: ignore[no-untyped-def]
+    """Give a curator one more school, named by ИНН or by name."""
+    text = (request.form.get("school") or "").strip()[:300]
+    try:
+        with work() as db:
+            person_card(db, actor(), user_id)  # in scope, or 404
+            school_id = _school_named(db, text)
+            assignments.assign_curator(db, actor(), user_id, school_id)
+    except NotFoundError as error:
+        flash(russian(error) if text else _("Укажите ИНН или название школы."), "error")
+    except DomainError as error:
+        flash(russian(error), "error")
+    else:
+        flash(_("Школа закреплена за куратором."), "success")
+    return redirect(url_for("directory.person", user_id=user_id), code=303)
+
+
+@bp.post("/people/<int:user_id>/schools/<int:school_id>/remove")
+def unassign(user_id: int, school_id: int):  # type: ignore[no-untyped-def]
+    """Take one school away from a curator."""
+    try:
+        with work() as db:
+            person_card(db, actor(), user_id)
+            assignments.unassign_curator(db, actor(), user_id, school_id)
+    except DomainError as error:
+        flash(russian(error), "error")
+    else:
+        flash(_("Школа откреплена."), "success")
+    return redirect(url_for("directory.person", user_id=user_id), code=303)
+
+
+def _school_named(db, text: str) -> int:  # type: ignore[no-untyped-def]
+    """A school by its ИНН, else by a unique part of its name."""
+    if not text:
+        raise NotFoundError("no school named")
+    by_inn = db.execute(select(Organization.id).where(Organization.inn == text)).scalar()
+    return by_inn if by_inn is not None else find_school(db, text)
 
 
 # --- loading the spreadsheets (the admin) ---------------------------------------------------

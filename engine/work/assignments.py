@@ -7,7 +7,8 @@ from datetime import date, datetime
 from sqlalchemy import delete, select, update
 from sqlmodel import Session
 
-from engine.accounts.access import Actor, require_coordinator, require_reach
+from engine.accounts.access import Actor, Power, may, require_coordinator, require_reach
+from engine.accounts.audit import log_change
 from engine.deadlines.parser import Schedule
 from engine.errors import ConflictError, NotFoundError, ValidationError, required_remark
 from engine.importing.apply import School, due_dates, resolve_assignees
@@ -36,26 +37,36 @@ def _school(session: Session, school_id: int) -> Organization:
     return school
 
 
+def _may_assign(session: Session, actor: Actor, school_id: int) -> None:
+    """The school's coordinators arrange its curators; the admin administers everyone's."""
+    if not may(actor, Power.ADMINISTER):
+        require_coordinator(session, actor, school_id, f"school {school_id}")
+
+
 def assign_curator(session: Session, actor: Actor, curator_id: int, school_id: int) -> None:
-    """Make a curator responsible for a school (as the order names them)."""
+    """Make a curator responsible for a school (as the order names them); logged."""
     _school(session, school_id)
-    require_coordinator(session, actor, school_id, f"school {school_id}")
+    _may_assign(session, actor, school_id)
     curator = session.get(User, curator_id)
-    if curator is None or curator.role != Role.CURATOR:
+    if curator is None or curator.role != Role.CURATOR or not curator.is_active:
         raise NotFoundError(f"curator {curator_id} does not exist")
     if session.get(CuratorAssignment, (curator_id, school_id)) is None:
         session.add(CuratorAssignment(curator_id=curator_id, school_id=school_id))
+        log_change(session, actor.login, curator, "assigned", None, {"schools": [school_id]})
         session.flush()
 
 
 def unassign_curator(session: Session, actor: Actor, curator_id: int, school_id: int) -> None:
-    """Take a school away from a curator."""
-    require_coordinator(session, actor, school_id, f"school {school_id}")
-    session.execute(
+    """Take a school away from a curator; logged."""
+    _may_assign(session, actor, school_id)
+    gone = session.execute(
         delete(CuratorAssignment).where(
             CuratorAssignment.curator_id == curator_id, CuratorAssignment.school_id == school_id
         )
-    )
+    ).rowcount
+    curator = session.get(User, curator_id)
+    if gone and curator is not None:
+        log_change(session, actor.login, curator, "unassigned", {"schools": [school_id]}, None)
 
 
 def add_participant(
