@@ -116,3 +116,33 @@ def test_no_files_once_the_work_is_reported(world, registry, tmp_path) -> None:
         fire(session, registry, OCC, world.occurrence_a, "report", world.actor("school_a"))
     with pytest.raises(ConflictError, match="'reported'"):
         _attach(world, registry, tmp_path, "school_a", b"%PDF-1.4 late")
+
+
+def test_the_limit_is_inclusive_and_each_refusal_names_its_reason(
+    world, registry, tmp_path
+) -> None:
+    _start(world, registry, world.occurrence_a, "school_a")
+    exact = b"%PDF-1.4" + b"x" * 992  # 1,000 bytes: at the limit, so accepted
+    assert _attach(world, registry, tmp_path, "school_a", exact, max_bytes=1000).size_bytes == 1000
+    refusals = [
+        (exact + b"x", "file_too_large"),
+        (b"", "file_empty"),
+        (b"MZ\x90\x00 not a document", "file_type"),
+    ]
+    for data, reason in refusals:
+        with pytest.raises(ValidationError) as refused:
+            _attach(world, registry, tmp_path, "school_a", data, max_bytes=1000)
+        assert refused.value.reason == reason
+    with unit_of_work(world.engine) as session:
+        fire(session, registry, OCC, world.occurrence_a, "report", world.actor("school_a"))
+    with pytest.raises(ConflictError) as late:
+        _attach(world, registry, tmp_path, "school_a", exact)
+    assert late.value.reason == "files_not_accepted"
+
+
+def test_a_name_keeps_only_its_last_part_and_loses_leading_dots(world, registry, tmp_path) -> None:
+    _start(world, registry, world.occurrence_a, "school_a")
+    saved = _attach(world, registry, tmp_path, "school_a", b"%PDF-1.4", name="a/b/c\\..акт.pdf.")
+    assert saved.original_name == "акт.pdf."
+    long = _attach(world, registry, tmp_path, "school_a", b"%PDF-1.4", name="я" * 300 + ".pdf")
+    assert len(long.original_name) == 255

@@ -43,10 +43,11 @@ def _counts(db) -> tuple[int, int]:  # type: ignore[no-untyped-def]
         )
 
 
-def _job(db) -> ImportJob:  # type: ignore[no-untyped-def]
+def _job(db) -> ImportJob | None:  # type: ignore[no-untyped-def]
     with unit_of_work(db, readonly=True) as session:
         job = session.execute(select(ImportJob).order_by(ImportJob.id.desc())).scalars().first()
-        session.expunge(job)
+        if job is not None:
+            session.expunge(job)
         return job
 
 
@@ -129,3 +130,68 @@ def test_only_its_municipality_sees_a_job(app, demo) -> None:
         303,
         403,
     )
+
+
+def test_a_claim_takes_one_job_and_only_dead_runners_jobs_come_back(app, demo, monkeypatch) -> None:
+    monkeypatch.setattr(coordination, "_start_import_runner", lambda: None)
+    coordinator = client_as(app, "coordinator")
+    for _ in range(2):
+        coordinator.post("/roadmaps/confirm", data={"token": _preview(coordinator)})
+    engine_app = _engine_app(app)
+    first = importing.claim_next(engine_app)
+    with unit_of_work(demo, readonly=True) as session:
+        statuses = dict(session.execute(select(ImportJob.id, ImportJob.status)).all())
+    assert statuses[first] == ImportStatus.READING
+    assert sorted(statuses.values()) == [ImportStatus.QUEUED, ImportStatus.READING]
+    assert importing.run_import(engine_app, first) == ImportStatus.DONE
+    second = importing.claim_next(engine_app)  # and its runner dies
+    with unit_of_work(demo) as session:  # both started long ago; one is over
+        old = utcnow() - timedelta(hours=3)
+        session.execute(update(ImportJob).values(started_at=old))
+    assert importing.requeue_stale(engine_app, utcnow() - timedelta(hours=1)) == 1
+    with unit_of_work(demo, readonly=True) as session:
+        assert session.get(ImportJob, first).status == ImportStatus.DONE
+        assert session.get(ImportJob, second).status == ImportStatus.QUEUED
+
+
+def test_a_refused_queueing_leaves_no_file(app, demo, tmp_path) -> None:
+    from engine.accounts.access import load_actor
+    from engine.errors import PermissionDeniedError
+
+    engine_app = _engine_app(app)
+    document = engine_app.settings.upload_dir / "abc.txt"
+    document.parent.mkdir(parents=True, exist_ok=True)
+    document.write_bytes(SEED_FILES["003"].read_bytes())
+
+    def fails_after_queueing(session):  # type: ignore[no-untyped-def]
+        importing.queue_import(
+            engine_app, session, load_actor(session, "coordinator"), document, "x"
+        )
+        raise PermissionDeniedError("refused after the file moved")
+
+    with pytest.raises(PermissionDeniedError), unit_of_work(demo) as session:
+        fails_after_queueing(session)
+    assert list((engine_app.settings.upload_dir / importing.QUEUE_DIR).iterdir()) == []
+    assert _job(demo) is None
+
+
+def test_another_coordinator_of_the_municipality_sees_the_job(app, demo) -> None:
+    from engine.accounts.users import create_user, hash_password
+    from engine.models import Role, User
+
+    coordinator = client_as(app, "coordinator")
+    import_and_wait(coordinator, _preview(coordinator), "003.txt")
+    with unit_of_work(demo) as session:
+        municipality = session.execute(
+            select(User.organization_id).where(User.login == "coordinator")
+        ).scalar_one()
+        create_user(
+            session,
+            login="deputy",
+            full_name="Заместитель",
+            role=Role.MUNICIPAL_COORDINATOR,
+            password_hash=hash_password("demo-2024"),
+            organization_id=municipality,
+        )
+    job = _job(demo)
+    assert client_as(app, "deputy").get(f"/roadmaps/imports/{job.id}").status_code == 200
