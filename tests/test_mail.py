@@ -116,3 +116,58 @@ def test_transitions_tell_the_other_side(world, registry, smtp) -> None:
     ]
     returned = next(m for m in smtp.inbox.messages if "Возвращено" in m["Subject"])
     assert "Комментарий: Нет подписи директора" in returned.get_content()
+
+
+def test_the_outbox_gives_up_after_its_attempts_and_skips_people_without_mail(
+    world, registry
+) -> None:
+    from sqlalchemy import update
+
+    from engine.models import User
+    from engine.notices.outbox import MAX_ATTEMPTS
+
+    sweep_at(world.engine, "2024-03-27 10:00")  # three reminders, to three schools
+    with unit_of_work(world.engine) as session:
+        session.execute(update(User).where(User.login == "school_b").values(email=""))
+        session.execute(update(User).where(User.login == "school_c").values(email=None))
+        waiting = pending_count(session)
+    assert waiting == 1  # no address, no mail: the inbox still has them
+
+    def broken(message):  # type: ignore[no-untyped-def]
+        raise OSError("x" * 800)
+
+    tried = []
+    for _ in range(MAX_ATTEMPTS + 2):
+        deliver_pending(world.engine, registry, broken, base_url=BASE)
+        with unit_of_work(world.engine, readonly=True) as session:
+            tried.append(
+                session.execute(
+                    select(Notification.email_attempts, Notification.email_error)
+                    .join(User, User.id == Notification.user_id)
+                    .where(User.login == "school_a")
+                ).one()
+            )
+    assert [a for a, _ in tried] == [*range(1, MAX_ATTEMPTS + 1), MAX_ATTEMPTS, MAX_ATTEMPTS]
+    assert len(tried[0][1]) == 500  # the error is kept, cut to its column
+    with unit_of_work(world.engine, readonly=True) as session:
+        others = session.execute(
+            select(Notification.email_attempts).join(User, User.id == Notification.user_id)
+            .where(User.login.in_(["school_b", "school_c"]))
+        ).scalars().all()  # fmt: skip
+    assert others == [0, 0]
+
+
+def test_a_sent_mail_counts_its_attempt_and_forgets_the_error(world, registry, smtp) -> None:
+    sweep_at(world.engine, "2024-03-27 10:00")
+
+    def broken(message):  # type: ignore[no-untyped-def]
+        raise OSError("down")
+
+    deliver_pending(world.engine, registry, broken, base_url=BASE)
+    deliver_pending(world.engine, registry, _sender(smtp.port), base_url=BASE)
+    with unit_of_work(world.engine, readonly=True) as session:
+        rows = session.execute(
+            select(Notification.email_attempts, Notification.email_error, Notification.emailed_at)
+        ).all()
+    assert all(a == 2 and e is None and sent is not None for a, e, sent in rows)
+    assert len(smtp.inbox.messages) == len(rows) == 3
