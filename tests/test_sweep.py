@@ -13,7 +13,7 @@ from engine.errors import PermissionDeniedError, ValidationError
 from engine.escalation import board as escalation_service
 from engine.lifecycle.definition import SubjectKind
 from engine.lifecycle.fire import fire
-from engine.models import Escalation, Occurrence, TransitionLog
+from engine.models import Escalation, Notification, Occurrence, TransitionLog
 from tests.factories import POLICIES, add_document, fire_as
 from tests.sweeping import at, escalations, levels, sweep_at, told
 
@@ -321,3 +321,22 @@ def test_levels_skip_a_public_holiday(world) -> None:
     assert sweep_at(world.engine, "2024-02-24 08:00").escalations[2] == 0
     assert sweep_at(world.engine, "2024-02-26 18:00").escalations[2] == 0
     assert sweep_at(world.engine, "2024-02-27 08:00").escalations[2] == 3
+
+
+def test_a_first_sweep_on_the_due_day_still_reminds(world) -> None:
+    assert sweep_at(world.engine, "2024-03-31 10:00").reminders == 3
+    assert set(levels(world.engine).values()) == {0}  # a reminder raises no level
+
+
+def test_small_batches_do_and_count_the_same_work(world, registry) -> None:
+    """The sweep claims its work in batches: the counts and rows must not depend on their size."""
+    whole = sweep_at(world.engine, "2024-05-20 10:00", batch_size=2000)
+    rows, mails = escalations(world.engine), told(world.engine)
+    with unit_of_work(world.engine) as session:
+        session.execute(Notification.__table__.delete())
+        session.execute(Escalation.__table__.delete())
+        session.execute(Occurrence.__table__.update().values(escalation_level=0))
+    piecewise = sweep_at(world.engine, "2024-05-20 10:00", batch_size=1)
+    assert piecewise.to_dict() == whole.to_dict() and escalations(world.engine) == rows
+    assert piecewise.notifications == whole.notifications == len(mails) > 0
+    assert told(world.engine) == mails and whole.escalations == {1: 3, 2: 3, 3: 3}
