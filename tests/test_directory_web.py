@@ -162,3 +162,28 @@ def test_the_admin_assigns_and_unassigns_a_curators_school(app, demo) -> None:
     removed = admin.post(f"/people/{curator2.id}/schools/{school.id}/remove", follow_redirects=True)
     assert "Школа откреплена" in removed.text
     assert "откреплены школы" in removed.text and "назначены школы" in removed.text  # the log
+
+
+def test_the_admin_moves_a_school_head_to_another_school(app, demo) -> None:
+    with unit_of_work(demo, readonly=True) as session:
+        head = session.execute(select(User).where(User.login == "school1")).scalar_one()
+        other = session.execute(
+            select(Organization).where(Organization.name == "МБОУ Руссковская СШ")
+        ).scalar_one()
+    admin = client_as(app, "admin")
+    moved = admin.post(
+        f"/people/{head.id}/scope", data={"organization": other.inn}, follow_redirects=True
+    )
+    assert "Организация изменена" in moved.text and "МБОУ Руссковская СШ" in moved.text
+    unknown = admin.post(
+        f"/people/{head.id}/scope", data={"organization": "нет такой"}, follow_redirects=True
+    )
+    assert "no school is named" in unknown.text
+    assert (
+        client_as(app, "coordinator")
+        .post(f"/people/{head.id}/scope", data={"organization": "x"})
+        .status_code
+        == 403
+    )
+    with unit_of_work(demo, readonly=True) as session:
+        assert session.get(User, head.id).organization_id == other.id

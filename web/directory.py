@@ -15,7 +15,13 @@ from engine.accounts.access import Power, require_power
 from engine.accounts.audit import log_change
 from engine.accounts.invitations import INVITATION, RESET, send_link
 from engine.accounts.users import deactivate_user
-from engine.directory.people import apply_people, hand_over, plan_people, read_people
+from engine.directory.people import (
+    apply_people,
+    change_scope,
+    hand_over,
+    plan_people,
+    read_people,
+)
 from engine.directory.schools import (
     PROGRAMMES,
     apply_directory,
@@ -210,6 +216,24 @@ def unassign(user_id: int, school_id: int):  # type: ignore[no-untyped-def]
         flash(russian(error), "error")
     else:
         flash(_("Школа откреплена."), "success")
+    return redirect(url_for("directory.person", user_id=user_id), code=303)
+
+
+@bp.post("/people/<int:user_id>/scope")
+def scope(user_id: int):  # type: ignore[no-untyped-def]
+    """Move school staff or a coordinator to another organization (the admin)."""
+    require_power(actor(), Power.ADMINISTER, "people")
+    text = (request.form.get("organization") or "").strip()[:300]
+    try:
+        with work() as db:
+            user = db.get(User, user_id)
+            if user is None:
+                abort(404)
+            change_scope(db, actor().login, user, text)
+    except DomainError as error:
+        flash(russian(error), "error")
+    else:
+        flash(_("Организация изменена."), "success")
     return redirect(url_for("directory.person", user_id=user_id), code=303)
 
 

@@ -368,3 +368,30 @@ def hand_over(session: Session, actor_login: str, curator: User, successor: User
     )
     log_change(session, actor_login, successor, "assigned", None, {"schools": schools})
     return schools
+
+
+def change_scope(session: Session, actor_login: str, user: User, text: str) -> int | None:
+    """Move a person to another organization of their role's kind (a school by ИНН or
+    name, a municipality, a region), logged; the new organization's id."""
+    kind = {
+        Role.SCHOOL: OrganizationKind.SCHOOL,
+        Role.MUNICIPAL_COORDINATOR: OrganizationKind.MUNICIPALITY,
+        Role.REGIONAL_COORDINATOR: OrganizationKind.REGION,
+    }.get(Role(user.role))
+    if kind is None:
+        raise DocumentError(f"a {user.role} belongs to no organization")
+    organization_id, problem = _Directory(session).find(kind, text)
+    if problem:
+        raise DocumentError(problem)
+    if organization_id != user.organization_id:
+        log_change(
+            session,
+            actor_login,
+            user,
+            "changed",
+            {"organization_id": user.organization_id},
+            {"organization_id": organization_id},
+        )
+        user.organization_id = organization_id
+        session.flush()
+    return organization_id
