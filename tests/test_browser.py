@@ -305,3 +305,13 @@ def test_a_region_moves_in_and_a_curator_accepts_the_invitation(
     page.goto(f"{site}/password/set/{token}")  # the same link again
     assert page.get_attribute("#link-spent", "data-status") == "used"
     context.close()
+
+    admin = Person(browser, site, "admin")
+    admin.page.set_viewport_size({"width": 390, "height": 844})
+    admin.go("/people?role=curator&q=Номер 2")
+    admin.page.click("#people a")
+    assert "Средняя школа № 7»" in admin.page.inner_text("#curator-schools")
+    width = admin.page.evaluate("document.documentElement.scrollWidth")
+    admin.shot("16-curator-page-phone")
+    admin.close()
+    assert width <= 390, f"the person page is {width}px wide on a phone"
