@@ -146,3 +146,33 @@ def test_a_name_keeps_only_its_last_part_and_loses_leading_dots(world, registry,
     assert saved.original_name == "акт.pdf."
     long = _attach(world, registry, tmp_path, "school_a", b"%PDF-1.4", name="я" * 300 + ".pdf")
     assert len(long.original_name) == 255
+
+
+def test_the_orphan_scan_removes_every_old_orphan_and_nothing_else(
+    world, registry, tmp_path
+) -> None:
+    import os
+    from datetime import timedelta
+
+    from engine.models import utcnow
+
+    _start(world, registry, world.occurrence_a, "school_a")
+    known = _attach(world, registry, tmp_path, "school_a", b"%PDF-1.4 kept")
+    known_path = evidence.storage_path(tmp_path, known.stored_name)
+    cutoff = utcnow() - timedelta(hours=1)
+    old, at_cutoff = cutoff.timestamp() - 60, cutoff.timestamp()
+    orphans = [tmp_path / f"{n:02d}" / f"{n:02d}orphan{n}" for n in range(10, 15)]
+    young = [tmp_path / f"{n:02d}" / f"{n:02d}young{n}" for n in range(10, 15)]
+    part = known_path.with_name(known_path.name + ".part")  # a write that never finished
+    boundary = tmp_path / "20" / "20boundary"
+    for path in (*orphans, *young, part, boundary):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"x")
+    for path in (*orphans, part, known_path):
+        os.utime(path, (old, old))
+    os.utime(boundary, (at_cutoff, at_cutoff))
+    with unit_of_work(world.engine, readonly=True) as session:
+        removed = evidence.remove_orphans(session, tmp_path, cutoff)
+    assert removed == len(orphans) + 1
+    assert not any(p.exists() for p in (*orphans, part))
+    assert known_path.exists() and boundary.exists() and all(p.exists() for p in young)

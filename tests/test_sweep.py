@@ -340,3 +340,24 @@ def test_small_batches_do_and_count_the_same_work(world, registry) -> None:
     assert piecewise.to_dict() == whole.to_dict() and escalations(world.engine) == rows
     assert piecewise.notifications == whole.notifications == len(mails) > 0
     assert told(world.engine) == mails and whole.escalations == {1: 3, 2: 3, 3: 3}
+
+
+def test_a_reminder_comes_on_the_last_day_of_its_window_not_before(world) -> None:
+    with unit_of_work(world.engine) as session:  # due Wednesday 3 April, a working day
+        session.execute(update(Occurrence).values(due_on=date(2024, 4, 3)))
+    assert sweep_at(world.engine, "2024-03-28 10:00").reminders == 0  # 3 working days: 2 April
+    assert sweep_at(world.engine, "2024-03-29 10:00").reminders == 3  # 3 working days: 3 April
+
+
+@pytest.mark.parametrize(
+    ("reported", "late_on"), [("2024-03-20 23:59", 28), ("2024-03-21 00:00", 29)]
+)
+def test_the_review_deadline_counts_from_the_local_day_of_the_report(
+    world, registry, reported: str, late_on: int
+) -> None:
+    fire_as(world, registry, world.occurrence_a, "start", "school_a")
+    with unit_of_work(world.engine) as session:
+        fire(session, registry, OCC, world.occurrence_a, "report", world.actor("school_a"),
+             report_text="сделано", now=at(reported))  # fmt: skip
+    assert sweep_at(world.engine, f"2024-03-{late_on - 1} 20:00").review_escalations == 0
+    assert sweep_at(world.engine, f"2024-03-{late_on} 09:00").review_escalations == 1
