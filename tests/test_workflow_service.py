@@ -332,3 +332,18 @@ def test_coordinators_do_not_act_for_schools_nor_review_them(world, registry) ->
     with pytest.raises(PermissionDeniedError, match="not the reviewer"):
         fire_as(world, registry, occ, "approve", "regional")
     assert world.state(occ) == "reported"
+
+
+@pytest.mark.parametrize(("field", "limit"), [("comment", 5_000), ("report_text", 20_000)])
+def test_overlong_text_is_refused_before_anything_is_written(world, registry, field, limit) -> None:
+    fire_as(world, registry, world.occurrence_a, "start", "school_a")
+    with pytest.raises(ValidationError) as refused, unit_of_work(world.engine) as session:
+        fire(session, registry, OCC, world.occurrence_a, "report", world.actor("school_a"),
+             **{field: "щ" * (limit + 1)})  # fmt: skip
+    assert refused.value.reason == "text_too_long"
+    with unit_of_work(world.engine, readonly=True) as session:
+        assert session.get(Occurrence, world.occurrence_a).state == "in_progress"
+    with unit_of_work(world.engine) as session:  # at the limit it is fine
+        fire(session, registry, OCC, world.occurrence_a, "report", world.actor("school_a"),
+             **{field: "щ" * limit, "report_text": "отчёт"} if field == "comment"
+             else {field: "щ" * limit})  # fmt: skip
