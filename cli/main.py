@@ -16,11 +16,9 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 import workflows
 from cli.serve import supervise
 from engine.accounts.access import Actor, load_actor
-from engine.accounts.audit import log_change
-from engine.accounts.invitations import INVITATION, RESET, send_link
+from engine.accounts.invitations import INVITATION, RESET, send_logged_link
 from engine.accounts.users import (
     TOKEN_DAYS,
-    deactivate_user,
     issue_api_token,
     list_tokens,
     revoke_token,
@@ -31,9 +29,9 @@ from engine.deadlines.calendar import WorkCalendar
 from engine.deadlines.calendar import set_override as set_calendar_override
 from engine.deadlines.parser import Period
 from engine.demo import DEMO_PASSWORD, demo_present, load_demo
-from engine.directory.people import add_person, apply_people, hand_over, plan_people, read_people
+from engine.directory.people import add_person, apply_people, plan_people, read_people, take_out
 from engine.directory.schools import apply_directory, plan_directory, read_directory
-from engine.errors import DomainError, NotFoundError
+from engine.errors import DomainError, NotFoundError, ValidationError
 from engine.escalation.board import acknowledge as acknowledge_escalation
 from engine.escalation.board import extend_deadline, municipality_of, open_escalations
 from engine.importing.apply import ImportReport, find_municipality, import_roadmap
@@ -42,7 +40,7 @@ from engine.importing.document import read_roadmap
 from engine.importing.structure import RoadmapDraft
 from engine.lifecycle.definition import SubjectKind
 from engine.migrate import current_revision, head_revision, upgrade
-from engine.models import CuratorAssignment, Role, User
+from engine.models import Role, User
 from engine.readmodels import directory, subjects
 from engine.readmodels.worklist import task_list
 from engine.settings import Settings
@@ -480,17 +478,17 @@ def users_deactivate(ctx: Context, login: str, successor_login: str | None) -> N
     """Take a person out at once: no sign-in, no session, no token; history stays."""
     with unit_of_work(ctx.migrated_engine()) as session:
         user = _user(session, login)
-        schools = session.execute(
-            select(CuratorAssignment.school_id).where(CuratorAssignment.curator_id == user.id)
-        ).first()
-        if schools and not successor_login:
-            raise DomainError(f"{login} curates schools; name who takes them: --handover-to")
+        successor = _user(session, successor_login) if successor_login else None
+        try:
+            moved = take_out(session, OPERATOR.login, user, successor)
+        except ValidationError as error:
+            if error.reason != "successor_required":
+                raise
+            raise DomainError(
+                f"{login} curates schools; name who takes them: --handover-to"
+            ) from None
         if successor_login:
-            moved = hand_over(session, OPERATOR.login, user, _user(session, successor_login))
             click.echo(f"{len(moved)} schools handed to {successor_login}")
-        deactivate_user(session, user.id)
-        log_change(session, OPERATOR.login, user, "deactivated", {"is_active": True},
-                   {"is_active": False})  # fmt: skip
     click.echo(f"{login}: deactivated")
 
 
@@ -499,7 +497,7 @@ def users_deactivate(ctx: Context, login: str, successor_login: str | None) -> N
 @pass_context
 def users_invite(ctx: Context, login: str) -> None:
     """Mail a new invitation (the older links stop working)."""
-    _send(ctx, login, INVITATION, "invited")
+    _send(ctx, login, INVITATION)
 
 
 @users_group.command("reset-password")
@@ -507,18 +505,17 @@ def users_invite(ctx: Context, login: str) -> None:
 @pass_context
 def users_reset_password(ctx: Context, login: str) -> None:
     """Mail a link to set a new password (the current one keeps working until then)."""
-    _send(ctx, login, RESET, "reset_sent")
+    _send(ctx, login, RESET)
 
 
-def _send(ctx: Context, login: str, purpose: str, action: str) -> None:
+def _send(ctx: Context, login: str, purpose: str) -> None:
     with unit_of_work(ctx.migrated_engine()) as session:
         user = _user(session, login)
         if not user.is_active:
             raise DomainError(f"{login} is deactivated")
         if not user.email:
             raise DomainError(f"{login} has no e-mail to send the link to")
-        send_link(session, user, purpose, ctx.settings.public_url)
-        log_change(session, OPERATOR.login, user, action, None, {"email": user.email})
+        send_logged_link(session, OPERATOR.login, user, purpose, ctx.settings.public_url)
     click.echo(f"{login}: the link is in the outbox, to {user.email}")
 
 

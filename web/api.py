@@ -15,9 +15,8 @@ from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
 
 from engine.accounts.access import Actor, Power, require_power
-from engine.accounts.audit import log_change
-from engine.accounts.users import deactivate_user, note_token_use, user_for_token
-from engine.directory.people import add_person, hand_over
+from engine.accounts.users import note_token_use, user_for_token
+from engine.directory.people import add_person, take_out
 from engine.directory.schools import apply_directory, plan_directory, read_directory
 from engine.errors import (
     ConflictError,
@@ -29,7 +28,7 @@ from engine.errors import (
 )
 from engine.lifecycle.definition import SubjectKind
 from engine.lifecycle.fire import fire
-from engine.models import CuratorAssignment, Role, User, utcnow
+from engine.models import Role, User, utcnow
 from engine.readmodels.directory import people_page, person_card, schools_page
 from engine.readmodels.subjects import history, occurrence_detail
 from engine.readmodels.worklist import task_list
@@ -370,16 +369,8 @@ def post_deactivation(user_id: int):  # type: ignore[no-untyped-def]
             raise NotFoundError(f"person {user_id}")
         if not user.is_active:
             raise ConflictError(f"{user.login} is already deactivated")
-        curates = db.execute(
-            select(CuratorAssignment.school_id).where(CuratorAssignment.curator_id == user_id)
-        ).first()
-        if curates is not None:
-            successor = db.get(User, body.handover_to) if body.handover_to else None
-            if successor is None:
-                raise ValidationError(f"{user.login} curates schools; name handover_to")
-            hand_over(db, who.login, user, successor)
-        deactivate_user(db, user_id)
-        log_change(db, who.login, user, "deactivated", {"is_active": True}, {"is_active": False})
+        successor = db.get(User, body.handover_to) if body.handover_to else None
+        take_out(db, who.login, user, successor)
         card = person_card(db, who, user_id)
     return _person(card.person, [])
 

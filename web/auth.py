@@ -24,7 +24,7 @@ from engine.accounts.audit import log_change
 from engine.accounts.invitations import (
     RESET,
     link_status,
-    send_link,
+    send_logged_link,
     set_password_by_link,
     user_by_email,
 )
@@ -247,8 +247,7 @@ def forgot_password():  # type: ignore[no-untyped-def]
             record_failure(db, email, address, now)  # a request, counted like a failed try
             user = user_by_email(db, email)
             if user is not None:
-                send_link(db, user, RESET, application().settings.public_url)
-                log_change(db, user.login, user, "reset_sent", None, {"email": email})
+                send_logged_link(db, user.login, user, RESET, application().settings.public_url)
         flash(
             _(
                 "Если этот адрес есть в системе, на него отправлена ссылка для нового пароля. "

@@ -12,15 +12,13 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from engine.accounts.access import Power, require_power
-from engine.accounts.audit import log_change
-from engine.accounts.invitations import INVITATION, RESET, send_link
-from engine.accounts.users import deactivate_user
+from engine.accounts.invitations import INVITATION, RESET, send_logged_link
 from engine.directory.people import (
     apply_people,
     change_scope,
-    hand_over,
     plan_people,
     read_people,
+    take_out,
 )
 from engine.directory.schools import (
     PROGRAMMES,
@@ -29,7 +27,7 @@ from engine.directory.schools import (
     read_directory,
 )
 from engine.errors import DomainError, NotFoundError
-from engine.models import CuratorAssignment, Organization, Role, User
+from engine.models import Organization, Role, User
 from engine.readmodels.directory import (
     find_school,
     municipalities_in_scope,
@@ -148,8 +146,7 @@ def _send(user_id: int, purpose: str):  # type: ignore[no-untyped-def]
             flash(_("У пользователя нет действующей учётной записи с почтой."), "error")
             return redirect(url_for("directory.person", user_id=user_id), code=303)
         kind = INVITATION if purpose == "invite" else RESET
-        send_link(db, user, kind, application().settings.public_url)
-        log_change(db, actor().login, user, f"{purpose}_sent", None, {"email": user.email})
+        send_logged_link(db, actor().login, user, kind, application().settings.public_url)
         email = user.email
     flash(_("Ссылка отправлена на %(email)s.", email=email), "success")
     return redirect(url_for("directory.person", user_id=user_id), code=303)
@@ -165,19 +162,7 @@ def deactivate(user_id: int):  # type: ignore[no-untyped-def]
             user = db.get(User, user_id)
             if user is None or not user.is_active:
                 raise NotFoundError(f"active person {user_id}")
-            curates = db.execute(
-                select(CuratorAssignment.school_id).where(CuratorAssignment.curator_id == user_id)
-            ).first()
-            if curates is not None:
-                successor = db.get(User, successor_id) if successor_id else None
-                if successor is None:
-                    flash(_("Выберите куратора, которому перейдут школы."), "error")
-                    return redirect(url_for("directory.person", user_id=user_id), code=303)
-                hand_over(db, actor().login, user, successor)
-            deactivate_user(db, user_id)
-            log_change(
-                db, actor().login, user, "deactivated", {"is_active": True}, {"is_active": False}
-            )
+            take_out(db, actor().login, user, db.get(User, successor_id) if successor_id else None)
     except NotFoundError:
         abort(404)
     except DomainError as error:

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import insert, select, update
 from sqlmodel import Session
 
+from engine.accounts.audit import log_change
 from engine.accounts.users import (
     check_strength,
     hash_password,
@@ -42,6 +43,16 @@ def send_link(
 ) -> str:
     """A new link for `user` (their older ones end), mailed through the outbox; the token."""
     return send_links(session, [user], purpose, base_url, hours=hours, now=now)[0]
+
+
+def send_logged_link(
+    session: Session, actor_login: str, user: User, purpose: str, base_url: str
+) -> str:
+    """`send_link`, with its row in the administrative log."""
+    token = send_link(session, user, purpose, base_url)
+    action = "invite_sent" if purpose == INVITATION else "reset_sent"
+    log_change(session, actor_login, user, action, None, {"email": user.email})
+    return token
 
 
 def send_links(

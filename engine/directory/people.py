@@ -18,8 +18,10 @@ from sqlmodel import Session
 
 from engine.accounts.audit import log_change, log_changes
 from engine.accounts.invitations import INVITATION, send_links
+from engine.accounts.users import deactivate_user
 from engine.directory.schools import name_key, valid_inn
 from engine.directory.sheet import Sheet, find_columns, read_grid
+from engine.errors import ValidationError
 from engine.importing.sources import DocumentError
 from engine.models import CuratorAssignment, Organization, OrganizationKind, Role, User, utcnow
 
@@ -395,3 +397,22 @@ def change_scope(session: Session, actor_login: str, user: User, text: str) -> i
         user.organization_id = organization_id
         session.flush()
     return organization_id
+
+
+def take_out(session: Session, actor_login: str, user: User, successor: User | None) -> list[int]:
+    """Deactivate `user` at once (sign-in, sessions and tokens end; history stays), logged.
+    A curator's schools go to `successor` first, who is required then; the schools moved."""
+    curates = session.execute(
+        select(CuratorAssignment.school_id).where(CuratorAssignment.curator_id == user.id)
+    ).first()
+    moved: list[int] = []
+    if curates is not None:
+        if successor is None:
+            raise ValidationError(
+                f"{user.login} curates schools; name the curator who takes them",
+                reason="successor_required",
+            )
+        moved = hand_over(session, actor_login, user, successor)
+    deactivate_user(session, user.id)
+    log_change(session, actor_login, user, "deactivated", {"is_active": True}, {"is_active": False})
+    return moved
