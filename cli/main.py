@@ -472,7 +472,11 @@ def users_list(ctx: Context, role: str | None, search: str | None, limit: int, p
 
 @users_group.command("deactivate")
 @click.argument("login")
-@click.option("--handover-to", "successor_login", help="The curator who takes the schools.")
+@click.option(
+    "--handover-to",
+    "successor_login",
+    help="The curator (or the municipal coordinator) who takes the schools.",
+)
 @pass_context
 def users_deactivate(ctx: Context, login: str, successor_login: str | None) -> None:
     """Take a person out at once: no sign-in, no session, no token; history stays."""

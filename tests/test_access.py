@@ -68,7 +68,9 @@ def test_the_powers_table_gives_the_admin_the_accounts_and_no_work() -> None:
     from engine.models import Role
 
     assert set(POWERS) == {role.value for role in Role}
-    assert POWERS[Role.ADMIN] == {Power.SEE, Power.INVITE, Power.ADMINISTER}
+    assert POWERS[Role.ADMIN] == {Power.SEE, Power.INVITE, Power.MANAGE, Power.ADMINISTER}
+    curating = {role for role, powers in POWERS.items() if Power.CURATE in powers}
+    assert curating == {Role.CURATOR, Role.MUNICIPAL_COORDINATOR}
     administrators = {role for role, powers in POWERS.items() if Power.ADMINISTER in powers}
     assert administrators == {Role.ADMIN}
     arrangers = {role for role, powers in POWERS.items() if Power.ARRANGE in powers}

@@ -206,3 +206,18 @@ def test_the_admin_loads_a_directory_over_the_api(api, demo, tmp_path) -> None:
     files = {"file": (io.BytesIO(b"\x00\x01garbage"), "d.csv")}
     bad = api("POST", "/directory", "admin", data=files, content_type="multipart/form-data")
     assert bad.status_code == 422 and "d.csv" in bad.json["error"]["message"]
+
+
+def test_a_coordinator_takes_a_curator_out_school_by_school_over_the_api(api, demo) -> None:
+    people = {p["login"]: p for p in api("GET", "/people", "coordinator").json["items"]}
+    leaving, successor = people["curator1"]["id"], people["coordinator"]["id"]
+    schools = api("GET", f"/people/{leaving}", "coordinator").json["schools"]
+    assert api("POST", f"/people/{leaving}/deactivate", "school1", json={}).status_code == 403
+    part = {str(s): successor for s in schools[:-1]}
+    refused = api("POST", f"/people/{leaving}/deactivate", "coordinator", json={"handover": part})
+    assert refused.status_code == 422 and refused.json["error"]["reason"] == "successor_required"
+    every = {str(s): successor for s in schools}
+    done = api("POST", f"/people/{leaving}/deactivate", "coordinator", json={"handover": every})
+    assert done.status_code == 200 and done.json["active"] is False
+    mine = api("GET", f"/people/{successor}", "coordinator").json["schools"]
+    assert set(schools) <= set(mine)

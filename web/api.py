@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 import secrets
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -16,13 +17,12 @@ from werkzeug.exceptions import HTTPException
 
 from engine.accounts.access import Actor, Power, require_power
 from engine.accounts.users import note_token_use, user_for_token
-from engine.directory.people import add_person, take_out
+from engine.directory.people import add_person
 from engine.directory.schools import apply_directory, plan_directory, read_directory
 from engine.errors import (
     ConflictError,
     DomainError,
     InvalidTransitionError,
-    NotFoundError,
     PermissionDeniedError,
     ValidationError,
 )
@@ -32,6 +32,7 @@ from engine.models import Role, User, utcnow
 from engine.readmodels.directory import people_page, person_card, schools_page
 from engine.readmodels.subjects import history, occurrence_detail
 from engine.readmodels.worklist import task_list
+from engine.usecases.people import take_out_as
 from engine.work import evidence as evidence_service
 from web import apischema as shapes
 from web.apischema import SPEC, answers
@@ -356,23 +357,20 @@ def post_person():  # type: ignore[no-untyped-def]
     json=shapes.Deactivation, resp=answers(HTTP_200=shapes.Person, errors=(403, 404, 409, 415))
 )
 def post_deactivation(user_id: int):  # type: ignore[no-untyped-def]
-    """Take a person out at once (the admin); a curator's schools go to `handover_to`.
-    409: already deactivated; 422: a curator with schools and nobody to take them."""
+    """Take a person out at once (the admin, or a coordinator for the people of their
+    territory below them); the schools they curate go to `handover` (per school) or
+    `handover_to` (all). 409: already deactivated; 422: a school with nobody to take it."""
     if not request.is_json:
         return error_body(415, "unsupported", "send the body as application/json")
     body: shapes.Deactivation = request.context.json  # type: ignore[attr-defined]
     who = _actor()
-    require_power(who, Power.ADMINISTER, "people")
+    require_power(who, Power.MANAGE, "people")
     with work() as db:
-        user = db.get(User, user_id)
-        if user is None:
-            raise NotFoundError(f"person {user_id}")
-        if not user.is_active:
-            raise ConflictError(f"{user.login} is already deactivated")
-        successor = db.get(User, body.handover_to) if body.handover_to else None
-        take_out(db, who.login, user, successor)
-        card = person_card(db, who, user_id)
-    return _person(card.person, [])
+        person = person_card(db, who, user_id).person  # in scope, or 404
+        if not person.is_active:
+            raise ConflictError(f"person {user_id} is already deactivated")
+        take_out_as(db, who, user_id, body.handover or body.handover_to)
+    return _person(replace(person, is_active=False), [])
 
 
 @bp.post("/directory")

@@ -209,9 +209,13 @@ class NewPerson(Strict):
 
 
 class Deactivation(Strict):
-    """Take a person out; a curator's schools go to `handover_to` (a curator's id)."""
+    """Take a person out; the schools they curate go to `handover_to` (a curator's or a
+    municipal coordinator's id), or school by school to `handover`."""
 
     handover_to: Id | None = None
+    handover: dict[Id, Id] | None = Field(
+        None, description="school id → the id of the person who takes it over"
+    )
 
 
 class DirectoryQuery(BaseModel):

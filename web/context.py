@@ -14,7 +14,7 @@ from flask_login import UserMixin, current_user
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from engine.accounts.access import Actor, Power, may
+from engine.accounts.access import CURATING, RANK, Actor, Power, may
 from engine.app import App
 from engine.db import unit_of_work
 from engine.models import Role, utcnow
@@ -67,6 +67,17 @@ class WebUser(UserMixin):
     def can_administer(self) -> bool:
         """Whether the role loads the directory and people and deactivates accounts."""
         return may(self.actor, Power.ADMINISTER)
+
+    def can_manage(self, role: str) -> bool:
+        """Whether the role changes and deactivates the accounts of people of `role`."""
+        return may(self.actor, Power.MANAGE) and (
+            self.role == Role.ADMIN or RANK[role] < RANK[self.role]
+        )
+
+    @property
+    def curates(self) -> bool:
+        """Whether the role reviews the work of schools it is assigned to."""
+        return self.role in CURATING
 
     @property
     def is_coordinator(self) -> bool:

@@ -11,14 +11,13 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from engine.accounts.access import Power, require_power
+from engine.accounts.access import Power, require_manage, require_power, require_reach
 from engine.accounts.invitations import INVITATION, RESET, send_logged_link
 from engine.directory.people import (
     apply_people,
     change_scope,
     plan_people,
     read_people,
-    take_out,
 )
 from engine.directory.schools import (
     PROGRAMMES,
@@ -26,7 +25,7 @@ from engine.directory.schools import (
     plan_directory,
     read_directory,
 )
-from engine.errors import DomainError, NotFoundError
+from engine.errors import DomainError, NotFoundError, PermissionDeniedError
 from engine.models import Organization, Role, User
 from engine.readmodels.directory import (
     find_school,
@@ -36,6 +35,7 @@ from engine.readmodels.directory import (
     school_card,
     schools_page,
 )
+from engine.usecases.people import take_out_as
 from engine.work import assignments
 from web.context import actor, application, work
 from web.converters import query_id, query_page
@@ -154,21 +154,31 @@ def _send(user_id: int, purpose: str):  # type: ignore[no-untyped-def]
 
 @bp.post("/people/<int:user_id>/deactivate")
 def deactivate(user_id: int):  # type: ignore[no-untyped-def]
-    """Take a person out at once; a curator's schools go to the chosen curator."""
-    require_power(actor(), Power.ADMINISTER, "people")
-    successor_id = request.form.get("handover_to", type=query_id)
+    """Take a person out at once; each school they curate goes to the successor chosen
+    for it (`handover_<school>`, else `handover_to` for all)."""
+    who = actor()
+    require_power(who, Power.MANAGE, "people")
+    everyone = request.form.get("handover_to", type=query_id)
+    handover = {
+        int(key.removeprefix("handover_")): value
+        for key in request.form
+        if key.removeprefix("handover_").isdigit()
+        and (value := request.form.get(key, type=query_id) or everyone) is not None
+    }
     try:
         with work() as db:
-            user = db.get(User, user_id)
-            if user is None or not user.is_active:
-                raise NotFoundError(f"active person {user_id}")
-            take_out(db, actor().login, user, db.get(User, successor_id) if successor_id else None)
-    except NotFoundError:
-        abort(404)
+            take_out_as(db, who, user_id, handover or everyone)
+    except (NotFoundError, PermissionDeniedError):
+        raise
     except DomainError as error:
         flash(russian(error), "error")
         return redirect(url_for("directory.person", user_id=user_id), code=303)
     flash(_("Учётная запись отключена."), "success")
+    try:  # back to the person, unless the handover took them out of one's sight
+        with work(readonly=True) as db:
+            person_card(db, who, user_id)
+    except NotFoundError:
+        return redirect(url_for("directory.people"), code=303)
     return redirect(url_for("directory.person", user_id=user_id), code=303)
 
 
@@ -206,15 +216,21 @@ def unassign(user_id: int, school_id: int):  # type: ignore[no-untyped-def]
 
 @bp.post("/people/<int:user_id>/scope")
 def scope(user_id: int):  # type: ignore[no-untyped-def]
-    """Move school staff or a coordinator to another organization (the admin)."""
-    require_power(actor(), Power.ADMINISTER, "people")
+    """Move school staff or a coordinator to another organization of one's territory."""
+    who = actor()
+    require_power(who, Power.MANAGE, "people")
     text = (request.form.get("organization") or "").strip()[:300]
     try:
         with work() as db:
+            person_card(db, who, user_id)  # in scope, or 404
             user = db.get(User, user_id)
-            if user is None:
-                abort(404)
-            change_scope(db, actor().login, user, text)
+            assert user is not None
+            require_manage(who, user.role, "people")
+            moved_to = change_scope(db, who.login, user, text)
+            if moved_to is not None:
+                require_reach(db, who, moved_to, "that organization")
+    except PermissionDeniedError:
+        raise
     except DomainError as error:
         flash(russian(error), "error")
     else:

@@ -27,7 +27,7 @@ def queue():  # type: ignore[no-untyped-def]
     with work(readonly=True) as db:
         page = review_queue(app, db, actor(), page=page_number(), per_page=PER_PAGE)
         calendar = WorkCalendar.load(db)
-        schools = curated_schools(db, actor().id) if current_user.is_curator else []
+        schools = curated_schools(db, actor().id) if current_user.curates else []
     zone = user_zone()
     now_day = today()
     items = []

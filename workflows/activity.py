@@ -7,8 +7,9 @@ from engine.models import Role
 
 #: Schools do their own occurrences; a municipal coordinator does the municipality's.
 _DOERS = frozenset({Role.SCHOOL, Role.MUNICIPAL_COORDINATOR})
-#: Curators review schools; regional coordinators review municipalities.
-_REVIEWERS = frozenset({Role.CURATOR, Role.REGIONAL_COORDINATOR})
+#: Curators review schools (a municipal coordinator the schools they curate); regional
+#: coordinators review municipalities.
+_REVIEWERS = frozenset({Role.CURATOR, Role.MUNICIPAL_COORDINATOR, Role.REGIONAL_COORDINATOR})
 _COORDINATORS = frozenset({Role.MUNICIPAL_COORDINATOR, Role.REGIONAL_COORDINATOR})
 
 ACTIVITY_V1 = WorkflowDefinition(

@@ -5,6 +5,9 @@ from __future__ import annotations
 from engine.lifecycle.definition import Party, Phase, Rule, State, WorkflowDefinition
 from engine.models import Role
 
+#: A school's curator reviews its documents (a municipal coordinator may curate schools).
+_REVIEWERS = frozenset({Role.CURATOR, Role.MUNICIPAL_COORDINATOR})
+
 DOCUMENT_REVIEW_V1 = WorkflowDefinition(
     name="document_review",
     version=1,
@@ -34,7 +37,7 @@ DOCUMENT_REVIEW_V1 = WorkflowDefinition(
             "approve",
             ("submitted",),
             "approved",
-            frozenset({Role.CURATOR}),
+            _REVIEWERS,
             "Одобрить",
             Party.REVIEWER,
             notify=Party.ASSIGNEE,
@@ -45,7 +48,7 @@ DOCUMENT_REVIEW_V1 = WorkflowDefinition(
             "return",
             ("submitted",),
             "returned",
-            frozenset({Role.CURATOR}),
+            _REVIEWERS,
             "Вернуть на доработку",
             Party.REVIEWER,
             requires_comment=True,

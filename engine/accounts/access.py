@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, bindparam, exists, false, or_, select, true
+from sqlalchemy import ColumnElement, Integer, and_, bindparam, exists, false, or_, select, true
 from sqlmodel import Session
 
 from engine.errors import NotFoundError, PermissionDeniedError
@@ -72,12 +72,16 @@ def _scope(role: str, org_column: ColumnElement[int], actor_id: Any, org: Any) -
 
 
 def _reviews(role: str, org_column: ColumnElement[int], actor_id: Any, org: Any) -> Any:
-    """True where an actor of `role` reviews `org_column`'s work: a school's curator, or
-    the regional coordinator above a municipality."""
+    """True where an actor of `role` reviews `org_column`'s work: a school's curator (a
+    municipal coordinator may curate schools of their municipality), or the regional
+    coordinator above a municipality."""
+    curates = exists().where(
+        CuratorAssignment.curator_id == actor_id, CuratorAssignment.school_id == org_column
+    )
     if role == Role.CURATOR:
-        return exists().where(
-            CuratorAssignment.curator_id == actor_id, CuratorAssignment.school_id == org_column
-        )
+        return curates
+    if role == Role.MUNICIPAL_COORDINATOR and org is not None:
+        return and_(curates, org_column.in_(_children([org])))
     if role == Role.REGIONAL_COORDINATOR and org is not None:
         return exists().where(
             Organization.id == org_column,
@@ -85,6 +89,11 @@ def _reviews(role: str, org_column: ColumnElement[int], actor_id: Any, org: Any)
             Organization.parent_id == org,
         )
     return false()
+
+
+def review_clause(actor: Actor, org_column: ColumnElement[int]) -> ColumnElement[bool]:
+    """A WHERE clause true for rows whose work waits for `actor`'s verdict."""
+    return _reviews(actor.role, org_column, actor.id, actor.organization_id)
 
 
 #: Bind parameters that `standing_columns` leaves for the actor; `actor_params` fills them.
@@ -138,18 +147,38 @@ class Power(StrEnum):
     IMPORT = "import"
     #: Send a person of one's territory a new invitation or a password reset link.
     INVITE = "invite"
-    #: Load the directory and people, change and deactivate accounts, hand schools over.
+    #: Change, move and deactivate the accounts of one's territory that rank below one's
+    #: own role, handing a curator's schools over.
+    MANAGE = "manage"
+    #: Load the directory and people files, add accounts.
     ADMINISTER = "administer"
+    #: Review the work of the schools one is assigned to: curators, and a municipal
+    #: coordinator for schools of their own municipality (one person, one account).
+    CURATE = "curate"
 
 
 #: The one table of the roles' powers; the README shows it. The admin runs the directory and
 #: the accounts, and takes no part in the work.
 POWERS: dict[str, frozenset[Power]] = {
     Role.SCHOOL: frozenset({Power.SEE}),
-    Role.CURATOR: frozenset({Power.SEE}),
-    Role.MUNICIPAL_COORDINATOR: frozenset({Power.SEE, Power.ARRANGE, Power.IMPORT, Power.INVITE}),
-    Role.REGIONAL_COORDINATOR: frozenset({Power.SEE, Power.ARRANGE, Power.INVITE}),
-    Role.ADMIN: frozenset({Power.SEE, Power.INVITE, Power.ADMINISTER}),
+    Role.CURATOR: frozenset({Power.SEE, Power.CURATE}),
+    Role.MUNICIPAL_COORDINATOR: frozenset(
+        {Power.SEE, Power.ARRANGE, Power.IMPORT, Power.INVITE, Power.MANAGE, Power.CURATE}
+    ),
+    Role.REGIONAL_COORDINATOR: frozenset({Power.SEE, Power.ARRANGE, Power.INVITE, Power.MANAGE}),
+    Role.ADMIN: frozenset({Power.SEE, Power.INVITE, Power.MANAGE, Power.ADMINISTER}),
+}
+
+#: Roles that curate schools.
+CURATING = frozenset(role for role, powers in POWERS.items() if Power.CURATE in powers)
+
+#: How roles rank for MANAGE: one manages only the people below one's own role.
+RANK: dict[str, int] = {
+    Role.SCHOOL: 0,
+    Role.CURATOR: 0,
+    Role.MUNICIPAL_COORDINATOR: 1,
+    Role.REGIONAL_COORDINATOR: 2,
+    Role.ADMIN: 3,
 }
 
 
@@ -165,6 +194,21 @@ def require_power(actor: Actor, power: Power, what: str) -> None:
         raise PermissionDeniedError(
             f"role '{actor.role}' may not {power.value} {what}", reason=reason
         )
+
+
+def may_curate(role: str, organization_id: int | None, municipality_id: int | None) -> bool:
+    """Whether a person of `role` and organization may curate a school of `municipality_id`:
+    a curator any school, a municipal coordinator those of their own municipality."""
+    if role == Role.MUNICIPAL_COORDINATOR:
+        return organization_id is not None and organization_id == municipality_id
+    return role in CURATING
+
+
+def require_manage(actor: Actor, role: str, what: str) -> None:
+    """PermissionDeniedError unless `actor` may change the account of a person of `role`."""
+    require_power(actor, Power.MANAGE, what)
+    if actor.role != Role.ADMIN and RANK[role] >= RANK[actor.role]:
+        raise PermissionDeniedError(f"a {actor.role} may not change the account of a {role}")
 
 
 def require_coordinator(session: Session, actor: Actor, organization_id: int, what: str) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from typing import Any
 from sqlalchemy import delete, insert, select
 from sqlmodel import Session
 
+from engine.accounts.access import CURATING, may_curate
 from engine.accounts.audit import log_change, log_changes
 from engine.accounts.invitations import INVITATION, send_links
 from engine.accounts.users import deactivate_user
@@ -81,8 +83,15 @@ class _Directory:
 
     def __init__(self, session: Session) -> None:
         orgs = session.execute(
-            select(Organization.id, Organization.kind, Organization.name, Organization.inn)
+            select(
+                Organization.id,
+                Organization.kind,
+                Organization.name,
+                Organization.inn,
+                Organization.parent_id,
+            )
         ).all()
+        self.parent = {o.id: o.parent_id for o in orgs}
         self.by_inn = {o.inn: o.id for o in orgs if o.inn}
         self.names: dict[tuple[str, str], list[int]] = {}
         for o in orgs:
@@ -131,7 +140,9 @@ def read_people(session: Session, path: Path, name: str | None = None) -> list[P
             logins.setdefault(row.login, line)
         if row.email in first:
             problems.append(
-                _where(sheet, line, "email") + f": {row.email} is also in row {first[row.email]}"
+                _where(sheet, line, "email")
+                + f": {row.email} is also in row {first[row.email]} (one person has one role;"
+                " a municipal coordinator who also curates lists the schools in «Школы»)"
             )
             continue
         first[row.email] = line
@@ -182,14 +193,22 @@ def _person(
                 problems.append(_where(sheet, line, "scope") + f": {problem}")
     schools: list[int] = []
     for part in (p for p in re.split(r"[;\n]", cells.get("schools", "")) if p.strip()):
-        if role != Role.CURATOR:
+        if role not in CURATING:
             problems.append(
-                _where(sheet, line, "schools") + f": only a curator has schools ({role})"
+                _where(sheet, line, "schools")
+                + f": only a curator or a municipal coordinator curates schools ({role})"
             )
             break
         school_id, problem = directory.find(OrganizationKind.SCHOOL, part)
         if problem:
             problems.append(_where(sheet, line, "schools") + f": {problem}")
+        elif school_id is not None and not may_curate(
+            role, organization_id, directory.parent.get(school_id)
+        ):
+            problems.append(
+                _where(sheet, line, "schools")
+                + f": {part.strip()!r} is not a school of this coordinator's municipality"
+            )
         elif school_id is not None:
             schools.append(school_id)
     login = cells.get("login", "").strip() or None
@@ -230,7 +249,7 @@ def plan_people(session: Session, rows: list[PersonRow], source: str) -> PeopleP
             if getattr(user, name) != now:
                 diff[name] = (getattr(user, name), now)
         before_schools = sorted(assigned.get(user.id, []))
-        if row.role == Role.CURATOR and before_schools != row.schools:
+        if before_schools != row.schools:
             diff["schools"] = (before_schools, row.schools)
         if diff:
             plan.changed.append((user.id, row, diff))
@@ -344,32 +363,64 @@ def add_person(session: Session, cells: dict[str, str], actor_login: str, base_u
     return session.execute(select(User).where(User.email == row.email)).scalar_one()
 
 
-def hand_over(session: Session, actor_login: str, curator: User, successor: User) -> list[int]:
-    """Give each of `curator`'s schools to `successor` (a curator); the schools moved. Their
-    open queue items follow, since a curator's queue is their schools'."""
-    if successor.role != Role.CURATOR or not successor.is_active:
-        raise DocumentError(f"{successor.login} is not an active curator to hand schools to")
-    if successor.id == curator.id:
-        raise DocumentError("a curator cannot hand their schools to themselves")
-    schools = list(
-        session.execute(
-            select(CuratorAssignment.school_id).where(CuratorAssignment.curator_id == curator.id)
-        ).scalars()
-    )
-    kept = set(
-        session.execute(
-            select(CuratorAssignment.school_id).where(CuratorAssignment.curator_id == successor.id)
-        ).scalars()
-    )
+def hand_over(
+    session: Session, actor_login: str, curator: User, successors: Mapping[int, User]
+) -> list[int]:
+    """Give each of `curator`'s schools to its successor (school id → a curator, or the
+    municipal coordinator of the school's municipality); every school needs one. Their open
+    queue items follow, since a reviewer's queue is their schools'. The schools moved."""
+    schools: dict[int, int | None] = {
+        row.id: row.parent_id
+        for row in session.execute(
+            select(Organization.id, Organization.parent_id)
+            .join(CuratorAssignment, CuratorAssignment.school_id == Organization.id)
+            .where(CuratorAssignment.curator_id == curator.id)
+        )
+    }
+    if missing := sorted(set(schools) - set(successors)):
+        raise ValidationError(
+            f"{curator.login} curates schools {missing}; name who takes each",
+            reason="successor_required",
+        )
+    by_successor: dict[int, list[int]] = {}
+    taking: dict[int, User] = {}
+    for school_id, municipality_id in schools.items():
+        successor = successors[school_id]
+        if successor.id == curator.id:
+            raise DocumentError(f"{curator.login} cannot hand a school to themselves")
+        if not successor.is_active or not may_curate(
+            successor.role, successor.organization_id, municipality_id
+        ):
+            raise DocumentError(f"{successor.login} may not curate school {school_id}")
+        by_successor.setdefault(successor.id, []).append(school_id)
+        taking[successor.id] = successor  # type: ignore[index]
+    kept = {
+        (row.curator_id, row.school_id)
+        for row in session.execute(
+            select(CuratorAssignment.curator_id, CuratorAssignment.school_id).where(
+                CuratorAssignment.curator_id.in_(by_successor)
+            )
+        )
+    }
     session.execute(delete(CuratorAssignment).where(CuratorAssignment.curator_id == curator.id))
     session.add_all(
-        CuratorAssignment(curator_id=successor.id, school_id=s) for s in schools if s not in kept
+        CuratorAssignment(curator_id=who, school_id=school)
+        for who, moved in by_successor.items()
+        for school in moved
+        if (who, school) not in kept
     )
-    log_change(
-        session, actor_login, curator, "handed_over", {"schools": schools}, {"to": successor.login}
-    )
-    log_change(session, actor_login, successor, "assigned", None, {"schools": schools})
-    return schools
+    for who, moved in by_successor.items():
+        successor = taking[who]
+        log_change(
+            session,
+            actor_login,
+            curator,
+            "handed_over",
+            {"schools": moved},
+            {"to": successor.login},
+        )
+        log_change(session, actor_login, successor, "assigned", None, {"schools": moved})
+    return sorted(schools)
 
 
 def change_scope(session: Session, actor_login: str, user: User, text: str) -> int | None:
@@ -399,20 +450,25 @@ def change_scope(session: Session, actor_login: str, user: User, text: str) -> i
     return organization_id
 
 
-def take_out(session: Session, actor_login: str, user: User, successor: User | None) -> list[int]:
+def take_out(
+    session: Session,
+    actor_login: str,
+    user: User,
+    handover: User | Mapping[int, User] | None = None,
+) -> list[int]:
     """Deactivate `user` at once (sign-in, sessions and tokens end; history stays), logged.
-    A curator's schools go to `successor` first, who is required then; the schools moved."""
-    curates = session.execute(
-        select(CuratorAssignment.school_id).where(CuratorAssignment.curator_id == user.id)
-    ).first()
+    The schools they curate go first to `handover`: one successor for all, or one per
+    school; the schools moved."""
+    schools = list(
+        session.execute(
+            select(CuratorAssignment.school_id).where(CuratorAssignment.curator_id == user.id)
+        ).scalars()
+    )
     moved: list[int] = []
-    if curates is not None:
-        if successor is None:
-            raise ValidationError(
-                f"{user.login} curates schools; name the curator who takes them",
-                reason="successor_required",
-            )
-        moved = hand_over(session, actor_login, user, successor)
+    if schools:
+        if isinstance(handover, User):
+            handover = dict.fromkeys(schools, handover)
+        moved = hand_over(session, actor_login, user, handover or {})
     deactivate_user(session, user.id)
     log_change(session, actor_login, user, "deactivated", {"is_active": True}, {"is_active": False})
     return moved

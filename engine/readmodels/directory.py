@@ -257,11 +257,22 @@ class PersonCard:
     person: PersonRow
     schools: list[tuple[int, str]]
     changes: list[AdminLog]
-    curators: list[PersonRow]  # whom a curator's schools can go to
+    #: For each of the person's schools, who may take it over: the curators the viewer sees
+    #: and the municipal coordinators of the school's municipality.
+    successors: dict[int, list[PersonRow]]
+
+    @property
+    def common_successors(self) -> list[PersonRow]:
+        """Those who may take every one of the person's schools."""
+        lists = list(self.successors.values())
+        if not lists:
+            return []
+        ids = set.intersection(*({p.id for p in found} for found in lists))
+        return [p for p in lists[0] if p.id in ids]
 
 
 def person_card(session: Session, actor: Actor, user_id: int) -> PersonCard:
-    """A person's page: who they are, their schools if a curator, and the changes."""
+    """A person's page: who they are, the schools they curate, and the changes."""
     row = session.execute(
         select(
             User.id,
@@ -277,20 +288,50 @@ def person_card(session: Session, actor: Actor, user_id: int) -> PersonCard:
     ).first()
     if row is None:
         raise NotFoundError(f"person {user_id}")
-    schools = [
-        (s.id, s.name)
-        for s in session.execute(
-            select(Organization.id, Organization.name)
-            .join(CuratorAssignment, CuratorAssignment.school_id == Organization.id)
-            .where(CuratorAssignment.curator_id == user_id)
-            .order_by(Organization.name)
-        )
-    ]
-    curators: list[PersonRow] = []
-    if row.role == Role.CURATOR:
+    held = session.execute(
+        select(Organization.id, Organization.name, Organization.parent_id)
+        .join(CuratorAssignment, CuratorAssignment.school_id == Organization.id)
+        .where(CuratorAssignment.curator_id == user_id)
+        .order_by(Organization.name)
+    ).all()
+    successors: dict[int, list[PersonRow]] = {}
+    if held:
         _, curators = people_page(session, Role.CURATOR, None, 500, 0, actor)
-        curators = [c for c in curators if c.id != user_id and c.is_active]
-    return PersonCard(PersonRow(*row), schools, changes_of(session, "user", user_id), curators)
+        coordinators = _coordinators_of(session, {s.parent_id for s in held})
+        for school in held:
+            successors[school.id] = [
+                c
+                for c in (*coordinators.get(school.parent_id, []), *curators)
+                if c.id != user_id and c.is_active
+            ]
+    schools = [(s.id, s.name) for s in held]
+    return PersonCard(PersonRow(*row), schools, changes_of(session, "user", user_id), successors)
+
+
+def _coordinators_of(session: Session, municipality_ids: set[int]) -> dict[int, list[PersonRow]]:
+    """The active municipal coordinators of each municipality."""
+    found: dict[int, list[PersonRow]] = {}
+    for row in session.execute(
+        select(
+            User.id,
+            User.login,
+            User.full_name,
+            User.email,
+            User.role,
+            Organization.name,
+            User.is_active,
+            User.organization_id,
+        )
+        .join(Organization, Organization.id == User.organization_id)
+        .where(
+            User.role == Role.MUNICIPAL_COORDINATOR,
+            User.is_active.is_(True),
+            User.organization_id.in_(municipality_ids),
+        )
+        .order_by(User.full_name)
+    ):
+        found.setdefault(row.organization_id, []).append(PersonRow(*row[:7]))
+    return found
 
 
 def curated_schools(session: Session, curator_id: int) -> list[tuple[int, str]]:

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
-from engine.accounts.access import Actor, scope_clause
+from engine.accounts.access import Actor, review_clause
 from engine.app import App
 from engine.lifecycle.definition import Phase, SubjectKind
 from engine.models import (
@@ -59,7 +59,7 @@ def review_queue(
         .join(school, school.id == Occurrence.assignee_id)
         .where(
             Occurrence.state.in_(app.states(SubjectKind.OCCURRENCE, under_review)),
-            scope_clause(actor, Occurrence.assignee_id),
+            review_clause(actor, Occurrence.assignee_id),
         )
     )
     documents = (
@@ -76,7 +76,7 @@ def review_queue(
         .join(school, school.id == Document.school_id)
         .where(
             Document.state.in_(app.states(SubjectKind.DOCUMENT, under_review)),
-            scope_clause(actor, Document.school_id),
+            review_clause(actor, Document.school_id),
         )
     )
     union = occurrences.union_all(documents).subquery()

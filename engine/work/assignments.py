@@ -7,7 +7,14 @@ from datetime import date, datetime
 from sqlalchemy import delete, select, update
 from sqlmodel import Session
 
-from engine.accounts.access import Actor, Power, may, require_coordinator, require_reach
+from engine.accounts.access import (
+    Actor,
+    Power,
+    may,
+    may_curate,
+    require_coordinator,
+    require_reach,
+)
 from engine.accounts.audit import log_change
 from engine.deadlines.parser import Schedule
 from engine.errors import ConflictError, NotFoundError, ValidationError, required_remark
@@ -23,7 +30,6 @@ from engine.models import (
     OrganizationKind,
     Roadmap,
     RoadmapParticipant,
-    Role,
     User,
     utcnow,
 )
@@ -44,12 +50,17 @@ def _may_assign(session: Session, actor: Actor, school_id: int) -> None:
 
 
 def assign_curator(session: Session, actor: Actor, curator_id: int, school_id: int) -> None:
-    """Make a curator responsible for a school (as the order names them); logged."""
-    _school(session, school_id)
+    """Make a curator responsible for a school (as the order names them); logged. A
+    municipal coordinator may curate schools of their own municipality."""
+    school = _school(session, school_id)
     _may_assign(session, actor, school_id)
     curator = session.get(User, curator_id)
-    if curator is None or curator.role != Role.CURATOR or not curator.is_active:
-        raise NotFoundError(f"curator {curator_id} does not exist")
+    if (
+        curator is None
+        or not curator.is_active
+        or not may_curate(curator.role, curator.organization_id, school.parent_id)
+    ):
+        raise NotFoundError(f"curator {curator_id} of school {school_id} does not exist")
     if session.get(CuratorAssignment, (curator_id, school_id)) is None:
         session.add(CuratorAssignment(curator_id=curator_id, school_id=school_id))
         log_change(session, actor.login, curator, "assigned", None, {"schools": [school_id]})
