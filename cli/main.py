@@ -35,6 +35,7 @@ from engine.errors import DomainError, NotFoundError, ValidationError
 from engine.escalation.board import acknowledge as acknowledge_escalation
 from engine.escalation.board import extend_deadline, municipality_of, open_escalations
 from engine.importing.apply import ImportReport, find_municipality, import_roadmap
+from engine.importing.arrival import Arrival, PastDue, Warning
 from engine.importing.canonical import dump_yaml, export_dict, export_xlsx
 from engine.importing.document import read_roadmap
 from engine.importing.structure import RoadmapDraft
@@ -44,6 +45,7 @@ from engine.models import Role, User
 from engine.readmodels import directory, subjects
 from engine.readmodels.worklist import task_list
 from engine.settings import Settings
+from engine.usecases.importing import local_today, look_before_writing
 from engine.usecases.report import Upload, act_with_evidence
 from worker import jobs
 from worker.embedded import EmbeddedScheduler
@@ -283,6 +285,14 @@ def _period(text: str | None) -> Period | None:
     "--roadmap", "roadmap_id", type=int, help="Update this roadmap (default: same title)."
 )
 @click.option("--dry-run", is_flag=True, help="Read and report; write nothing.")
+@click.option(
+    "--past-due",
+    "past_due_text",
+    default="history",
+    show_default=True,
+    help="Work already past due on arrival: history (never escalated), keep (overdue), "
+    "or a date YYYY-MM-DD it moves to.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the result as one JSON object.")
 @pass_context
 def import_(
@@ -292,20 +302,32 @@ def import_(
     municipality: str | None,
     roadmap_id: int | None,
     dry_run: bool,
+    past_due_text: str,
     as_json: bool,
 ) -> None:
     """Import a roadmap from DOCX, XLSX, CSV, Markdown/TSV text, YAML or JSON."""
     draft = read_roadmap(path, _period(period_text))
+    app = ctx.app()
+    arrival = _arrival(past_due_text, local_today(app))
+    engine = ctx.migrated_engine()
+    with unit_of_work(engine, readonly=dry_run) as session:
+        owner = _owner(session, municipality, dry_run)
+        report, warnings = look_before_writing(app, session, draft, owner, arrival)
+        if not dry_run:
+            assert owner is not None
+            report = import_roadmap(
+                session, app.registry, draft, owner, roadmap_id=roadmap_id, arrival=arrival
+            )
+    notes = [{"row": None, "activity": None} | w.to_dict() for w in warnings]
     if dry_run:
         if as_json:
-            click.echo(json.dumps(draft.to_dict(), ensure_ascii=False, indent=2))
+            body = draft.to_dict()
+            body["warnings"] = notes + body["warnings"]
+            body["summary"] = report.summary().to_dict()
+            click.echo(json.dumps(body, ensure_ascii=False, indent=2))
         else:
-            _print_summary(draft, None)
+            _print_summary(draft, None, report, warnings)
         return
-    engine = ctx.migrated_engine()
-    with unit_of_work(engine) as session:
-        owner = find_municipality(session, municipality)
-        report = import_roadmap(session, ctx.app().registry, draft, owner, roadmap_id=roadmap_id)
     if as_json:
         click.echo(
             json.dumps(
@@ -320,17 +342,49 @@ def import_(
                     "occurrences_removed": report.occurrences_removed,
                     "occurrences_kept": report.occurrences_kept,
                     "unresolved": report.unresolved,
-                    "warnings": [w.to_dict() for w in draft.warnings],
+                    "summary": report.summary().to_dict(),
+                    "past_due": str(arrival.past_due),
+                    "warnings": notes + [w.to_dict() for w in draft.warnings],
                 },
                 ensure_ascii=False,
                 indent=2,
             )
         )
     else:
-        _print_summary(draft, report)
+        _print_summary(draft, report, report, warnings)
 
 
-def _print_summary(draft: RoadmapDraft, report: ImportReport | None) -> None:
+def _arrival(text: str, today: date) -> Arrival:
+    """`--past-due`: history, keep, or the date past-due work moves to."""
+    if text in (PastDue.HISTORY, PastDue.KEEP):
+        return Arrival(today, PastDue(text))
+    try:
+        moved_to = date.fromisoformat(text)
+    except ValueError:
+        raise click.BadParameter(
+            "use history, keep or a date YYYY-MM-DD", param_hint="--past-due"
+        ) from None
+    if moved_to < today:
+        raise click.BadParameter(f"{text} has passed already", param_hint="--past-due")
+    return Arrival(today, PastDue.MOVE, moved_to)
+
+
+def _owner(session: Any, name: str | None, dry_run: bool) -> Any:
+    """The municipality to import into; for a dry run, None when there is none yet."""
+    try:
+        return find_municipality(session, name)
+    except NotFoundError:
+        if dry_run and not name:
+            return None
+        raise
+
+
+def _print_summary(
+    draft: RoadmapDraft,
+    report: ImportReport | None,
+    preview: ImportReport,
+    warnings: list[Warning],
+) -> None:
     click.echo(draft.title)
     order = draft.order_number or "—"
     when = draft.order_date.isoformat() if draft.order_date else "—"
@@ -339,6 +393,14 @@ def _print_summary(draft: RoadmapDraft, report: ImportReport | None) -> None:
     kinds = Counter(str(a.schedule.kind) for a in draft.activities if a.schedule)
     for kind in ("date", "range", "recurring", "continuous", "on_demand", "none"):
         click.echo(f"  {kind:<11} {kinds.get(kind, 0)}")
+    summary = preview.summary()
+    would = "" if report is not None else " would be"
+    click.echo(
+        f"occurrences{would} created: {summary.occurrences} for {summary.assignees} assignees, "
+        f"{summary.past_due_on_arrival} of them past due on arrival"
+    )
+    for warning in warnings:
+        click.echo(f"WARNING: {warning.message}", err=True)
     if report is not None:
         verb = "created" if report.created else "updated"
         click.echo(

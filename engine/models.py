@@ -237,6 +237,9 @@ class Occurrence(SQLModel, table=True):
     #: True when `due_on` comes from the activity's schedule; False for on-demand work,
     #: even after a coordinator has dated it, so a re-import leaves it alone.
     scheduled: bool = True
+    #: The date the schedule gave, which `due_on` leaves when it is extended or moved on
+    #: arrival; a re-import matches the schedule against it.
+    scheduled_on: date | None = None
     #: Bumped by every deadline extension: escalations of an earlier due date are a past cycle.
     due_revision: int = 0
     state: str = Field(sa_type=String(32))
@@ -473,6 +476,9 @@ class ImportJob(SQLModel, table=True):
     status: str = Field(default=ImportStatus.QUEUED, sa_type=String(20))
     activities: int | None = None
     occurrences_added: int | None = None
+    #: What to do with work already past due on arrival (`engine.importing.arrival`).
+    past_due: str | None = Field(default=None, sa_type=String(10))
+    past_due_on: date | None = None
     roadmap_id: int | None = Field(default=None, foreign_key="roadmap.id")
     created: bool | None = None  # a new roadmap, or one imported before and updated
     error: str | None = Field(default=None, sa_type=Text)

@@ -10,6 +10,7 @@ import io
 import re
 import shutil
 import threading
+from datetime import UTC, datetime
 from pathlib import Path
 
 import openpyxl
@@ -19,9 +20,10 @@ from werkzeug.serving import make_server
 
 from engine.db import unit_of_work
 from engine.demo import DEMO_PASSWORD
-from engine.models import Activity, Occurrence, Organization, Roadmap
+from engine.escalation.sweep import sweep
+from engine.models import Activity, Escalation, Occurrence, Organization, Roadmap
 from tests.builders import build_docx
-from tests.factories import REGISTRY
+from tests.factories import POLICIES, REGISTRY
 from tests.smtp import free_port
 
 CHROMIUM = "/usr/bin/chromium"
@@ -219,6 +221,8 @@ def test_importing_a_seed_through_the_upload_page(browser, site, db, tmp_path) -
     coordinator.page.click("text=Просмотреть")
     assert re.search(r"Мероприятий:\s*34", coordinator.page.inner_text("#activity-count"))
     coordinator.shot("08-import-preview")
+    assert "Период дорожной карты закончился" in coordinator.page.inner_text("#import-warnings")
+    coordinator.page.check("input[name=acknowledged]")
     coordinator.page.click("#confirm-import")
     # the request only queues it; the job page follows the import until it is over
     coordinator.page.wait_for_selector("#import-job[data-status=done]", timeout=60_000)
@@ -239,6 +243,51 @@ def test_importing_a_seed_through_the_upload_page(browser, site, db, tmp_path) -
         owner = session.get(Organization, newest.owner_id)
     # what the page said was written: 34 activities, in the coordinator's municipality
     assert activities == 34 and owner.name == "Ершичский район"
+
+
+def test_another_municipalitys_past_roadmap_arrives_as_history(browser, site, db, tmp_path) -> None:
+    """The importing coordinator is warned of the territory and the period, sees the counts,
+    keeps the past-due work as history, and the next sweep escalates none of it."""
+    document = build_docx("000", tmp_path / "Нефтекумский округ.docx")
+    coordinator = Person(browser, site, "coordinator")
+    coordinator.page.set_viewport_size({"width": 390, "height": 844})
+    coordinator.go("/roadmaps")
+    coordinator.page.set_input_files("input[name=document]", str(document))
+    coordinator.page.click("text=Просмотреть")
+    codes = coordinator.page.eval_on_selector_all(
+        "#import-warnings li", "items => items.map(i => i.dataset.code)"
+    )
+    assert {"other_territory", "period_over"} <= set(codes)
+    summary = coordinator.page.locator("#import-summary")
+    occurrences = int(summary.get_attribute("data-occurrences"))
+    past_due = int(summary.get_attribute("data-past-due"))
+    assert occurrences >= past_due > 0
+    assert coordinator.page.is_checked("input[name=past_due][value=history]")  # the default
+    width = coordinator.page.evaluate("document.documentElement.scrollWidth")
+    coordinator.shot("17-import-warnings-phone")
+    coordinator.page.locator("#import-warnings").scroll_into_view_if_needed()
+    coordinator.page.screenshot(path=str(SHOTS / "17-import-warnings-phone-top.png"))
+    coordinator.page.locator("#confirm-form").scroll_into_view_if_needed()
+    coordinator.page.screenshot(path=str(SHOTS / "18-import-choice-phone.png"))
+    coordinator.page.click("#confirm-import")  # not acknowledged: the browser holds it
+    assert coordinator.page.locator("#import-warnings").count() == 1
+    coordinator.page.check("input[name=acknowledged]")
+    coordinator.page.click("#confirm-import")
+    coordinator.page.wait_for_selector("#import-job[data-status=done]", timeout=60_000)
+    coordinator.close()
+    with unit_of_work(db, readonly=True) as session:
+        newest = session.execute(select(Roadmap).order_by(Roadmap.id.desc())).scalars().first()
+        ours = select(Occurrence.id).join(Activity).where(Activity.roadmap_id == newest.id)
+        written = session.execute(select(func.count()).select_from(ours.subquery())).scalar_one()
+    assert written == occurrences  # what the preview said
+    result = sweep(db, POLICIES, datetime.now(UTC))
+    assert result.escalations  # the sweep ran over the demo's own overdue work…
+    with unit_of_work(db, readonly=True) as session:
+        raised = session.execute(
+            select(func.count()).select_from(Escalation).where(Escalation.occurrence_id.in_(ours))
+        ).scalar_one()
+    assert raised == 0  # …and raised nothing for the work that arrived as history
+    assert width <= 390, f"the import preview is {width}px wide on a phone"
 
 
 def test_a_region_moves_in_and_a_curator_accepts_the_invitation(

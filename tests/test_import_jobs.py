@@ -29,6 +29,11 @@ def _engine_app(web_app) -> App:
     return web_app.extensions["roadmap"]
 
 
+def _confirmation(coordinator) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    """The confirm form of a fresh preview, its warnings acknowledged."""
+    return {"token": _preview(coordinator), "acknowledged": "1"}
+
+
 def _preview(client, seed: str = "003") -> str:  # type: ignore[no-untyped-def]
     data = {"document": (io.BytesIO(SEED_FILES[seed].read_bytes()), f"{seed}.txt")}
     page = client.post("/roadmaps/preview", data=data, content_type="multipart/form-data")
@@ -55,7 +60,9 @@ def test_the_request_only_queues_and_the_job_writes(app, demo, monkeypatch) -> N
     monkeypatch.setattr(coordination, "_start_import_runner", lambda: None)  # nobody runs it
     coordinator = client_as(app, "coordinator")
     before = _counts(demo)
-    response = coordinator.post("/roadmaps/confirm", data={"token": _preview(coordinator)})
+    response = coordinator.post(
+        "/roadmaps/confirm", data={"token": _preview(coordinator), "acknowledged": "1"}
+    )
     assert response.status_code == 303 and "/roadmaps/imports/" in response.headers["Location"]
     assert _counts(demo) == before  # the request wrote the job, not the roadmap
     page = coordinator.get(response.headers["Location"]).text
@@ -94,7 +101,9 @@ def test_a_job_that_fails_after_writing_began_leaves_nothing(app, demo, monkeypa
 def test_an_unreadable_document_fails_with_its_reason(app, demo, monkeypatch) -> None:
     monkeypatch.setattr(coordination, "_start_import_runner", lambda: None)
     coordinator = client_as(app, "coordinator")
-    coordinator.post("/roadmaps/confirm", data={"token": _preview(coordinator)})
+    coordinator.post(
+        "/roadmaps/confirm", data={"token": _preview(coordinator), "acknowledged": "1"}
+    )
     job = _job(demo)
     engine_app = _engine_app(app)
     (engine_app.settings.upload_dir / importing.QUEUE_DIR / job.stored_as).write_text("мусор")
@@ -107,7 +116,9 @@ def test_an_unreadable_document_fails_with_its_reason(app, demo, monkeypatch) ->
 def test_a_job_is_claimed_once_and_a_dead_runners_job_comes_back(app, demo, monkeypatch) -> None:
     monkeypatch.setattr(coordination, "_start_import_runner", lambda: None)
     coordinator = client_as(app, "coordinator")
-    coordinator.post("/roadmaps/confirm", data={"token": _preview(coordinator)})
+    coordinator.post(
+        "/roadmaps/confirm", data={"token": _preview(coordinator), "acknowledged": "1"}
+    )
     engine_app = _engine_app(app)
     first = importing.claim_next(engine_app)
     assert first is not None and importing.claim_next(engine_app) is None
@@ -136,7 +147,9 @@ def test_a_claim_takes_one_job_and_only_dead_runners_jobs_come_back(app, demo, m
     monkeypatch.setattr(coordination, "_start_import_runner", lambda: None)
     coordinator = client_as(app, "coordinator")
     for _ in range(2):
-        coordinator.post("/roadmaps/confirm", data={"token": _preview(coordinator)})
+        coordinator.post(
+            "/roadmaps/confirm", data={"token": _preview(coordinator), "acknowledged": "1"}
+        )
     engine_app = _engine_app(app)
     first = importing.claim_next(engine_app)
     with unit_of_work(demo, readonly=True) as session:

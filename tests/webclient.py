@@ -63,9 +63,11 @@ def report(client, occurrence_id: int, files=(("акт.pdf", PDF),), text: str =
     )
 
 
-def import_and_wait(client, token: str, name: str = "", seconds: float = 60):  # type: ignore[no-untyped-def]
-    """Confirm a previewed import and follow its job page until the job is over."""
-    response = client.post("/roadmaps/confirm", data={"token": token, "name": name})
+def import_and_wait(client, token: str, name: str = "", seconds: float = 60, **form):  # type: ignore[no-untyped-def]
+    """Confirm a previewed import (its warnings acknowledged) and follow its job page until
+    the job is over."""
+    data = {"token": token, "name": name, "acknowledged": "1"} | form
+    response = client.post("/roadmaps/confirm", data=data)
     assert response.status_code == 303, response.status_code
     location = response.headers["Location"]
     deadline = time.monotonic() + seconds

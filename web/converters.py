@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from werkzeug.routing import IntegerConverter
@@ -35,3 +36,8 @@ def query_page(text: str) -> int:
     if value > MAX_PAGE:
         raise ValueError("page out of range")
     return value
+
+
+def query_date(text: str) -> date:
+    """`type=` for a date field (YYYY-MM-DD, as `<input type=date>` sends it), or ValueError."""
+    return date.fromisoformat(text[:10])

@@ -21,8 +21,9 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from engine.errors import DomainError
+from engine.errors import DomainError, PermissionDeniedError
 from engine.escalation import board as escalation_service
+from engine.importing.arrival import PastDue
 from engine.importing.document import read_roadmap
 from engine.importing.sources import DocumentError
 from engine.lifecycle.definition import SubjectKind
@@ -31,10 +32,10 @@ from engine.readmodels.progress import dashboard as dashboard_data
 from engine.readmodels.progress import execution_report, weekly_approvals
 from engine.readmodels.roadmaps import recent_imports, roadmap_admin, roadmaps_of
 from engine.usecases.escalations import escalation_board
-from engine.usecases.importing import import_job, queue_import, run_queued
+from engine.usecases.importing import import_job, preview_own, queue_import, run_queued
 from engine.work import assignments
 from web.context import actor, application, safe_next, today, user_zone, work
-from web.converters import query_id
+from web.converters import query_date, query_id
 from web.diagrams import diagram_svg
 from web.messages import russian
 from web.reports import report_docx, report_xlsx
@@ -140,7 +141,8 @@ def _upload_dir() -> Path:
 
 @bp.post("/roadmaps/preview")
 def preview():  # type: ignore[no-untyped-def]
-    """Read an uploaded document without writing anything: activities, kinds, warnings."""
+    """Read an uploaded document without writing anything: activities, kinds, who gets
+    what, the work past due on arrival, and the warnings to acknowledge."""
     upload = request.files.get("document")
     if upload is None or not upload.filename:
         flash(_("Выберите файл дорожной карты."), "error")
@@ -152,33 +154,74 @@ def preview():  # type: ignore[no-untyped-def]
     token = secrets.token_hex(16)
     path = _upload_dir() / f"{token}{suffix}"
     upload.save(path)
+    return _preview_page(path, Path(upload.filename).name)
+
+
+def _preview_page(path: Path, name: str, problem: str | None = None):  # type: ignore[no-untyped-def]
+    """The preview of the stashed document at `path`; back to the roadmaps if unreadable."""
     try:
         draft = read_roadmap(path)
-    except DocumentError as error:
+        with work(readonly=True) as db:
+            report, warnings = preview_own(application(), db, actor(), draft)
+    except (DocumentError, PermissionDeniedError) as error:
         path.unlink(missing_ok=True)
         flash(_("Не удалось прочитать документ: %(error)s", error=str(error)), "error")
         return redirect(url_for("coordination.roadmaps"), code=303)
+    if warnings:  # kept beside the document: the confirmation needs their acknowledgement
+        _warned(path).write_text(",".join(w.code for w in warnings), encoding="utf-8")
     kinds: dict[str, int] = {}
     for item in draft.activities:
         kinds[str(item.schedule.kind)] = kinds.get(str(item.schedule.kind), 0) + 1
     return render_template(
-        "preview.html", draft=draft, token=token + suffix, kinds=kinds, name=upload.filename
-    )
+        "preview.html",
+        draft=draft,
+        token=path.name,
+        kinds=kinds,
+        name=name,
+        summary=report.summary(),
+        warnings=warnings,
+        problem=problem,
+        form=request.form,
+        today=today(),
+    ), 422 if problem else 200
 
 
 @bp.post("/roadmaps/confirm")
 def confirm():  # type: ignore[no-untyped-def]
-    """Queue the previewed document for import into the coordinator's municipality."""
+    """Queue the previewed document for import into the coordinator's municipality, with
+    the choice for past-due work; warnings must have been acknowledged."""
     token = request.form.get("token", "")
     path = _upload_dir() / Path(token).name
     if not token or not path.is_file():
         flash(_("Загрузите документ ещё раз."), "error")
         return redirect(url_for("coordination.roadmaps"), code=303)
     name = request.form.get("name", "")[:300] or path.name
+    if _warned(path).is_file() and not request.form.get("acknowledged"):
+        return _preview_page(path, name, _("Отметьте, что вы прочитали предупреждения."))
+    choice = request.form.get("past_due", PastDue.HISTORY)
+    if choice not in {p.value for p in PastDue}:
+        choice = PastDue.HISTORY
+    moved_to = request.form.get("moved_to", type=query_date)
+    if choice == PastDue.MOVE and (moved_to is None or moved_to < today()):
+        return _preview_page(path, name, _("Укажите новую дату не раньше сегодняшней."))
     with work() as db:
-        job_id = queue_import(application(), db, actor(), path, name)
+        job_id = queue_import(
+            application(),
+            db,
+            actor(),
+            path,
+            name,
+            PastDue(choice),
+            moved_to if choice == PastDue.MOVE else None,
+        )
+    _warned(path).unlink(missing_ok=True)
     _start_import_runner()
     return redirect(url_for("coordination.import_status", job_id=job_id), code=303)
+
+
+def _warned(document: Path) -> Path:
+    """Where a preview notes the warnings the confirmation must see acknowledged."""
+    return document.with_name(document.name + ".warned")
 
 
 def _start_import_runner() -> None:

@@ -13,6 +13,7 @@ from sqlmodel import Session
 
 from engine.deadlines.parser import Schedule, ScheduleKind
 from engine.errors import NotFoundError, ValidationError
+from engine.importing.arrival import Arrival, PastDue, Summary
 from engine.importing.structure import DraftActivity, RoadmapDraft
 from engine.lifecycle.definition import Lifecycle, SubjectKind, WorkflowRegistry
 from engine.models import (
@@ -114,6 +115,15 @@ class ImportReport:
     occurrences_removed: int = 0
     occurrences_kept: int = 0
     unresolved: dict[str, list[str]] = field(default_factory=dict)
+    #: Of the occurrences added, those with a due date, and those already past it.
+    dated_added: int = 0
+    past_due_added: int = 0
+    assignees: set[int] = field(default_factory=set)
+
+    def summary(self) -> Summary:
+        """The counts the dry run and the preview show."""
+        parties = sorted({p for found in self.unresolved.values() for p in found})
+        return Summary(self.occurrences_added, self.past_due_added, len(self.assignees), parties)
 
 
 def find_municipality(session: Session, name: str | None) -> Organization:
@@ -162,8 +172,12 @@ def import_roadmap(
     municipality: Organization,
     *,
     roadmap_id: int | None = None,
+    arrival: Arrival | None = None,
 ) -> ImportReport:
     """Create the roadmap, or update the one imported before, in the caller's transaction.
+
+    `arrival` says what to do with new work already past due (see `PastDue`); without it,
+    such work is written as it is.
 
     The roadmap updated is `roadmap_id`, or the municipality's roadmap with the same title.
     Re-import matches activities by part and number, then by title; it keeps every existing
@@ -258,7 +272,10 @@ def import_roadmap(
         )
         if unresolved:
             report.unresolved[label] = unresolved
-        _sync_occurrences(session, lifecycle, activity.id, assignees, item.schedule, report)
+        report.assignees |= assignees
+        _sync_occurrences(
+            session, lifecycle, activity.id, assignees, item.schedule, report, arrival
+        )
     matched_ids = {a.id for a in matched.values()}
     report.missing = [
         f"{a.part + ': ' if a.part else ''}{a.number} {a.title[:60]}"
@@ -335,8 +352,10 @@ def _sync_occurrences(
     assignees: set[int],
     schedule: Schedule | None,
     report: ImportReport,
+    arrival: Arrival | None,
 ) -> None:
-    """Make the activity's occurrences match its schedule, losing nothing anyone touched."""
+    """Make the activity's occurrences match its schedule, losing nothing anyone touched.
+    Occurrences are matched by the date their schedule gave, wherever their due date went."""
     assert schedule is not None
     dates, scheduled = due_dates(schedule)
     rows = session.execute(
@@ -344,19 +363,30 @@ def _sync_occurrences(
             Occurrence.id,
             Occurrence.assignee_id,
             Occurrence.due_on,
+            Occurrence.scheduled_on,
             Occurrence.scheduled,
             Occurrence.state,
             Occurrence.version,
         ).where(Occurrence.activity_id == activity_id)
     ).all()
-    have_dated = {(r.assignee_id, r.due_on) for r in rows if r.scheduled}
+    have_dated = {(r.assignee_id, r.scheduled_on or r.due_on) for r in rows if r.scheduled}
     have_unscheduled = {r.assignee_id for r in rows if not r.scheduled}
+    due_taken = {(r.assignee_id, r.due_on) for r in rows}
     for assignee in sorted(assignees):
         if scheduled:
             wanted = [d for d in dates if (assignee, d) not in have_dated]
+            past = [d for d in wanted if arrival is not None and d < arrival.today]
+            report.dated_added += len(wanted)
+            report.past_due_added += len(past)
             report.occurrences_added += add_occurrences(
-                session, lifecycle, activity_id, [assignee], wanted
+                session, lifecycle, activity_id, [assignee], [d for d in wanted if d not in past]
             )
+            if past:
+                assert arrival is not None
+                _arrive_past_due(
+                    session, lifecycle, activity_id, assignee, past, dates, due_taken, arrival
+                )
+                report.occurrences_added += len(past)
         elif assignee not in have_unscheduled:
             report.occurrences_added += add_occurrences(
                 session, lifecycle, activity_id, [assignee], [None], scheduled=False
@@ -365,7 +395,7 @@ def _sync_occurrences(
     stale = [
         r.id
         for r in rows
-        if (r.scheduled and (r.assignee_id, r.due_on) not in wanted_dated)
+        if (r.scheduled and (r.assignee_id, r.scheduled_on or r.due_on) not in wanted_dated)
         or (not r.scheduled and (scheduled or r.assignee_id not in assignees))
     ]
     removable = _untouched(session, lifecycle.definition.initial, stale)
@@ -373,6 +403,51 @@ def _sync_occurrences(
         session.execute(delete(Occurrence).where(Occurrence.id.in_(removable)))
     report.occurrences_removed += len(removable)
     report.occurrences_kept += len(stale) - len(removable)
+
+
+def _arrive_past_due(
+    session: Session,
+    lifecycle: Lifecycle,
+    activity_id: int,
+    assignee: int,
+    past: list[date],
+    dates: list[date],
+    due_taken: set[tuple[int, date | None]],
+    arrival: Arrival,
+) -> None:
+    """Write one assignee's past-due occurrences of an activity as `arrival` says."""
+    if arrival.past_due is PastDue.KEEP:
+        add_occurrences(session, lifecycle, activity_id, [assignee], past)
+        return
+    moved = arrival.past_due is PastDue.MOVE and (
+        arrival.moved_to not in dates and (assignee, arrival.moved_to) not in due_taken
+    )
+    history = past[:-1] if moved else past
+    add_occurrences(session, lifecycle, activity_id, [assignee], history, held=True)
+    if moved:
+        add_occurrences(
+            session, lifecycle, activity_id, [assignee], past[-1:], moved_to=arrival.moved_to
+        )
+
+
+def preview_roadmap(
+    session: Session,
+    registry: WorkflowRegistry,
+    draft: RoadmapDraft,
+    municipality: Organization | None,
+    arrival: Arrival,
+) -> ImportReport:
+    """What importing `draft` would write, found by writing it in a savepoint rolled back at
+    once; with no municipality, as if into an empty one."""
+    savepoint = session.begin_nested()
+    try:
+        if municipality is None:
+            municipality = Organization(kind=OrganizationKind.MUNICIPALITY, name="—")
+            session.add(municipality)
+            session.flush()
+        return import_roadmap(session, registry, draft, municipality, arrival=arrival)
+    finally:
+        savepoint.rollback()
 
 
 def _untouched(session: Session, initial: str, ids: list[int]) -> list[int]:

@@ -9,8 +9,9 @@ transaction: a job that dies half-way leaves nothing written and is queued again
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
 from sqlmodel import Session
@@ -19,7 +20,14 @@ from engine.accounts.access import Actor, Power, load_actor, require_power
 from engine.app import App
 from engine.db import on_rollback, unit_of_work
 from engine.errors import DomainError, PermissionDeniedError
-from engine.importing.apply import ImportReport, import_roadmap
+from engine.importing.apply import ImportReport, import_roadmap, preview_roadmap
+from engine.importing.arrival import (
+    Arrival,
+    PastDue,
+    Warning,
+    arrival_warnings,
+    territory_warnings,
+)
 from engine.importing.document import read_roadmap
 from engine.importing.structure import RoadmapDraft
 from engine.models import ImportJob, ImportStatus, Organization, OrganizationKind, User, utcnow
@@ -33,10 +41,54 @@ RUNNING = (ImportStatus.READING, ImportStatus.WRITING)
 
 
 def import_into_own_municipality(
-    app: App, session: Session, actor: Actor, draft: RoadmapDraft
+    app: App, session: Session, actor: Actor, draft: RoadmapDraft, arrival: Arrival | None = None
 ) -> ImportReport:
-    """Write `draft` as a roadmap of the actor's municipality, in the caller's transaction."""
-    return import_roadmap(session, app.registry, draft, _own_municipality(session, actor))
+    """Write `draft` as a roadmap of the actor's municipality, in the caller's transaction;
+    past-due work as `arrival` says (as history, by default)."""
+    return import_roadmap(
+        session,
+        app.registry,
+        draft,
+        _own_municipality(session, actor),
+        arrival=arrival or Arrival(local_today(app)),
+    )
+
+
+def local_today(app: App) -> date:
+    """Today where the schools are: the day work arrives on."""
+    return app.clock().astimezone(ZoneInfo(app.settings.timezone)).date()
+
+
+def look_before_writing(
+    app: App,
+    session: Session,
+    draft: RoadmapDraft,
+    municipality: Organization | None,
+    arrival: Arrival,
+) -> tuple[ImportReport, list[Warning]]:
+    """What importing `draft` into `municipality` would write, and what the coordinator
+    must acknowledge first; nothing is written."""
+    report = preview_roadmap(session, app.registry, draft, municipality, arrival)
+    warnings: list[Warning] = []
+    if municipality is not None:
+        region = (
+            session.get(Organization, municipality.parent_id) if municipality.parent_id else None
+        )
+        warnings += territory_warnings(
+            draft.title, municipality.name, region.name if region else None
+        )
+    warnings += arrival_warnings(
+        draft.period.end, arrival.today, report.summary(), report.dated_added
+    )
+    return report, warnings
+
+
+def preview_own(
+    app: App, session: Session, actor: Actor, draft: RoadmapDraft
+) -> tuple[ImportReport, list[Warning]]:
+    """`look_before_writing` into the actor's own municipality, as of today."""
+    arrival = Arrival(local_today(app))
+    return look_before_writing(app, session, draft, _own_municipality(session, actor), arrival)
 
 
 def _own_municipality(session: Session, actor: Actor) -> Organization:
@@ -57,15 +109,27 @@ def queue_dir(app: App) -> Path:
     return path
 
 
-def queue_import(app: App, session: Session, actor: Actor, document: Path, file_name: str) -> int:
-    """Queue `document` (moved under the queue directory) for import; the job's id."""
+def queue_import(
+    app: App,
+    session: Session,
+    actor: Actor,
+    document: Path,
+    file_name: str,
+    past_due: PastDue = PastDue.HISTORY,
+    moved_to: date | None = None,
+) -> int:
+    """Queue `document` (moved under the queue directory) for import; the job's id.
+    Past-due work is handled as `past_due` says when the job runs."""
     municipality = _own_municipality(session, actor)
+    Arrival(local_today(app), past_due, moved_to)  # refuse a bad choice now, not in the job
     stored = queue_dir(app) / document.name
     job = ImportJob(
         user_id=actor.id,
         owner_id=municipality.id,
         file_name=file_name[:300],
         stored_as=stored.name,
+        past_due=str(past_due),
+        past_due_on=moved_to,
     )
     document.replace(stored)
     on_rollback(session, lambda: stored.unlink(missing_ok=True))  # no file without its row
@@ -111,13 +175,17 @@ def run_import(app: App, job_id: int) -> str:
             return ImportStatus.FAILED
         path = queue_dir(app) / job.stored_as
         user_id = job.user_id
+        choice = PastDue(job.past_due or PastDue.HISTORY), job.past_due_on
     try:
         draft = read_roadmap(path)
         _note(app, job_id, status=ImportStatus.WRITING, activities=len(draft.activities))
         with unit_of_work(app.db) as session:
             login = session.execute(select(User.login).where(User.id == user_id)).scalar_one()
             actor = load_actor(session, login)
-            report = import_into_own_municipality(app, session, actor, draft)
+            today = local_today(app)
+            moved_to = choice[1] if choice[1] is None or choice[1] >= today else today
+            arrival = Arrival(today, choice[0], moved_to)
+            report = import_into_own_municipality(app, session, actor, draft, arrival)
             _finish(  # with the roadmap, in its transaction: done means written
                 session,
                 job_id,

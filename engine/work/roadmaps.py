@@ -20,8 +20,14 @@ def add_occurrences(
     due_dates: Iterable[date | None],
     *,
     scheduled: bool = True,
+    held: bool = False,
+    moved_to: date | None = None,
 ) -> int:
-    """Insert one occurrence per assignee and due date, in one statement; return the count."""
+    """Insert one occurrence per assignee and due date, in one statement; return the count.
+
+    `held`: no escalation for them (work that was past due on arrival, kept as history).
+    `moved_to`: the due date instead of the schedule's (one date: work moved on arrival).
+    """
     now = utcnow()
     definition = lifecycle.definition
     dates = list(due_dates)
@@ -29,11 +35,13 @@ def add_occurrences(
         {
             "activity_id": activity_id,
             "assignee_id": assignee_id,
-            "due_on": due_on,
+            "due_on": moved_to or due_on,
+            "scheduled_on": due_on if scheduled else None,
             "scheduled": scheduled,
             "state": definition.initial,
             "version": 1,
             "escalation_level": 0,
+            "escalation_held": held,
             "workflow_name": definition.name,
             "workflow_version": definition.version,
             "created_at": now,
