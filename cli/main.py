@@ -38,7 +38,7 @@ from engine.importing.apply import ImportReport, find_municipality, import_roadm
 from engine.importing.arrival import Arrival, PastDue, Warning
 from engine.importing.canonical import dump_yaml, export_dict, export_xlsx
 from engine.importing.document import read_roadmap
-from engine.importing.structure import RoadmapDraft
+from engine.importing.structure import DraftWarning, RoadmapDraft
 from engine.lifecycle.definition import SubjectKind
 from engine.migrate import current_revision, head_revision, upgrade
 from engine.models import Role, User
@@ -307,10 +307,9 @@ def import_(
 ) -> None:
     """Import a roadmap from DOCX, XLSX, CSV, Markdown/TSV text, YAML or JSON."""
     draft = read_roadmap(path, _period(period_text))
-    app = ctx.app()
+    app = _dry_run_app(ctx) if dry_run else ctx.app()
     arrival = _arrival(past_due_text, local_today(app))
-    engine = ctx.migrated_engine()
-    with unit_of_work(engine, readonly=dry_run) as session:
+    with unit_of_work(app.db, readonly=dry_run) as session:
         owner = _owner(session, municipality, dry_run)
         report, warnings = look_before_writing(app, session, draft, owner, arrival)
         if not dry_run:
@@ -318,7 +317,7 @@ def import_(
             report = import_roadmap(
                 session, app.registry, draft, owner, roadmap_id=roadmap_id, arrival=arrival
             )
-    notes = [{"row": None, "activity": None} | w.to_dict() for w in warnings]
+    notes = [DraftWarning(None, None, w.message).to_dict() | w.to_dict() for w in warnings]
     if dry_run:
         if as_json:
             body = draft.to_dict()
@@ -367,6 +366,18 @@ def _arrival(text: str, today: date) -> Arrival:
     if moved_to < today:
         raise click.BadParameter(f"{text} has passed already", param_hint="--past-due")
     return Arrival(today, PastDue.MOVE, moved_to)
+
+
+def _dry_run_app(ctx: Context) -> App:
+    """The application for a dry run; before `roadmap db upgrade`, on an empty database in
+    memory, so a document can be tried on a fresh install."""
+    if current_revision(ctx.engine) is None:
+        from sqlmodel import SQLModel
+
+        scratch = make_engine("sqlite://")
+        SQLModel.metadata.create_all(scratch)
+        return App.build(ctx.settings, workflows.CATALOG, db=scratch)
+    return ctx.app()
 
 
 def _owner(session: Any, name: str | None, dry_run: bool) -> Any:

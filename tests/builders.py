@@ -6,6 +6,8 @@ import os
 from pathlib import Path
 
 import docx
+from docx.enum.section import WD_ORIENT
+from docx.shared import Pt
 import openpyxl
 from openpyxl.styles import Font
 
@@ -70,14 +72,20 @@ def _grid(blocks) -> list:
 
 
 def build_docx(seed: str, path: Path) -> Path:
-    """A Word file: paragraphs, one table per plan, bold section rows merged across."""
+    """A Word file: paragraphs, one bordered table per plan on landscape pages, bold section
+    rows merged across."""
     document = docx.Document()
+    section = document.sections[0]
+    section.orientation = WD_ORIENT.LANDSCAPE
+    section.page_width, section.page_height = section.page_height, section.page_width
+    document.styles["Normal"].font.size = Pt(9)
     for item in _grid(read_text(SEED_FILES[seed].read_text(encoding="utf-8"))):
         if item[0] == "p":
             document.add_paragraph(item[1])
             continue
         _, rows, bold, level, short = item
         table = document.add_table(rows=len(rows), cols=len(rows[0]))
+        table.style = "Table Grid"
         for r, row in enumerate(rows):
             for c, text in enumerate(row):
                 cell = table.cell(r, c)

@@ -226,7 +226,9 @@ BAD_INPUTS = {
         "№\tМероприятие\tОтветственный\n1\tСовещание\tОО\n".encode(),
         "row 1: the table has no deadline column",
     ),
-    "roadmap.pdf": (b"%PDF-1.4", "unsupported file type"),
+    "roadmap.pdf": (b"%PDF-1.4", "not a readable PDF file"),
+    "fake.pdf": (b"PK\x03\x04 a zip called PDF", "not a PDF file"),
+    "roadmap.odt": (b"PK\x03\x04", "unsupported file type"),
     "broken.yaml": (b"format: [unclosed", "not valid YAML"),
     "other.yaml": (b"title: x\n", "not a roadmap file"),
 }

@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import csv
+import functools
 import html
 import io
 import re
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from engine.cells import from_text
 from engine.errors import ValidationError
 
 TEXT_SUFFIXES = {".md", ".txt", ".tsv", ".text", ".markdown"}
-SUPPORTED = ".docx, .xlsx, .md, .txt, .tsv, .csv, .yaml, .json"
+SUPPORTED = ".docx, .xlsx, .pdf, .md, .txt, .tsv, .csv, .yaml, .json"
 
 
 class DocumentError(ValidationError):
@@ -161,6 +163,178 @@ def read_docx(data: bytes, name: str) -> list[Block]:
     return blocks
 
 
+#: Pages a roadmap PDF may have: far more than any roadmap, far less than a bomb.
+MAX_PDF_PAGES = 300
+_LIST_START = re.compile(r"^([-–—•·*]|\d+[.)]\s|[а-яa-z]\)\s)")
+_PAGE_FURNITURE = re.compile(
+    r"^[-–—\s]*\d{1,3}[-–—\s]*$|^стр(аница)?\.?\s*\d+(\s*из\s*\d+)?$", re.I
+)
+
+
+def read_pdf(data: bytes, name: str) -> list[Block]:
+    """Text and ruled tables of a text PDF (Word's export), page by page, top to bottom.
+
+    A table broken at a page end becomes two tables, which the structure joins as it joins
+    them in the other formats; a header row repeated on the next page is read once. A cell's
+    lines are one paragraph unless a line starts a list item; a word broken across two lines
+    is mended when the dictionary knows it whole.
+    """
+    try:
+        import pdfplumber
+
+        pdf = pdfplumber.open(io.BytesIO(data))
+    except Exception as error:  # pdfminer raises assorted errors on damaged files
+        raise DocumentError(f"{name}: not a readable PDF file ({type(error).__name__})") from error
+    blocks: list[Block] = []
+    with pdf:
+        if len(pdf.pages) > MAX_PDF_PAGES:
+            raise DocumentError(f"{name}: {len(pdf.pages)} pages; at most {MAX_PDF_PAGES}")
+        letters = 0
+        row_number = 0
+        try:
+            for page in pdf.pages:
+                letters += len(page.chars)
+                tables = page.find_tables()
+                boxes = [t.bbox for t in tables]
+                items: list[tuple[float, Block]] = []
+                text = page.filter(functools.partial(_outside, boxes=boxes))
+                for top, line in _paragraphs(text.extract_text_lines()):
+                    items.append((top, Paragraph(line)))
+                for found in tables:
+                    table = Table()
+                    for cells, row in zip(found.extract(), found.rows, strict=True):
+                        row_number += 1
+                        texts = [_cell_text(c) for c in cells]
+                        table.rows.append(texts)
+                        table.lines.append(row_number)
+                        table.bold.append(any(texts) and _bold(page, row.bbox))
+                    items.append((found.bbox[1], table))
+                ordered = [block for _, block in sorted(items, key=lambda item: item[0])]
+                if ordered and blocks and _continues(blocks[-1], ordered[0]):
+                    _carry_on(blocks[-1], ordered.pop(0))  # type: ignore[arg-type]
+                blocks.extend(ordered)
+        except DocumentError:
+            raise
+        except Exception as error:  # noqa: BLE001 - a damaged page of an otherwise open file
+            kind = type(error).__name__
+            raise DocumentError(f"{name}: not a readable PDF file ({kind})") from error
+    if letters == 0:
+        raise DocumentError(
+            f"{name}: the PDF has no text layer (a scan?); export it from Word as PDF, "
+            "or upload the DOCX"
+        )
+    return blocks
+
+
+def _continues(before: Block, first: Block) -> bool:
+    """Whether the table at the top of a page goes on with the one that ended the last."""
+    return (
+        isinstance(before, Table)
+        and isinstance(first, Table)
+        and bool(before.rows and first.rows)
+        and len(before.rows[0]) == len(first.rows[0])
+    )
+
+
+def _carry_on(table: Table, rest: Table) -> None:
+    """Append the next page's part of a table: a repeated header row goes, and a row the
+    page break cut in two (its first text starting in lower case) is joined up again."""
+    rows = list(zip(rest.rows, rest.lines, rest.bold, strict=True))
+    if rows and rows[0][0] == table.rows[0]:
+        rows = rows[1:]
+    if rows and table.rows:
+        first = next((cell for cell in rows[0][0] if cell), "")
+        if first[:1].islower():
+            table.rows[-1] = [
+                _join(a, b) if a and b else a or b
+                for a, b in zip(table.rows[-1], rows[0][0], strict=True)
+            ]
+            rows = rows[1:]
+    for cells, line, bold in rows:
+        table.rows.append(cells)
+        table.lines.append(line)
+        table.bold.append(bold)
+
+
+def _outside(obj: dict[str, Any], boxes: list[tuple[float, float, float, float]]) -> bool:
+    """Whether `obj` is running text: not a character inside one of the tables."""
+    return obj.get("object_type") != "char" or not any(_inside(obj, box) for box in boxes)
+
+
+def _inside(obj: dict[str, float], box: tuple[float, float, float, float]) -> bool:
+    middle_x, middle_y = (obj["x0"] + obj["x1"]) / 2, (obj["top"] + obj["bottom"]) / 2
+    return box[0] <= middle_x <= box[2] and box[1] <= middle_y <= box[3]
+
+
+def _bold(page: object, bbox: tuple[float, float, float, float]) -> bool:
+    chars = [c for c in page.crop(bbox).chars if c["text"].strip()]  # type: ignore[attr-defined]
+    return bool(chars) and all("bold" in c["fontname"].lower() for c in chars)
+
+
+def _paragraphs(lines: list[dict[str, object]]) -> list[tuple[float, str]]:
+    """Lines of running text grouped into paragraphs by the gaps between them."""
+    out: list[tuple[float, str]] = []
+    last_bottom: float | None = None
+    for line in lines:
+        text = str(line["text"]).strip()
+        top, bottom = float(line["top"]), float(line["bottom"])  # type: ignore[arg-type]
+        if not text or _PAGE_FURNITURE.match(text):
+            continue
+        close = last_bottom is not None and top - last_bottom < (bottom - top) * 0.5
+        if close and out and not _LIST_START.match(text):
+            out[-1] = (out[-1][0], _join(out[-1][1], text))
+        else:
+            out.append((top, text))
+        last_bottom = bottom
+    return out
+
+
+def _cell_text(raw: str | None) -> str:
+    """A cell's text with its visual line breaks undone (list items keep theirs)."""
+    if not raw:
+        return ""
+    lines = [re.sub(r"\s+", " ", line).strip() for line in raw.split("\n")]
+    text = ""
+    for line in (line for line in lines if line):
+        if not text:
+            text = line
+        elif _LIST_START.match(line):
+            text += "\n" + line
+        else:
+            text = _join(text, line)
+    return text
+
+
+def _join(before: str, after: str) -> str:
+    """Two visual lines as one text: a hyphenated or broken word mended, else a space."""
+    if re.search(r"\d[-–]$", before) and after[:1].isdigit():  # "2023-" + "2024"
+        return before + after
+    head = re.search(r"([А-Яа-яЁё]+)(-?)$", before)
+    tail = re.match(r"([а-яё]+)", after)
+    if head and tail:
+        if head.group(2):  # "материально-" + "технических"
+            return before + after
+        if _one_word(head.group(1), tail.group(1)):
+            return before + after
+    return f"{before} {after}"
+
+
+def _one_word(head: str, tail: str) -> bool:
+    """Whether the dictionary knows head+tail as a word, and not both halves apart."""
+    morph = _morph()
+    whole = (head + tail).lower()
+    return bool(morph.word_is_known(whole)) and not (
+        morph.word_is_known(head.lower()) and morph.word_is_known(tail.lower())
+    )
+
+
+@functools.cache
+def _morph() -> Any:
+    import pymorphy3  # type: ignore[import-untyped]
+
+    return pymorphy3.MorphAnalyzer(lang="ru")
+
+
 def read_xlsx(data: bytes, name: str) -> list[Block]:
     """Rows of every sheet: one-cell rows outside a table are paragraphs."""
     try:
@@ -279,6 +453,10 @@ def read_blocks(path: Path) -> list[Block]:
         check_archive(data, name)
     if suffix == ".docx":
         return _check_size(read_docx(data, name), name)
+    if suffix == ".pdf":
+        if not data.startswith(b"%PDF-"):
+            raise DocumentError(f"{name}: not a PDF file")
+        return _check_size(read_pdf(data, name), name)
     if suffix == ".xlsx":
         return _check_size(read_xlsx(data, name), name)
     if suffix == ".csv":

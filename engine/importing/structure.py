@@ -132,11 +132,17 @@ class RoadmapDraft:
         }
 
 
+#: Capitalized nouns that begin a party's name (a person's role).
+_ROLE_WORD = r"(?:Директор|Руководител|Заместител|Куратор|Методист|Специалист|Учител|Педагог)"
+
+
 def split_parties(text: str | None) -> list[str]:
-    """'Отдел по образованию, МОЦ' → ['Отдел по образованию', 'МОЦ']."""
+    """'Отдел по образованию, МОЦ' → ['Отдел по образованию', 'МОЦ']; a new party also starts
+    with a capitalized role word run on after another party ('Директор СОШ №8 Директор СОШ
+    №19', as a PDF's cell gives two lines)."""
     if not text:
         return []
-    parts = re.split(r"\s*[,;\n]\s*", text)
+    parts = re.split(rf"\s*[,;\n]\s*|(?<=\S)\s+(?={_ROLE_WORD})", text)
     return [p.strip() for p in parts if p.strip(" .")]
 
 
