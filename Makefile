@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: install run demo test lint format services browser bench bench-quick wrk i18n clean mutate bench-directory
+.PHONY: install run demo test lint format services browser office bench bench-quick wrk i18n clean mutate bench-directory
 
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,12 +28,17 @@ run: install
 	$(BIN)/roadmap serve --port $(PORT)
 
 ## test: install, start PostgreSQL and Redis if needed, run the whole suite on both databases
-test: install services browser lint
+test: install services browser office lint
 	$(BIN)/pytest
 
 ## browser: Debian's Chromium for the browser tests (Playwright drives it; never `playwright install`)
 browser:
 	@command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
+
+## office: Debian's LibreOffice Writer (prints DOCX to PDF for the PDF import test) and
+## poppler's pdftoppm (PDF pages to PNG, to look at a report)
+office:
+	@command -v soffice >/dev/null && command -v pdftoppm >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends libreoffice-writer-nogui poppler-utils >/dev/null)
 
 services:
 	@bash .ci/services

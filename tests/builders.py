@@ -6,9 +6,9 @@ import os
 from pathlib import Path
 
 import docx
+import openpyxl
 from docx.enum.section import WD_ORIENT
 from docx.shared import Pt
-import openpyxl
 from openpyxl.styles import Font
 
 from engine.importing.sources import Paragraph, read_text

@@ -41,7 +41,7 @@ from web.messages import russian
 from web.reports import report_docx, report_xlsx
 
 bp = Blueprint("coordination", __name__)
-UPLOAD_SUFFIXES = {".docx", ".xlsx", ".csv", ".md", ".txt", ".tsv", ".yaml", ".yml", ".json"}
+UPLOAD_SUFFIXES = {".docx", ".xlsx", ".pdf", ".csv", ".md", ".txt", ".tsv", ".yaml", ".yml", ".json"}
 
 
 def require_coordinator() -> None:
@@ -149,7 +149,7 @@ def preview():  # type: ignore[no-untyped-def]
         return redirect(url_for("coordination.roadmaps"), code=303)
     suffix = Path(upload.filename).suffix.lower()
     if suffix not in UPLOAD_SUFFIXES:
-        flash(_("Поддерживаются DOCX, XLSX, CSV, TXT/MD, YAML и JSON."), "error")
+        flash(_("Поддерживаются DOCX, XLSX, PDF, CSV, TXT/MD, YAML и JSON."), "error")
         return redirect(url_for("coordination.roadmaps"), code=303)
     token = secrets.token_hex(16)
     path = _upload_dir() / f"{token}{suffix}"
