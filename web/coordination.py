@@ -41,7 +41,9 @@ from web.messages import russian
 from web.reports import report_docx, report_xlsx
 
 bp = Blueprint("coordination", __name__)
-UPLOAD_SUFFIXES = {".docx", ".xlsx", ".pdf", ".csv", ".md", ".txt", ".tsv", ".yaml", ".yml", ".json"}
+UPLOAD_SUFFIXES = {
+    ".docx", ".xlsx", ".pdf", ".csv", ".md", ".txt", ".tsv", ".yaml", ".yml", ".json"
+}  # fmt: skip
 
 
 def require_coordinator() -> None:
