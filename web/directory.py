@@ -162,7 +162,8 @@ def deactivate(user_id: int):  # type: ignore[no-untyped-def]
     handover = {
         int(key.removeprefix("handover_")): value
         for key in request.form
-        if key.removeprefix("handover_").isdigit()
+        if key.startswith("handover_")
+        and key.removeprefix("handover_").isdigit()
         and (value := request.form.get(key, type=query_id) or everyone) is not None
     }
     try:

@@ -51,6 +51,18 @@ class PersonRow:
     is_active: bool
 
 
+#: The columns of a PersonRow, in its order.
+_PERSON_COLUMNS = (
+    User.id,
+    User.login,
+    User.full_name,
+    User.email,
+    User.role,
+    Organization.name,
+    User.is_active,
+)
+
+
 def _people_scope(actor: Actor | None) -> ColumnElement[bool]:
     """People the actor may see: those of organizations in scope, and the curators of
     schools in scope (everyone for the CLI and the admin)."""
@@ -97,15 +109,7 @@ def people_page(
         )
     total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
     rows = session.execute(
-        query.with_only_columns(
-            User.id,
-            User.login,
-            User.full_name,
-            User.email,
-            User.role,
-            Organization.name,
-            User.is_active,
-        )
+        query.with_only_columns(*_PERSON_COLUMNS)
         .order_by(User.full_name, User.id)
         .limit(limit)
         .offset(offset)
@@ -274,15 +278,7 @@ class PersonCard:
 def person_card(session: Session, actor: Actor, user_id: int) -> PersonCard:
     """A person's page: who they are, the schools they curate, and the changes."""
     row = session.execute(
-        select(
-            User.id,
-            User.login,
-            User.full_name,
-            User.email,
-            User.role,
-            Organization.name,
-            User.is_active,
-        )
+        select(*_PERSON_COLUMNS)
         .outerjoin(Organization, Organization.id == User.organization_id)
         .where(User.id == user_id, _people_scope(actor))
     ).first()
@@ -312,16 +308,7 @@ def _coordinators_of(session: Session, municipality_ids: set[int]) -> dict[int, 
     """The active municipal coordinators of each municipality."""
     found: dict[int, list[PersonRow]] = {}
     for row in session.execute(
-        select(
-            User.id,
-            User.login,
-            User.full_name,
-            User.email,
-            User.role,
-            Organization.name,
-            User.is_active,
-            User.organization_id,
-        )
+        select(*_PERSON_COLUMNS, User.organization_id)
         .join(Organization, Organization.id == User.organization_id)
         .where(
             User.role == Role.MUNICIPAL_COORDINATOR,
