@@ -147,6 +147,8 @@ def make_web_app(
 
     yield make
     for app in built:
+        for runner in app.extensions.get("roadmap.import_runners", ()):
+            runner.join(timeout=60)  # an import still running would leak its connection
         app.extensions["roadmap.engine"].dispose()
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from flask import (
     Blueprint,
     abort,
+    current_app,
     flash,
     redirect,
     render_template,
@@ -229,8 +230,12 @@ def _warned(document: Path) -> Path:
 def _start_import_runner() -> None:
     """With Redis the Celery worker runs queued imports; without it, a thread of this process."""
     app = application()
-    if not app.settings.redis_url:
-        threading.Thread(target=run_queued, args=(app,), name="import", daemon=True).start()
+    if app.settings.redis_url:
+        return
+    runner = threading.Thread(target=run_queued, args=(app,), name="import", daemon=True)
+    runners = current_app.extensions.setdefault("roadmap.import_runners", [])
+    runners[:] = [alive for alive in runners if alive.is_alive()] + [runner]
+    runner.start()
 
 
 @bp.get("/roadmaps/imports/<int:job_id>")
