@@ -483,7 +483,7 @@ def _apply_day_rule(s: str, reporting_ends: list[date], period: Period) -> list[
 
 @cache
 def _production_calendar() -> Any:
-    return holidays.Russia()
+    return holidays.country_holidays("RU")
 
 
 def _add_working_days(day: date, count: int) -> date:
