@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import difflib
 import re
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from engine.deadlines.parser import GENITIVE_MONTHS, Period, Schedule, parse_deadline
+from engine.deadlines.parser import (
+    GENITIVE_MONTHS,
+    Period,
+    Schedule,
+    ScheduleKind,
+    normalize,
+    parse_deadline,
+)
 from engine.importing.sources import Block, DocumentError, Paragraph, Table
 
 FIELDS = (
@@ -23,10 +31,10 @@ FIELDS = (
 
 #: Header words by meaning, checked in this order (the first field that matches wins).
 HEADER_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("number", re.compile(r"^(№|n|no|номер)\b|№\s*п/?п|^п/п$")),
+    ("number", re.compile(r"^(№|n|no|номер)\b|№\s*п/?п|^п/п$|^№")),
     ("level", re.compile(r"уровень")),
-    ("deadline_text", re.compile(r"срок|^дата|период исполн|^когда")),
-    ("responsible_text", re.compile(r"ответствен|исполнител")),
+    ("deadline_text", re.compile(r"срок|^дата|период исполн|^когда|^ср\b")),
+    ("responsible_text", re.compile(r"ответств|исполнител|^отв\b|^исп\b|^кто\b")),
     (
         "report_form",
         re.compile(
@@ -34,13 +42,64 @@ HEADER_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"|документ"
         ),
     ),
-    ("planned_result", re.compile(r"результат|показател|ожидаем|эффект")),
+    ("planned_result", re.compile(r"результат|рез-т|показател|ожидаем|эффект")),
     ("description", re.compile(r"описание|целевая аудитория|специфик|содержание работы")),
-    ("title", re.compile(r"мероприят|контрольная точка|наименование|направлени|содержание")),
+    (
+        "title",
+        re.compile(
+            r"мероприят|мер-ти|контрольная точка|наименование|^наим\b|направлени|содержание"
+            r"|^действи|^задач"
+        ),
+    ),
 )
+
+#: The words of the headers, for reading a mistyped one («Мероприятя», «Срокии исполнения»).
+_HEADER_WORDS = {
+    "мероприятие": "title",
+    "мероприятия": "title",
+    "наименование": "title",
+    "содержание": "title",
+    "направление": "title",
+    "сроки": "deadline_text",
+    "срок": "deadline_text",
+    "исполнения": "deadline_text",
+    "ответственные": "responsible_text",
+    "ответственный": "responsible_text",
+    "исполнители": "responsible_text",
+    "исполнитель": "responsible_text",
+    "результат": "planned_result",
+    "ожидаемый": "planned_result",
+    "показатели": "planned_result",
+    "подтверждение": "report_form",
+    "отчетности": "report_form",
+    "документ": "report_form",
+}
+
+
+def header_text(cell: str) -> str:
+    """A header cell as plain words: lower case, no formatting marks, «С р о к и» joined."""
+    text = cell.lower().replace("ё", "е")
+    text = re.sub(r"[*_«»\"'`~]+", "", text)
+    text = re.sub(
+        r"(?<![а-яa-z])((?:[а-я] ){2,}[а-я])(?![а-яa-z])",
+        lambda m: m.group(1).replace(" ", ""),
+        text,
+    )
+    return re.sub(r"\s+", " ", text).strip(" :.")
+
+
+def _mistyped(text: str) -> str | None:
+    """The field of a header whose word is one letter or two away from a known one."""
+    for word in re.findall(r"[а-я]{4,}", text):
+        close = difflib.get_close_matches(word, _HEADER_WORDS, n=1, cutoff=0.8)
+        if close:
+            return _HEADER_WORDS[close[0]]
+    return None
+
 
 _PART = re.compile(r"(?i)^(приложение|раздел|часть)\s*(№\s*)?(\d+|[IVXLC]+)\b")
 _NUMBER = re.compile(r"^\d+(\.\d+)*\.?$")
+_NUMBERED_TITLE = re.compile(r"^(\d{1,2}(?:\.\d{1,2})+)[.)]?\s+(\S.*)$", re.S)
 _SECTION_TEXT = re.compile(r"^(\d+)\.?\s+(\S.*)$", re.S)
 _PLAN_TITLE = re.compile(r"(?i)^(дорожн\w* карт\w*|план\w* мероприяти\w*|план-график|план работы)")
 
@@ -147,17 +206,114 @@ def split_parties(text: str | None) -> list[str]:
 
 
 def match_header(cells: list[str]) -> dict[str, int]:
-    """Column index of each field found in a header row, by the meaning of its words."""
+    """Column index of each field found in a header row, by the meaning of its words (a
+    mistyped word is read as the word it is closest to)."""
     columns: dict[str, int] = {}
     for index, cell in enumerate(cells):
-        text = re.sub(r"\s+", " ", cell.lower().replace("ё", "е")).strip()
+        text = header_text(cell)
         if not text:
             continue
-        for name, pattern in HEADER_PATTERNS:
-            if name not in columns and pattern.search(text):
-                columns[name] = index
-                break
+        matched = [name for name, pattern in HEADER_PATTERNS if pattern.search(text)]
+        name = next((name for name in matched if name not in columns), None)
+        if not matched and len(text) <= 40:
+            name = _mistyped(text)
+        if name is not None and name not in columns:
+            columns[name] = index
     return columns
+
+
+# --- columns by content --------------------------------------------------------------------
+
+_NUMBER_CELL = re.compile(r"^\d{1,2}(?:\.\d{1,2})*\.?$")
+_PARTY_WORDS = re.compile(
+    r"(?i)директор|руководител|заместител|\bзам\.|куратор|методист|специалист|учител|педагог"
+    r"|администрац|управлени|отдел|комитет|\bмоуо\b|\bоо\b|\bшкол|\bсош\b|\bоош\b|лице|гимнази"
+    r"|цнппм|\bиро\b|\bипк|\bмоц\b|центр|классн|психолог|координатор|муниципал|министерств"
+)
+#: What a deadline cell is made of besides its dates.
+_DATE_WORDS = re.compile(
+    r"\b(?:\w*течени\w*|период\w*|постоянн\w*|ежегодн\w*|ежемесячн\w*|ежекварт\w*"
+    r"|еженедел\w*|ежедневн\w*|полугод\w*|полгода|квартал\w*|четверт\w*|учебн\w*|год\w*"
+    r"|месяц\w*|недел\w*|числ\w*|рабоч\w*|дн\w*|день|позднее|позже|раз\w*|реже|чаще"
+    r"|итог\w*|окончани\w*|конц\w*|начал\w*|следующ\w*|отчетн\w*|необходим\w*|мере|запрос\w*"
+    r"|график\w*|план\w*|срок\w*|систематич\w*|регулярн\w*|всего|кажд\w*|весь|протяжени\w*"
+    r"|основе|поквартальн\w*|помесячн\w*|январ\w*|феврал\w*|март\w*|апрел\w*|ма[йяею]"
+    r"|июн\w*|июл\w*|август\w*|сентябр\w*|октябр\w*|ноябр\w*|декабр\w*)\b"
+)
+_REPORT_WORDS = re.compile(
+    r"(?i)приказ|протокол|справк|отчет|\bплан\b|положени|программ|журнал|фото|сайт|аналитическ"
+    r"|распоряжени|письм|реестр|база данных|\bакт\b"
+)
+
+
+def infer_columns(rows: list[list[str]], period: Period) -> dict[str, int] | None:
+    """Columns by what their cells hold, for a table whose header says too little: a column
+    of «1.1, 1.2» is the number, one of months and dates the deadline, one of roles and names
+    the responsible, the longest text the title. None when no title and deadline are seen."""
+    width = max((len(r) for r in rows), default=0)
+    sample = [r + [""] * (width - len(r)) for r in rows[:80]]
+    cells = [[r[c] for r in sample if r[c].strip()] for c in range(width)]
+
+    def share(column: int, test: Any) -> float:
+        values = cells[column]
+        return sum(1 for v in values if test(v)) / len(values) if len(values) >= 2 else 0.0
+
+    def dated(value: str) -> bool:
+        if len(value) >= 90 or parse_deadline(value, period).kind == ScheduleKind.NONE:
+            return False
+        words = re.findall(r"[а-яa-z]{4,}", _DATE_WORDS.sub(" ", normalize(value)))
+        return len(words) <= 2  # «Нефтекумский городской округ, 2023–2025» is no deadline
+
+    def mean_length(column: int) -> float:
+        return sum(map(len, cells[column])) / max(len(cells[column]), 1)
+
+    found: dict[str, int] = {}
+    numbers = [c for c in range(width) if share(c, _NUMBER_CELL.match) >= 0.6]
+    if numbers:
+        found["number"] = numbers[0]
+    free = [c for c in range(width) if c not in found.values()]
+    scored = sorted(((share(c, dated), -c) for c in free), reverse=True)
+    if not scored or scored[0][0] < 0.5:
+        return None
+    found["deadline_text"] = -scored[0][1]
+    free = [c for c in free if c != found["deadline_text"]]
+    parties = sorted(
+        ((share(c, lambda v: len(v) < 200 and _PARTY_WORDS.search(v)), -c) for c in free),
+        reverse=True,
+    )
+    if parties and parties[0][0] >= 0.4:
+        found["responsible_text"] = -parties[0][1]
+        free = [c for c in free if c != found["responsible_text"]]
+    texts = [c for c in free if mean_length(c) >= 12]
+    if not texts:
+        return None
+    found["title"] = texts[0]
+    rest = [c for c in free if c != texts[0] and cells[c]]
+    if rest:
+        report = max(rest, key=lambda c: (share(c, _REPORT_WORDS.search), -c))
+        if share(report, _REPORT_WORDS.search) >= 0.5:
+            found["report_form"] = report
+            rest.remove(report)
+    if rest:
+        found["planned_result"] = rest[0]
+        if len(rest) > 1 and "report_form" not in found:
+            found["report_form"] = rest[1]
+    return found
+
+
+def _looks_like_data(cells: list[str], columns: dict[str, int], period: Period) -> bool:
+    """Whether a table's first row is an activity (not a header nobody could read)."""
+
+    def cell(name: str) -> str:
+        index = columns.get(name)
+        return cells[index] if index is not None and index < len(cells) else ""
+
+    filled = [c for c in cells if c.strip()]
+    if filled and filled == [str(n) for n in range(1, len(filled) + 1)]:
+        return False  # the column numbers «1 2 3 4 5» under a Word table's header
+    if "number" in columns:
+        return bool(_NUMBER_CELL.match(cell("number")))
+    return parse_deadline(cell("deadline_text"), period).kind != ScheduleKind.NONE
 
 
 # --- preamble ------------------------------------------------------------------------------
@@ -370,6 +526,15 @@ def _read_tables(blocks: list[Block], draft: RoadmapDraft) -> None:
         if not rows:
             continue
         header = match_header(rows[0][0])
+        headed = False
+        if "title" in header and "deadline_text" in header:
+            header = _name_the_rest(rows, header, draft)
+        else:
+            inferred = _by_content(rows, header, cursor, draft)
+            if inferred is not None:
+                header, skip_header = inferred
+                if not skip_header:
+                    rows = [([""] * len(rows[0][0]), rows[0][1], False), *rows]
         if "title" in header:
             if "deadline_text" not in header:
                 raise DocumentError(
@@ -383,7 +548,7 @@ def _read_tables(blocks: list[Block], draft: RoadmapDraft) -> None:
             headed_tables.append(
                 (cursor.part if cursor.explicit_part else cursor.caption, cursor.explicit_part, [])
             )
-            rows = rows[1:]
+            rows, headed = rows[1:], True
         elif cursor.columns is None:
             draft.warnings.append(
                 DraftWarning(
@@ -399,7 +564,7 @@ def _read_tables(blocks: list[Block], draft: RoadmapDraft) -> None:
             cursor.section_number, cursor.section_title = cursor.pending_section
             cursor.pending_section = None
         collected = headed_tables[-1][2]
-        page_break = True
+        page_break = not headed  # the first row of a table with no header may continue a cell
         for cells, line, bold in rows:
             activity = _read_row(cells, line, bold, cursor, draft, page_break)
             if activity is not None:
@@ -414,6 +579,64 @@ def _read_tables(blocks: list[Block], draft: RoadmapDraft) -> None:
             activity.part = part
     draft.activities = [a for _, _, acts in headed_tables for a in acts]
     _number_unnumbered(draft.activities)
+
+
+def _name_the_rest(
+    rows: list[tuple[list[str], int, bool]], header: dict[str, int], draft: RoadmapDraft
+) -> dict[str, int]:
+    """A header that names the title and the deadline but leaves a filled column unnamed
+    («Итог»): the unnamed column's field by its content, where that field is still free."""
+    named = set(header.values())
+    unnamed = [i for i, cell in enumerate(rows[0][0]) if cell.strip() and i not in named]
+    if not unnamed or len(rows) < 3:
+        return header
+    inferred = infer_columns([cells for cells, _, _ in rows[1:]], draft.period) or {}
+    extra = {
+        name: index
+        for name, index in inferred.items()
+        if index in unnamed
+        and name not in header
+        and name in ("responsible_text", "planned_result", "report_form")
+    }
+    return {**header, **extra}
+
+
+def _by_content(
+    rows: list[tuple[list[str], int, bool]],
+    header: dict[str, int],
+    cursor: _Cursor,
+    draft: RoadmapDraft,
+) -> tuple[dict[str, int], bool] | None:
+    """Columns read from the cells when the header names no title or no deadline: (columns,
+    whether the first row is a header to skip), or None to read the table as before (a
+    continuation of the table above, or a table that is not a roadmap)."""
+    width = max(len(r[0]) for r in rows)
+    if not header and cursor.columns is not None and width == cursor.width:
+        return None  # the same table, continued after a page break
+    data = [cells for cells, _, _ in rows]
+    inferred = infer_columns(data[1:] if len(data) > 2 else data, draft.period)
+    if inferred is None or len([r for r in data if any(r)]) < 2:
+        return None
+    skip_header = not _looks_like_data(data[0], inferred, draft.period)
+    if skip_header:  # the header's own words win where they say something
+        taken = {index: name for name, index in header.items()}
+        columns = {
+            name: index
+            for name, index in {**inferred, **header}.items()
+            if taken.get(index, name) == name
+        }
+    else:  # a header word in an activity's text («результатов») made no header of it
+        columns = inferred
+    if "title" not in columns or "deadline_text" not in columns:
+        return None
+    names = ", ".join(
+        f"{name}: column {index + 1}"
+        for name, index in sorted(columns.items(), key=lambda item: item[1])
+    )
+    draft.warnings.append(
+        DraftWarning(rows[0][1], None, f"columns recognized by their content ({names})")
+    )
+    return columns, skip_header
 
 
 def _read_paragraph(text: str, cursor: _Cursor) -> None:
@@ -471,13 +694,24 @@ def _read_row(
     number = value.get("number", "")
     title = value.get("title", "")
     deadline_text = value.get("deadline_text", "")
+    if "number" not in columns and (written := _NUMBERED_TITLE.match(title)):
+        number, title = written.group(1), written.group(2)  # «1.2. Проведение …»: keep 1.2
+        value["title"] = title
 
-    section = _section(cells, value, filled, bold)
+    heading = bold or (
+        not page_break
+        and "number" in columns
+        and not number
+        and filled == [title]
+        and title[:1].isupper()
+        and len(title) < 200
+    )  # «Работа с педагогами» alone in a numbered table, its activities below keep their numbers
+    section = _section(cells, value, filled, heading)
     if section is not None:
         cursor.section_number, cursor.section_title = section
         cursor.last = None
         return None
-    if "number" in columns:
+    if "number" in columns or number:
         is_new = bool(_NUMBER.match(number))
         if number and not is_new:
             draft.warnings.append(
