@@ -459,6 +459,23 @@ class ImportStatus(StrEnum):
     FAILED = "failed"
 
 
+class ActivityChange(SQLModel, table=True):
+    """One correction of a roadmap after its import: who, when, what it was, what it became."""
+
+    __tablename__ = "activity_change"
+    __table_args__ = (Index("ix_activity_change_roadmap", "roadmap_id", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    roadmap_id: int = Field(foreign_key="roadmap.id")
+    activity_id: int | None = None  # no key: the changes of a removed activity stay
+    user_id: int = Field(foreign_key="app_user.id")
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    action: str = Field(sa_type=String(10))  # added | edited | moved | removed
+    label: str = Field(sa_type=String(300))
+    before: dict[str, Any] | None = Field(default=None, sa_type=JSONType)
+    after: dict[str, Any] | None = Field(default=None, sa_type=JSONType)
+
+
 class ImportJob(SQLModel, table=True):
     """A roadmap document to import outside the request that uploaded it."""
 
@@ -479,6 +496,8 @@ class ImportJob(SQLModel, table=True):
     #: What to do with work already past due on arrival (`engine.importing.arrival`).
     past_due: str | None = Field(default=None, sa_type=String(10))
     past_due_on: date | None = None
+    #: The coordinator's corrections made in the preview (`engine.importing.corrections`).
+    corrections: dict[str, Any] | None = Field(default=None, sa_type=JSONType)
     roadmap_id: int | None = Field(default=None, foreign_key="roadmap.id")
     created: bool | None = None  # a new roadmap, or one imported before and updated
     error: str | None = Field(default=None, sa_type=Text)

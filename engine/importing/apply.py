@@ -18,6 +18,9 @@ from engine.importing.structure import DraftActivity, RoadmapDraft
 from engine.lifecycle.definition import Lifecycle, SubjectKind, WorkflowRegistry
 from engine.models import (
     Activity,
+    Comment,
+    Escalation,
+    Evidence,
     Occurrence,
     Organization,
     OrganizationKind,
@@ -273,9 +276,7 @@ def import_roadmap(
         if unresolved:
             report.unresolved[label] = unresolved
         report.assignees |= assignees
-        _sync_occurrences(
-            session, lifecycle, activity.id, assignees, item.schedule, report, arrival
-        )
+        sync_occurrences(session, lifecycle, activity.id, assignees, item.schedule, report, arrival)
     matched_ids = {a.id for a in matched.values()}
     report.missing = [
         f"{a.part + ': ' if a.part else ''}{a.number} {a.title[:60]}"
@@ -345,7 +346,7 @@ def _match(existing: list[Activity], drafts: list[DraftActivity]) -> dict[int, A
     return matched
 
 
-def _sync_occurrences(
+def sync_occurrences(
     session: Session,
     lifecycle: Lifecycle,
     activity_id: int,
@@ -398,7 +399,7 @@ def _sync_occurrences(
         if (r.scheduled and (r.assignee_id, r.scheduled_on or r.due_on) not in wanted_dated)
         or (not r.scheduled and (scheduled or r.assignee_id not in assignees))
     ]
-    removable = _untouched(session, lifecycle.definition.initial, stale)
+    removable = untouched(session, lifecycle.definition.initial, stale)
     if removable:
         session.execute(delete(Occurrence).where(Occurrence.id.in_(removable)))
     report.occurrences_removed += len(removable)
@@ -450,8 +451,9 @@ def preview_roadmap(
         savepoint.rollback()
 
 
-def _untouched(session: Session, initial: str, ids: list[int]) -> list[int]:
-    """Of `ids`, the occurrences nobody has worked on: still initial, never transitioned."""
+def untouched(session: Session, initial: str, ids: list[int]) -> list[int]:
+    """Of `ids`, the occurrences nobody has worked on: still initial, never transitioned,
+    never escalated, with no comment and no evidence."""
     if not ids:
         return []
     return list(
@@ -460,7 +462,10 @@ def _untouched(session: Session, initial: str, ids: list[int]) -> list[int]:
                 Occurrence.id.in_(ids),
                 Occurrence.state == initial,
                 Occurrence.version == 1,
-                ~exists().where(TransitionLog.occurrence_id == Occurrence.id),
+                *(
+                    ~exists().where(trace.occurrence_id == Occurrence.id)
+                    for trace in (TransitionLog, Escalation, Comment, Evidence)
+                ),
             )
         ).scalars()
     )

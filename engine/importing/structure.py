@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -166,6 +167,15 @@ class DraftWarning:
 
 
 @dataclass
+class TableLayout:
+    """One roadmap table's header as read: its row, its cells and the field of each column."""
+
+    row: int | None
+    cells: list[str]
+    columns: dict[str, int]
+
+
+@dataclass
 class RoadmapDraft:
     """A whole roadmap as read from one document."""
 
@@ -176,6 +186,7 @@ class RoadmapDraft:
     period: Period
     activities: list[DraftActivity] = field(default_factory=list)
     warnings: list[DraftWarning] = field(default_factory=list)
+    tables: list[TableLayout] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """The dry-run JSON contract."""
@@ -421,8 +432,15 @@ class _Cursor:
     pending_section: tuple[str, str] | None = None
 
 
-def recover(blocks: list[Block], source: str, period: Period | None = None) -> RoadmapDraft:
-    """Build a draft roadmap from the blocks of one document; raise DocumentError if none."""
+def recover(
+    blocks: list[Block],
+    source: str,
+    period: Period | None = None,
+    layout: Mapping[int, Mapping[str, int]] | None = None,
+) -> RoadmapDraft:
+    """Build a draft roadmap from the blocks of one document; raise DocumentError if none.
+    `layout` gives the fields of the columns of some tables (by their order), as a
+    coordinator corrected them."""
     paragraphs = [b.text for b in blocks if isinstance(b, Paragraph)]
     first_table = next((i for i, b in enumerate(blocks) if isinstance(b, Table)), len(blocks))
     preamble = [b.text for b in blocks[:first_table] if isinstance(b, Paragraph)]
@@ -457,7 +475,7 @@ def recover(blocks: list[Block], source: str, period: Period | None = None) -> R
         period,
         warnings=warnings,
     )
-    _read_tables(blocks, draft)
+    _read_tables(blocks, draft, layout or {})
     if not draft.activities:
         raise DocumentError(
             f"{source}: no roadmap table found (a table with «Мероприятие» and «Сроки» columns)"
@@ -514,7 +532,9 @@ def _split_at_headers(blocks: list[Block]) -> list[Block]:
     return out
 
 
-def _read_tables(blocks: list[Block], draft: RoadmapDraft) -> None:
+def _read_tables(
+    blocks: list[Block], draft: RoadmapDraft, layout: Mapping[int, Mapping[str, int]]
+) -> None:
     blocks = _split_at_headers(blocks)
     cursor = _Cursor()
     headed_tables: list[tuple[str | None, bool, list[DraftActivity]]] = []
@@ -535,7 +555,10 @@ def _read_tables(blocks: list[Block], draft: RoadmapDraft) -> None:
                 header, skip_header = inferred
                 if not skip_header:
                     rows = [([""] * len(rows[0][0]), rows[0][1], False), *rows]
+        if "title" in header and len(draft.tables) in layout:
+            header = _corrected(layout[len(draft.tables)], rows[0], draft)
         if "title" in header:
+            draft.tables.append(TableLayout(rows[0][1], list(rows[0][0]), dict(header)))
             if "deadline_text" not in header:
                 raise DocumentError(
                     f"{draft.source}: row {rows[0][1]}: the table has no deadline column "
@@ -579,6 +602,30 @@ def _read_tables(blocks: list[Block], draft: RoadmapDraft) -> None:
             activity.part = part
     draft.activities = [a for _, _, acts in headed_tables for a in acts]
     _number_unnumbered(draft.activities)
+
+
+def _corrected(
+    columns: Mapping[str, int], header: tuple[list[str], int, bool], draft: RoadmapDraft
+) -> dict[str, int]:
+    """The fields a coordinator gave a table's columns, checked against the table."""
+    width = len(header[0])
+    wrong = [
+        name for name, index in columns.items() if name not in FIELDS or not 0 <= index < width
+    ]
+    if wrong or len(set(columns.values())) != len(columns):
+        raise DocumentError(
+            f"{draft.source}: row {header[1]}: the corrected columns do not fit the table "
+            f"of {width} columns"
+        )
+    missing = [name for name in ("title", "deadline_text") if name not in columns]
+    if missing:
+        raise DocumentError(
+            f"{draft.source}: row {header[1]}: a roadmap table needs a column of "
+            + " and ".join(
+                {"title": "«Мероприятие»", "deadline_text": "«Сроки»"}[m] for m in missing
+            )
+        )
+    return dict(columns)
 
 
 def _name_the_rest(
