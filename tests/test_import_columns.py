@@ -25,9 +25,7 @@ def _draft(text: str):  # type: ignore[no-untyped-def]
 
 
 def _read(draft) -> list[tuple[str, str, str, str | None]]:  # type: ignore[no-untyped-def]
-    return [
-        (a.number, a.title[:20], a.deadline_text, a.responsible_text) for a in draft.activities
-    ]
+    return [(a.number, a.title[:20], a.deadline_text, a.responsible_text) for a in draft.activities]
 
 
 EXPECTED = [

@@ -77,7 +77,7 @@ def test_the_request_only_queues_and_the_job_writes(app, demo, monkeypatch) -> N
     assert (
         _counts(demo)[0] == before[0] + 1 and done.occurrences_added == _counts(demo)[1] - before[1]
     )
-    assert not stored.exists()  # the document goes once it is imported
+    assert stored.is_file()  # the roadmap keeps the document it came from
     page = coordinator.get(response.headers["Location"]).text
     assert 'data-status="done"' in page and 'http-equiv="refresh"' not in page
     assert jobs.run_imports(_engine_app(app)) == 0  # nothing runs twice

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import copy
 import io
+import json
 import secrets
 import threading
 from datetime import date
@@ -20,20 +22,35 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from engine.errors import DomainError, PermissionDeniedError
 from engine.escalation import board as escalation_service
 from engine.importing.arrival import PastDue
-from engine.importing.document import read_roadmap
+from engine.importing.corrections import Corrections, apply_texts, read_corrected
 from engine.importing.sources import DocumentError
+from engine.importing.structure import RoadmapDraft
 from engine.lifecycle.definition import SubjectKind
 from engine.models import ImportStatus, utcnow
 from engine.readmodels.progress import dashboard as dashboard_data
 from engine.readmodels.progress import execution_report, weekly_approvals
-from engine.readmodels.roadmaps import recent_imports, roadmap_admin, roadmaps_of
+from engine.readmodels.roadmaps import (
+    recent_imports,
+    roadmap_activities,
+    roadmap_admin,
+    roadmap_sections,
+    roadmaps_of,
+)
 from engine.usecases.escalations import escalation_board
-from engine.usecases.importing import import_job, preview_own, queue_import, run_queued
+from engine.usecases.importing import (
+    import_job,
+    preview_own,
+    queue_import,
+    roadmap_sources,
+    run_queued,
+)
+from engine.usecases.roadmap_edits import roadmap_changes
 from engine.work import assignments
 from web.context import actor, application, safe_next, today, user_zone, work
 from web.converters import query_date, query_id
@@ -161,13 +178,17 @@ def preview():  # type: ignore[no-untyped-def]
 
 
 def _preview_page(path: Path, name: str, problem: str | None = None):  # type: ignore[no-untyped-def]
-    """The preview of the stashed document at `path`; back to the roadmaps if unreadable."""
-    try:
-        draft = read_roadmap(path)
+    """The preview of the stashed document at `path`, with the coordinator's corrections;
+    back to the roadmaps if unreadable."""
+    fixes = _fixes_of(path)
+    try:  # every row with its corrected texts, and the draft without the rows left out
+        shown = read_corrected(path, Corrections(columns=fixes.columns, texts=fixes.texts))
+        draft = apply_texts(copy.deepcopy(shown), Corrections(dropped=fixes.dropped))
         with work(readonly=True) as db:
             report, warnings = preview_own(application(), db, actor(), draft)
     except (DocumentError, PermissionDeniedError) as error:
         path.unlink(missing_ok=True)
+        _fixes_file(path).unlink(missing_ok=True)
         flash(_("Не удалось прочитать документ: %(error)s", error=str(error)), "error")
         return redirect(url_for("coordination.roadmaps"), code=303)
     if warnings:  # kept beside the document: the confirmation needs their acknowledgement
@@ -186,7 +207,108 @@ def _preview_page(path: Path, name: str, problem: str | None = None):  # type: i
         problem=problem,
         form=request.form,
         today=today(),
+        fields=COLUMN_FIELDS,
+        fixed=fixes,
+        shown=shown,
     ), 422 if problem else 200
+
+
+#: What a column of a roadmap table may mean, as the preview offers it.
+COLUMN_FIELDS = (
+    ("", _l("— не читать")),
+    ("number", _l("№")),
+    ("level", _l("Уровень")),
+    ("title", _l("Мероприятие")),
+    ("description", _l("Описание")),
+    ("deadline_text", _l("Сроки")),
+    ("responsible_text", _l("Ответственные")),
+    ("planned_result", _l("Результат")),
+    ("report_form", _l("Форма отчётности")),
+)
+
+
+def _fixes_file(document: Path) -> Path:
+    """Where a preview keeps the coordinator's corrections of the document."""
+    return document.with_name(document.name + ".fix.json")
+
+
+def _fixes_of(document: Path) -> Corrections:
+    stored = _fixes_file(document)
+    if not stored.is_file():
+        return Corrections()
+    try:
+        return Corrections.from_dict(json.loads(stored.read_text(encoding="utf-8")))
+    except (ValueError, TypeError, AttributeError):
+        return Corrections()
+
+
+def _chosen_columns(layout_only: RoadmapDraft, current: Corrections) -> dict[int, dict[str, int]]:
+    """The fields of each table's columns as the form gives them; ValueError on a field
+    chosen twice in one table."""
+    columns = dict(current.columns)
+    for number, table in enumerate(layout_only.tables):
+        chosen: dict[str, int] = {}
+        for index in range(len(table.cells)):
+            meaning = request.form.get(f"col_{number}_{index}")
+            if meaning is None:
+                chosen = dict(table.columns)
+                break
+            if meaning in chosen:
+                raise ValueError(dict(COLUMN_FIELDS).get(meaning, meaning))
+            if meaning in dict(COLUMN_FIELDS) and meaning:
+                chosen[meaning] = index
+        if chosen != table.columns:
+            columns[number] = chosen
+    return columns
+
+
+def _chosen_texts(layout_only: RoadmapDraft, fixes: Corrections) -> None:
+    """The rows' corrected texts and the rows left out, as the form gives them."""
+    for index, activity in enumerate(layout_only.activities):
+        texts = {}
+        for field, written in (
+            ("deadline_text", activity.deadline_text),
+            ("responsible_text", activity.responsible_text or ""),
+        ):
+            given = request.form.get(f"{field}_{index}")
+            if given is not None and given.strip() != written.strip():
+                texts[field] = given
+        if texts:
+            fixes.texts[index] = texts
+        if request.form.get(f"drop_{index}"):
+            fixes.dropped.add(index)
+
+
+@bp.post("/roadmaps/preview/fix")
+def fix_preview():  # type: ignore[no-untyped-def]
+    """Correct the preview: the meaning of a table's columns, an activity's deadline (read
+    again at once) or responsible text, a row left out; nothing is written to the roadmap."""
+    token = request.form.get("token", "")
+    path = _upload_dir() / Path(token).name
+    if not token or not path.is_file() or path.name.endswith((".fix.json", ".warned")):
+        flash(_("Загрузите документ ещё раз."), "error")
+        return redirect(url_for("coordination.roadmaps"), code=303)
+    name = request.form.get("name", "")[:300] or path.name
+    current = _fixes_of(path)
+    try:
+        layout_only = read_corrected(path, Corrections(columns=current.columns))
+        columns = _chosen_columns(layout_only, current)
+    except DocumentError as error:
+        _fixes_file(path).unlink(missing_ok=True)
+        return _preview_page(path, name, str(error))
+    except ValueError as twice:
+        problem = _("Один смысл — один столбец: «%(field)s» выбран дважды.", field=str(twice))
+        return _preview_page(path, name, problem)
+    fixes = Corrections(columns=columns)  # new columns: other rows, the rows start anew
+    if columns == current.columns:
+        _chosen_texts(layout_only, fixes)
+    try:
+        read_corrected(path, fixes)
+    except DomainError as error:
+        return _preview_page(path, name, str(error))
+    _fixes_file(path).write_text(json.dumps(fixes.to_dict()), encoding="utf-8")
+    flash(_("Исправления применены: проверьте сроки и подтвердите импорт."), "success")
+    return _preview_page(path, name)
 
 
 @bp.post("/roadmaps/confirm")
@@ -216,8 +338,10 @@ def confirm():  # type: ignore[no-untyped-def]
             name,
             PastDue(choice),
             moved_to if choice == PastDue.MOVE else None,
+            _fixes_of(path) or None,
         )
     _warned(path).unlink(missing_ok=True)
+    _fixes_file(path).unlink(missing_ok=True)
     _start_import_runner()
     return redirect(url_for("coordination.import_status", job_id=job_id), code=303)
 
@@ -295,7 +419,20 @@ def roadmap(roadmap_id: int):  # type: ignore[no-untyped-def]
     """A roadmap's participants and curators, and the on-demand work waiting for a date."""
     with work(readonly=True) as db:
         admin = roadmap_admin(application(), db, actor(), roadmap_id)
-    return render_template("roadmap.html", a=admin)
+        editable = current_user.can_import and admin.roadmap.owner_id == actor().organization_id
+        activities = roadmap_activities(db, roadmap_id)
+        sources = roadmap_sources(db, roadmap_id)
+        changes = roadmap_changes(db, roadmap_id)
+        sections = roadmap_sections(db, roadmap_id) if editable else []
+    return render_template(
+        "roadmap.html",
+        a=admin,
+        activities=activities,
+        sources=sources,
+        changes=changes,
+        sections=sections,
+        editable=editable,
+    )
 
 
 @bp.post("/roadmaps/<int:roadmap_id>/participants")

@@ -17,6 +17,7 @@ from engine.models import (
     Organization,
     OrganizationKind,
     Roadmap,
+    Section,
     User,
 )
 from engine.readmodels.common import open_clause
@@ -134,3 +135,51 @@ def recent_imports(session: Session, actor: Actor, limit: int = 5) -> list[Impor
     for job in jobs:
         session.expunge(job)
     return jobs
+
+
+@dataclass(frozen=True)
+class ActivityRow:
+    """One activity as the roadmap page lists it."""
+
+    id: int
+    part: str | None
+    section: str | None
+    number: str
+    title: str
+    deadline_text: str
+    responsible_text: str | None
+    kind: str | None
+
+
+def roadmap_activities(session: Session, roadmap_id: int) -> list[ActivityRow]:
+    """The activities of a roadmap in document order (the caller checked reach)."""
+    rows = session.execute(
+        select(Activity, Section.number, Section.title)
+        .outerjoin(Section, Section.id == Activity.section_id)
+        .where(Activity.roadmap_id == roadmap_id)
+        .order_by(Activity.position, Activity.id)
+        .limit(2_000)
+    ).all()
+    return [
+        ActivityRow(
+            a.id,
+            a.part,
+            f"{number}. {title}" if number and title else title,
+            a.number,
+            a.title,
+            a.deadline_text,
+            a.responsible_text,
+            (a.schedule or {}).get("kind"),
+        )
+        for a, number, title in rows
+    ]
+
+
+def roadmap_sections(session: Session, roadmap_id: int) -> list[tuple[int, str]]:
+    """The sections of a roadmap, as (id, "part: number. title"), for moving an activity."""
+    return [
+        (s.id, f"{s.part + ': ' if s.part else ''}{s.number + '. ' if s.number else ''}{s.title}")
+        for s in session.execute(
+            select(Section).where(Section.roadmap_id == roadmap_id).order_by(Section.position)
+        ).scalars()
+    ]

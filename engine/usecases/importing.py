@@ -4,11 +4,13 @@ A job is a row of `import_job` and a file under `<upload_dir>/queued/`. Whoever 
 Celery worker, or a thread of the web process when there is no Redis) claims it with a
 compare-and-set, reads the document, and writes the roadmap and the job's result in one
 transaction: a job that dies half-way leaves nothing written and is queued again later.
+A job that is done keeps its file: the document its roadmap came from, to download.
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -19,7 +21,7 @@ from sqlmodel import Session
 from engine.accounts.access import Actor, Power, load_actor, require_power
 from engine.app import App
 from engine.db import on_rollback, unit_of_work
-from engine.errors import DomainError, PermissionDeniedError
+from engine.errors import DomainError, NotFoundError, PermissionDeniedError
 from engine.importing.apply import ImportReport, import_roadmap, preview_roadmap
 from engine.importing.arrival import (
     Arrival,
@@ -28,7 +30,7 @@ from engine.importing.arrival import (
     arrival_warnings,
     territory_warnings,
 )
-from engine.importing.document import read_roadmap
+from engine.importing.corrections import Corrections, read_corrected
 from engine.importing.structure import RoadmapDraft
 from engine.models import ImportJob, ImportStatus, Organization, OrganizationKind, User, utcnow
 
@@ -117,9 +119,11 @@ def queue_import(
     file_name: str,
     past_due: PastDue = PastDue.HISTORY,
     moved_to: date | None = None,
+    corrections: Corrections | None = None,
 ) -> int:
     """Queue `document` (moved under the queue directory) for import; the job's id.
-    Past-due work is handled as `past_due` says when the job runs."""
+    Past-due work is handled as `past_due` says when the job runs, and the preview's
+    `corrections` are applied to what it reads."""
     municipality = _own_municipality(session, actor)
     Arrival(local_today(app), past_due, moved_to)  # refuse a bad choice now, not in the job
     stored = queue_dir(app) / document.name
@@ -130,6 +134,7 @@ def queue_import(
         stored_as=stored.name,
         past_due=str(past_due),
         past_due_on=moved_to,
+        corrections=corrections.to_dict() if corrections else None,
     )
     document.replace(stored)
     on_rollback(session, lambda: stored.unlink(missing_ok=True))  # no file without its row
@@ -144,6 +149,41 @@ def import_job(session: Session, actor: Actor, job_id: int) -> ImportJob | None:
     if job is None or (job.user_id != actor.id and job.owner_id != actor.organization_id):
         return None
     return job
+
+
+@dataclass(frozen=True)
+class Source:
+    """A document a roadmap was imported from (the first import, or a later one)."""
+
+    job_id: int
+    file_name: str
+    imported_at: datetime | None
+    by: str
+
+
+def roadmap_sources(session: Session, roadmap_id: int) -> list[Source]:
+    """The documents of a roadmap, newest first (the caller checked reach)."""
+    rows = session.execute(
+        select(ImportJob.id, ImportJob.file_name, ImportJob.finished_at, User.full_name)
+        .join(User, User.id == ImportJob.user_id)
+        .where(ImportJob.roadmap_id == roadmap_id, ImportJob.status == ImportStatus.DONE)
+        .order_by(ImportJob.id.desc())
+    ).all()
+    return [Source(r.id, r.file_name, r.finished_at, r.full_name) for r in rows]
+
+
+def source_document(app: App, session: Session, roadmap_id: int, job_id: int) -> Source:
+    """One document of a roadmap, with its file on disk; NotFoundError if there is none."""
+    found = next((s for s in roadmap_sources(session, roadmap_id) if s.job_id == job_id), None)
+    if found is None or not source_path(app, session, job_id).is_file():
+        raise NotFoundError(f"roadmap {roadmap_id} has no document {job_id}")
+    return found
+
+
+def source_path(app: App, session: Session, job_id: int) -> Path:
+    """Where the file of a job is kept."""
+    job = session.get(ImportJob, job_id)
+    return queue_dir(app) / (job.stored_as if job else "-")
 
 
 def claim_next(app: App) -> int | None:
@@ -176,8 +216,10 @@ def run_import(app: App, job_id: int) -> str:
         path = queue_dir(app) / job.stored_as
         user_id = job.user_id
         choice = PastDue(job.past_due or PastDue.HISTORY), job.past_due_on
+        corrections = Corrections.from_dict(job.corrections)
+    done = False
     try:
-        draft = read_roadmap(path)
+        draft = read_corrected(path, corrections)
         _note(app, job_id, status=ImportStatus.WRITING, activities=len(draft.activities))
         with unit_of_work(app.db) as session:
             login = session.execute(select(User.login).where(User.id == user_id)).scalar_one()
@@ -194,6 +236,7 @@ def run_import(app: App, job_id: int) -> str:
                 created=report.created,
                 occurrences_added=report.occurrences_added,
             )
+        done = True
     except DomainError as error:
         _note(app, job_id, status=ImportStatus.FAILED, error=str(error), finished_at=utcnow())
         return ImportStatus.FAILED
@@ -203,7 +246,8 @@ def run_import(app: App, job_id: int) -> str:
         _note(app, job_id, status=ImportStatus.FAILED, error=message, finished_at=utcnow())
         return ImportStatus.FAILED
     finally:
-        path.unlink(missing_ok=True)
+        if not done:  # a roadmap keeps the document it came from; a failed job leaves none
+            path.unlink(missing_ok=True)
     return ImportStatus.DONE
 
 

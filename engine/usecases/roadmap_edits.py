@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import delete, func, select
 from sqlmodel import Session
 
-from engine.accounts.access import Actor, Power, require_power
+from engine.accounts.access import Actor, Power, require_power, require_reach
 from engine.app import App
 from engine.deadlines.parser import Period, Schedule, parse_deadline
 from engine.errors import (
@@ -80,6 +80,35 @@ def _roadmap(session: Session, actor: Actor, roadmap_id: int) -> Roadmap:
             f"{actor.login} may not change roadmap {roadmap_id}: it belongs to another municipality"
         )
     return roadmap
+
+
+def check_can_edit(session: Session, actor: Actor, roadmap_id: int) -> Roadmap:
+    """The roadmap, if `actor` may correct it (the coordinator of its owner)."""
+    return _roadmap(session, actor, roadmap_id)
+
+
+def check_can_see(session: Session, actor: Actor, roadmap_id: int) -> Roadmap:
+    """The roadmap, if it lies inside `actor`'s territory."""
+    roadmap = session.get(Roadmap, roadmap_id)
+    if roadmap is None:
+        raise NotFoundError(f"roadmap {roadmap_id} does not exist")
+    require_reach(session, actor, roadmap.owner_id, f"roadmap {roadmap_id}")
+    return roadmap
+
+
+def activity_to_edit(session: Session, actor: Actor, activity_id: int) -> Activity:
+    """The activity, if `actor` may correct its roadmap."""
+    return _activity(session, actor, activity_id)[0]
+
+
+def roadmap_of(session: Session, activity_id: int) -> int:
+    """The roadmap an activity belongs to (NotFoundError if none)."""
+    roadmap_id = session.execute(
+        select(Activity.roadmap_id).where(Activity.id == activity_id)
+    ).scalar()
+    if roadmap_id is None:
+        raise NotFoundError(f"activity {activity_id} does not exist")
+    return int(roadmap_id)
 
 
 def _activity(session: Session, actor: Actor, activity_id: int) -> tuple[Activity, Roadmap]:
