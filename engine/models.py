@@ -247,6 +247,9 @@ class Occurrence(SQLModel, table=True):
     escalation_level: int = 0
     #: A coordinator acknowledged the current escalation: no further level for this due date.
     escalation_held: bool = False
+    #: Past due when its roadmap arrived, kept as history: never reminded, escalated or
+    #: counted overdue.
+    history: bool = False
     workflow_name: str = Field(sa_type=String(50))
     workflow_version: int
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

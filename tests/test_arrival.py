@@ -12,6 +12,7 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import func, select
 
+from engine.accounts.access import load_actor
 from engine.db import unit_of_work
 from engine.importing.arrival import territory_warnings
 from engine.models import Activity, Escalation, ImportJob, Occurrence, Roadmap
@@ -43,6 +44,19 @@ def _theirs(db) -> tuple[list, int]:  # type: ignore[no-untyped-def]
     return rows, raised
 
 
+def _overdue_on_the_dashboard(db) -> int:  # type: ignore[no-untyped-def]
+    import workflows
+    from engine.app import App
+    from engine.readmodels.progress import dashboard
+    from engine.settings import Settings
+
+    app = App.build(Settings.from_env({}), workflows.CATALOG, db=db)
+    with unit_of_work(db, readonly=True) as session:
+        actor = load_actor(session, "coordinator")
+        schools, _ = dashboard(app, session, actor, date(2026, 12, 2))
+    return sum(s.overdue for s in schools)
+
+
 def _sweep(db) -> None:  # type: ignore[no-untyped-def]
     from engine.escalation.sweep import sweep
 
@@ -67,6 +81,7 @@ def test_the_dry_run_counts_past_due_work_and_warns(roadmap, demo) -> None:
 
 
 def test_past_due_work_arrives_as_history_and_is_never_escalated(roadmap, demo) -> None:
+    overdue_before = _overdue_on_the_dashboard(demo)
     code, out, err = roadmap("import", NEFTEKUMSK, "--json")
     assert code == 0, err
     assert json.loads(out)["past_due"] == "history"
@@ -76,6 +91,7 @@ def test_past_due_work_arrives_as_history_and_is_never_escalated(roadmap, demo) 
     assert all(r.scheduled_on == r.due_on for r in rows)
     _sweep(demo)
     assert _theirs(demo)[1] == 0
+    assert _overdue_on_the_dashboard(demo) == overdue_before  # history is not overdue
 
 
 def test_kept_overdue_it_escalates(roadmap, demo) -> None:
@@ -83,6 +99,7 @@ def test_kept_overdue_it_escalates(roadmap, demo) -> None:
     assert code == 0, err
     rows, _ = _theirs(demo)
     assert not any(r.escalation_held for r in rows)
+    assert _overdue_on_the_dashboard(demo) >= 170
     _sweep(demo)
     assert _theirs(demo)[1] >= 170
 

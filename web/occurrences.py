@@ -74,6 +74,7 @@ def occurrence(occurrence_id: int):  # type: ignore[no-untyped-def]
     overdue = (
         detail.due_on is not None
         and detail.due_on < today()
+        and not detail.arrived_as_history
         and definition.phase_of(detail.state) is Phase.OPEN
     )
     return render_template(

@@ -36,7 +36,7 @@ def open_clause(app: App) -> ColumnElement[bool]:
 
 
 def overdue_clause(app: App, today: date) -> ColumnElement[bool]:
-    return and_(open_clause(app), Occurrence.due_on < today)
+    return and_(open_clause(app), Occurrence.due_on < today, Occurrence.history.is_(False))
 
 
 def in_phase(app: App, phase: Phase) -> ColumnElement[bool]:

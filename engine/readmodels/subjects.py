@@ -68,6 +68,7 @@ class OccurrenceDetail:
     workflow_version: int
     due_on: date | None
     escalation_level: int
+    arrived_as_history: bool
     assignee_id: int
     assignee: str
     roadmap: str
@@ -106,6 +107,7 @@ def occurrence_detail(session: Session, actor: Actor, occurrence_id: int) -> Occ
         workflow_version=occ.workflow_version,
         due_on=occ.due_on,
         escalation_level=occ.escalation_level,
+        arrived_as_history=occ.history,
         assignee_id=occ.assignee_id,
         assignee=row[4],
         roadmap=row[2],

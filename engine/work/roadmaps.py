@@ -42,6 +42,7 @@ def add_occurrences(
             "version": 1,
             "escalation_level": 0,
             "escalation_held": held,
+            "history": held,
             "workflow_name": definition.name,
             "workflow_version": definition.version,
             "created_at": now,

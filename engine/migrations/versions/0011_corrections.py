@@ -1,5 +1,5 @@
-"""Correcting a roadmap: the log of changes after import, and the preview's corrections that
-a queued import applies.
+"""Correcting a roadmap: the log of changes after import, the preview's corrections that a
+queued import applies, and which occurrences arrived past due as history.
 
 Revision ID: 0011
 Revises: 0010
@@ -37,9 +37,19 @@ def upgrade() -> None:
     op.create_index("ix_activity_change_roadmap", "activity_change", ["roadmap_id", "id"])
     with op.batch_alter_table("import_job") as batch:
         batch.add_column(sa.Column("corrections", JSON, nullable=True))
+    with op.batch_alter_table("occurrence") as batch:
+        batch.add_column(
+            sa.Column("history", sa.Boolean(), nullable=False, server_default=sa.false())
+        )
+    op.execute(  # held with no escalation ever raised: it arrived as history (0010)
+        "UPDATE occurrence SET history = escalation_held AND NOT EXISTS "
+        "(SELECT 1 FROM escalation WHERE escalation.occurrence_id = occurrence.id)"
+    )
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("occurrence") as batch:
+        batch.drop_column("history")
     with op.batch_alter_table("import_job") as batch:
         batch.drop_column("corrections")
     op.drop_index("ix_activity_change_roadmap", table_name="activity_change")
