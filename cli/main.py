@@ -37,7 +37,7 @@ from engine.escalation.board import extend_deadline, municipality_of, open_escal
 from engine.importing.apply import ImportReport, find_municipality, import_roadmap
 from engine.importing.arrival import Arrival, PastDue, Warning
 from engine.importing.canonical import dump_yaml, export_dict, export_xlsx
-from engine.importing.document import read_roadmap
+from engine.importing.corrections import Corrections, read_corrected
 from engine.importing.structure import DraftWarning, RoadmapDraft
 from engine.lifecycle.definition import SubjectKind
 from engine.migrate import current_revision, head_revision, upgrade
@@ -293,6 +293,14 @@ def _period(text: str | None) -> Period | None:
     help="Work already past due on arrival: history (never escalated), keep (overdue), "
     "or a date YYYY-MM-DD it moves to.",
 )
+@click.option(
+    "--corrections",
+    "corrections_path",
+    type=click.Path(path_type=Path, exists=True, dir_okay=False),
+    help='JSON of corrections: {"columns": {"0": {"title": 1, "deadline_text": 2}}, '
+    '"texts": {"4": {"deadline_text": "до 1 октября 2023"}}, "dropped": [7]}; tables and '
+    "activities by their place (from 0) in the dry run.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the result as one JSON object.")
 @pass_context
 def import_(
@@ -303,10 +311,11 @@ def import_(
     roadmap_id: int | None,
     dry_run: bool,
     past_due_text: str,
+    corrections_path: Path | None,
     as_json: bool,
 ) -> None:
     """Import a roadmap from DOCX, XLSX, CSV, Markdown/TSV text, YAML or JSON."""
-    draft = read_roadmap(path, _period(period_text))
+    draft = read_corrected(path, _corrections(corrections_path), _period(period_text))
     app = _dry_run_app(ctx) if dry_run else ctx.app()
     arrival = _arrival(past_due_text, local_today(app))
     with unit_of_work(app.db, readonly=dry_run) as session:
@@ -351,6 +360,18 @@ def import_(
         )
     else:
         _print_summary(draft, report, report, warnings)
+
+
+def _corrections(path: Path | None) -> Corrections | None:
+    """`--corrections`: the JSON file of corrections, or a clear error naming what is wrong."""
+    if path is None:
+        return None
+    try:
+        return Corrections.from_dict(json.loads(path.read_text(encoding="utf-8")))
+    except (ValueError, TypeError, AttributeError) as error:
+        raise click.BadParameter(
+            f"{path}: not corrections JSON ({error})", param_hint="--corrections"
+        ) from None
 
 
 def _arrival(text: str, today: date) -> Arrival:
@@ -716,6 +737,109 @@ def extend(ctx: Context, occurrence_id: int, new_due_on: datetime, login: str, r
             session, load_actor(session, login), occurrence_id, new_due_on.date(), reason
         )
     click.echo(f"occurrence {occurrence_id} is now due {new_due_on:%Y-%m-%d}")
+
+
+@cli.group()
+def activity() -> None:
+    """Correct a roadmap after its import: each change is logged, and its work follows."""
+
+
+_ACTIVITY_TEXTS = (
+    ("--number", "number"),
+    ("--title", "title"),
+    ("--deadline", "deadline_text"),
+    ("--responsible", "responsible_text"),
+    ("--result", "planned_result"),
+    ("--report-form", "report_form"),
+)
+
+
+def _activity_options(command: Any) -> Any:
+    for flag, name in reversed(_ACTIVITY_TEXTS):
+        command = click.option(flag, name, help=f"New {name.replace('_', ' ')}.")(command)
+    return command
+
+
+def _edit_summary(result: Any) -> str:
+    return (
+        f"occurrences added {result.added}, removed {result.removed}, "
+        f"kept with their history {result.kept}"
+    )
+
+
+@activity.command("list")
+@click.argument("roadmap_id", type=int)
+@click.option("--as", "login", required=True, help="Read as this user.")
+@pass_context
+def activity_list(ctx: Context, roadmap_id: int, login: str) -> None:
+    """The activities of a roadmap: id, number, deadline, responsible, title."""
+    from engine.readmodels.roadmaps import roadmap_activities
+    from engine.usecases.roadmap_edits import check_can_see
+
+    with unit_of_work(ctx.migrated_engine(), readonly=True) as session:
+        check_can_see(session, load_actor(session, login), roadmap_id)
+        for row in roadmap_activities(session, roadmap_id):
+            click.echo(
+                f"{row.id}\t{row.number}\t{row.deadline_text}\t{row.responsible_text or ''}"
+                f"\t{row.title[:80]}"
+            )
+
+
+@activity.command("edit")
+@click.argument("activity_id", type=int)
+@click.option("--as", "login", required=True, help="The coordinator's login.")
+@click.option("--section", "section_id", type=int, help="Move it to this section (its id).")
+@_activity_options
+@pass_context
+def activity_edit(
+    ctx: Context, activity_id: int, login: str, section_id: int | None, **texts: str | None
+) -> None:
+    """Change an activity's texts or section; a new deadline reschedules its planned work."""
+    from engine.usecases.roadmap_edits import edit_activity, move_activity
+
+    changes = {name: text for name, text in texts.items() if text is not None}
+    app = ctx.app()
+    with unit_of_work(app.db) as session:
+        actor = load_actor(session, login)
+        result = edit_activity(app, session, actor, activity_id, changes)
+        if section_id is not None:
+            move_activity(session, actor, activity_id, section_id)
+    click.echo(f"activity {activity_id} saved; {_edit_summary(result)}")
+
+
+@activity.command("add")
+@click.argument("roadmap_id", type=int)
+@click.option("--as", "login", required=True, help="The coordinator's login.")
+@click.option("--section", "section_id", type=int, help="The section (its id).")
+@_activity_options
+@pass_context
+def activity_add(
+    ctx: Context, roadmap_id: int, login: str, section_id: int | None, **texts: str | None
+) -> None:
+    """Add an activity to a roadmap, with its work."""
+    from engine.usecases.roadmap_edits import add_activity
+
+    app = ctx.app()
+    values = {name: text for name, text in texts.items() if text is not None}
+    with unit_of_work(app.db) as session:
+        result = add_activity(
+            app, session, load_actor(session, login), roadmap_id, values, section_id
+        )
+    click.echo(f"activity {result.activity_id} added; {_edit_summary(result)}")
+
+
+@activity.command("remove")
+@click.argument("activity_id", type=int)
+@click.option("--as", "login", required=True, help="The coordinator's login.")
+@pass_context
+def activity_remove(ctx: Context, activity_id: int, login: str) -> None:
+    """Remove an activity nobody has worked on, with its planned work."""
+    from engine.usecases.roadmap_edits import remove_activity
+
+    app = ctx.app()
+    with unit_of_work(app.db) as session:
+        result = remove_activity(app, session, load_actor(session, login), activity_id)
+    click.echo(f"activity {activity_id} removed; {_edit_summary(result)}")
 
 
 @cli.group()

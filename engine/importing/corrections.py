@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from engine.deadlines.parser import parse_deadline
+from engine.deadlines.parser import Period, parse_deadline
 from engine.errors import check_length
 from engine.importing.document import read_roadmap
 from engine.importing.sources import DocumentError
@@ -55,10 +55,13 @@ class Corrections:
         )
 
 
-def read_corrected(path: Path, corrections: Corrections | None = None) -> RoadmapDraft:
-    """The draft of the document at `path` with `corrections` applied."""
+def read_corrected(
+    path: Path, corrections: Corrections | None = None, period: Period | None = None
+) -> RoadmapDraft:
+    """The draft of the document at `path` with `corrections` applied (`period` overrides
+    the document's)."""
     corrections = corrections or Corrections()
-    draft = read_roadmap(path, layout=corrections.columns)
+    draft = read_roadmap(path, period, layout=corrections.columns)
     return apply_texts(draft, corrections)
 
 
