@@ -21,7 +21,7 @@ from werkzeug.serving import make_server
 from engine.db import unit_of_work
 from engine.demo import DEMO_PASSWORD
 from engine.escalation.sweep import sweep
-from engine.models import Activity, Escalation, Occurrence, Organization, Roadmap
+from engine.models import Activity, Escalation, Occurrence, Organization, Roadmap, User
 from tests.builders import build_docx
 from tests.factories import POLICIES, REGISTRY
 from tests.smtp import free_port
@@ -364,3 +364,105 @@ def test_a_region_moves_in_and_a_curator_accepts_the_invitation(
     admin.shot("16-curator-page-phone")
     admin.close()
     assert width <= 390, f"the person page is {width}px wide on a phone"
+
+
+CORRECTED = """\
+Дорожная карта Ершичского района на 2026/2027 учебный год
+
+| № | Мероприятие | Срок | Ответственный |
+| 1.1 | Анализ результатов диагностических работ по школам | ежеквартально | Руководители ОО |
+| 1.2 | Совещание с руководителями школ | когда-нибудь весной | Отдел образования |
+"""
+
+
+def test_a_misread_deadline_is_fixed_in_the_preview_and_an_activity_edited_after_import(
+    browser, site, db, tmp_path
+) -> None:
+    """The coordinator fixes a deadline the importer could not read, confirms, then changes
+    an activity's deadline: the work a school has begun stays, the planned work moves."""
+    from engine.accounts.access import load_actor
+    from engine.lifecycle.definition import SubjectKind
+    from engine.lifecycle.fire import fire
+
+    document = tmp_path / "Дорожная карта 2026-2027.txt"
+    document.write_text(CORRECTED, encoding="utf-8")
+    coordinator = Person(browser, site, "coordinator")
+    coordinator.go("/roadmaps")
+    coordinator.page.set_input_files("input[name=document]", str(document))
+    coordinator.page.click("text=Просмотреть")
+    assert coordinator.page.locator("td[data-kind=none]").count() == 1
+    coordinator.page.fill("textarea[name=deadline_text_1]", "до 15 марта 2027")
+    coordinator.shot("19-preview-correction")
+    coordinator.page.click("#apply-fixes")
+    coordinator.page.wait_for_selector("#fixes-note")
+    assert coordinator.page.locator("td[data-kind=none]").count() == 0
+    assert "15.03.2027" in coordinator.page.inner_text("#preview")
+    if coordinator.page.locator("input[name=acknowledged]").count():
+        coordinator.page.check("input[name=acknowledged]")
+    coordinator.page.click("#confirm-import")
+    coordinator.page.wait_for_selector("#import-job[data-status=done]", timeout=60_000)
+
+    with unit_of_work(db, readonly=True) as session:
+        roadmap = session.execute(select(Roadmap).order_by(Roadmap.id.desc())).scalars().first()
+        analysis, meeting = (
+            session.execute(
+                select(Activity)
+                .where(Activity.roadmap_id == roadmap.id)
+                .order_by(Activity.position)
+            )
+            .scalars()
+            .all()
+        )
+    assert meeting.deadline_text == "до 15 марта 2027"
+    begun_on = datetime(2026, 12, 31).date()
+    with unit_of_work(db) as session:  # a school takes up its work due at the year's end
+        begun = (
+            session.execute(
+                select(Occurrence).where(
+                    Occurrence.activity_id == analysis.id, Occurrence.due_on == begun_on
+                )
+            )
+            .scalars()
+            .first()
+        )
+        definition = REGISTRY.for_subject(SubjectKind.OCCURRENCE).definition
+        trigger = definition.triggers_from(definition.initial)[0]
+        school_login = (
+            session.execute(select(User.login).where(User.organization_id == begun.assignee_id))
+            .scalars()
+            .first()
+        )
+        begun_id, assignee_id = begun.id, begun.assignee_id
+        actor = load_actor(session, school_login)
+        moved = fire(session, REGISTRY, SubjectKind.OCCURRENCE, begun_id, trigger, actor)
+    begun_state = moved.to_state
+
+    coordinator.go(f"/roadmaps/{roadmap.id}")
+    assert "Дорожная карта 2026-2027.txt" in coordinator.page.inner_text("#sources")
+    coordinator.page.click(f"tr[data-activity='{analysis.id}'] >> text=Изменить")
+    coordinator.page.fill("input[name=deadline_text]", "ежемесячно, до 25 числа")
+    coordinator.shot("20-activity-edit")
+    coordinator.page.click("#save-activity")
+    coordinator.page.wait_for_selector("#changes")
+    flash = coordinator.page.inner_text(".flash.success")
+    assert "Задач добавлено" in flash and "сохранено с историей: 1" in flash
+    assert "ежемесячно, до 25 числа" in coordinator.page.inner_text("#changes")
+    coordinator.page.set_viewport_size({"width": 390, "height": 844})
+    coordinator.shot("21-roadmap-changes-phone")
+    coordinator.close()
+    with unit_of_work(db, readonly=True) as session:
+        kept = session.get(Occurrence, begun_id)
+        planned = (
+            session.execute(
+                select(Occurrence.due_on).where(
+                    Occurrence.activity_id == analysis.id,
+                    Occurrence.assignee_id == assignee_id,
+                    Occurrence.id != begun_id,
+                    Occurrence.due_on >= datetime(2027, 1, 1).date(),
+                )
+            )
+            .scalars()
+            .all()
+        )
+    assert (kept.state, kept.due_on) == (begun_state, begun_on)  # the begun work stays
+    assert planned and all(d.day == 25 for d in planned)  # the planned work moved to the 25ths
