@@ -35,10 +35,11 @@ test: install services browser office lint
 browser:
 	@command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
 
-## office: Debian's LibreOffice Writer (prints DOCX to PDF for the PDF import test) and
+## office: Debian's LibreOffice Writer and Calc (print DOCX and XLSX to PDF: the PDF import and
+## the reports' tests) and
 ## poppler's pdftoppm (PDF pages to PNG, to look at a report)
 office:
-	@command -v soffice >/dev/null && command -v pdftoppm >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends libreoffice-writer-nogui poppler-utils >/dev/null)
+	@(command -v pdftoppm && dpkg -s libreoffice-writer-nogui libreoffice-calc-nogui) >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends libreoffice-writer-nogui libreoffice-calc-nogui poppler-utils >/dev/null)
 
 services:
 	@bash .ci/services

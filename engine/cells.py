@@ -9,6 +9,7 @@ so an export imports back as it was.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import date
 from typing import Any
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -33,3 +34,15 @@ def append_text_row(sheet: Any, values: Iterable[object]) -> None:
     for cell in sheet[sheet.max_row]:
         if isinstance(cell.value, str):
             cell.data_type = "s"
+
+
+def append_typed_row(sheet: Any, values: Iterable[object]) -> None:
+    """Append one row: text as string cells (never a formula, as `append_text_row`), dates
+    and numbers as themselves, so a spreadsheet sorts and filters them."""
+    row = [value if isinstance(value, int | float | date) else as_text(value) for value in values]
+    sheet.append(row)
+    for cell in sheet[sheet.max_row]:
+        if isinstance(cell.value, str):
+            cell.data_type = "s"
+        elif isinstance(cell.value, date):
+            cell.number_format = "DD.MM.YYYY"

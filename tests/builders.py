@@ -134,3 +134,18 @@ def build_xlsx(seed: str, path: Path) -> Path:
                 )
     workbook.save(path)
     return path
+
+
+def print_to_pdf(document: Path, folder: Path) -> Path:
+    """The DOCX or XLSX printed to PDF by LibreOffice, with a profile of its own."""
+    import subprocess
+
+    env = os.environ | {"HOME": str(folder)}
+    subprocess.run(
+        ["soffice", "--headless", "--convert-to", "pdf", "--outdir", str(folder), str(document)],
+        check=True,
+        capture_output=True,
+        env=env,
+        timeout=180,
+    )
+    return folder / document.with_suffix(".pdf").name

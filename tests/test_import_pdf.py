@@ -4,32 +4,17 @@ the same roadmap as the DOCX; a PDF with no text layer (a scan) gets a clear err
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
-import subprocess
 
 import pytest
 from sqlalchemy import func, select
 
 from engine.db import unit_of_work
 from engine.models import Roadmap
-from tests.builders import build_docx
+from tests.builders import build_docx, print_to_pdf
 
 pytestmark = pytest.mark.skipif(not shutil.which("soffice"), reason="make office installs it")
-
-
-def _pdf(docx, folder):  # type: ignore[no-untyped-def]
-    """The DOCX printed to PDF by LibreOffice, with a profile of its own."""
-    env = os.environ | {"HOME": str(folder)}
-    subprocess.run(
-        ["soffice", "--headless", "--convert-to", "pdf", "--outdir", str(folder), str(docx)],
-        check=True,
-        capture_output=True,
-        env=env,
-        timeout=180,
-    )
-    return docx.with_suffix(".pdf")
 
 
 def _squeezed(value):  # type: ignore[no-untyped-def]
@@ -46,7 +31,7 @@ def _squeezed(value):  # type: ignore[no-untyped-def]
 @pytest.mark.parametrize("seed", ["000", "001", "003"])
 def test_a_text_pdf_reads_as_its_docx(roadmap, demo, tmp_path, seed) -> None:
     docx = build_docx(seed, tmp_path / f"seed{seed}.docx")
-    pdf = _pdf(docx, tmp_path)
+    pdf = print_to_pdf(docx, tmp_path)
     readings = {}
     for path in (docx, pdf):
         code, out, err = roadmap("import", str(path), "--dry-run", "--json")
@@ -79,7 +64,7 @@ def test_a_cells_lines_are_one_text(cell: str, text: str) -> None:
 
 
 def test_the_pdf_imports_like_the_docx(roadmap, demo, tmp_path) -> None:
-    pdf = _pdf(build_docx("003", tmp_path / "ershichi.docx"), tmp_path)
+    pdf = print_to_pdf(build_docx("003", tmp_path / "ershichi.docx"), tmp_path)
     code, out, err = roadmap("import", str(pdf), "--json")
     assert code == 0, err
     assert json.loads(out)["activities"] == 34

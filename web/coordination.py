@@ -34,7 +34,7 @@ from engine.importing.structure import RoadmapDraft
 from engine.lifecycle.definition import SubjectKind
 from engine.models import ImportStatus, utcnow
 from engine.readmodels.progress import dashboard as dashboard_data
-from engine.readmodels.progress import execution_report, weekly_approvals
+from engine.readmodels.progress import execution_report, report_heading, weekly_approvals
 from engine.readmodels.roadmaps import (
     recent_imports,
     roadmap_activities,
@@ -387,9 +387,10 @@ def report(roadmap_id: int):  # type: ignore[no-untyped-def]
 def _report_file(roadmap_id: int, render, suffix: str, mimetype: str):  # type: ignore[no-untyped-def]
     """The execution report of a roadmap, rendered by `render`, as a download."""
     with work(readonly=True) as db:
-        roadmap_row, lines = execution_report(application(), db, actor(), roadmap_id)
+        roadmap_row, lines = execution_report(application(), db, actor(), roadmap_id, today())
+        heading = report_heading(db, roadmap_row)
     labels = application().registry.for_subject(SubjectKind.OCCURRENCE).definition
-    data = render(roadmap_row, lines, labels.state_label, user_zone(), utcnow())
+    data = render(roadmap_row, lines, labels.state_label, user_zone(), utcnow(), heading)
     return send_file(
         io.BytesIO(data),
         as_attachment=True,

@@ -148,12 +148,34 @@ class ReportLine:
     state: str
     completed_at: datetime | None
     evidence: str
+    #: The municipality's own work (not a school's).
+    municipal: bool = False
+    done: bool = False
+    under_review: bool = False
+    #: Days past the due date of open work (None when not overdue, or kept as history).
+    overdue_days: int | None = None
+
+
+@dataclass(frozen=True)
+class ReportHeading:
+    """Who sends the report: the owner municipality and its region."""
+
+    owner: str
+    region: str | None
+
+
+def report_heading(session: Session, roadmap: Roadmap) -> ReportHeading:
+    """The owner municipality and its region, for the report's header."""
+    owner = session.get(Organization, roadmap.owner_id)
+    region = session.get(Organization, owner.parent_id) if owner and owner.parent_id else None
+    return ReportHeading(owner.name if owner else "", region.name if region else None)
 
 
 def execution_report(
-    app: App, session: Session, actor: Actor, roadmap_id: int
+    app: App, session: Session, actor: Actor, roadmap_id: int, today: date | None = None
 ) -> tuple[Roadmap, list[ReportLine]]:
-    """The roadmap's own table with each school's status, completion date and evidence."""
+    """The roadmap's own table with each school's status, completion date and evidence;
+    overdue days counted to `today`."""
     roadmap = session.get(Roadmap, roadmap_id)
     if roadmap is None:
         raise NotFoundError(f"roadmap {roadmap_id} does not exist")
@@ -181,6 +203,10 @@ def execution_report(
             Occurrence.due_on,
             Occurrence.state,
             approved_at.c.at,
+            school.kind == OrganizationKind.MUNICIPALITY,
+            in_phase(app, Phase.DONE),
+            in_phase(app, Phase.UNDER_REVIEW),
+            overdue_clause(app, today or date.today()),
         )
         .join(Occurrence, Occurrence.activity_id == Activity.id)
         .join(school, school.id == Occurrence.assignee_id)
@@ -190,8 +216,27 @@ def execution_report(
         .order_by(Activity.position, school.name, Occurrence.due_on)
     ).all()
     names = _evidence_names(session, roadmap_id)
-    # a Row's length is unknown to mypy
-    lines = [ReportLine(*r[1:], names.get(r[0], "")) for r in rows]  # type: ignore[call-arg]
+    day = today or date.today()
+    lines = [
+        ReportLine(
+            part=r[1],
+            section=r[2],
+            number=r[3],
+            title=r[4],
+            deadline_text=r[5],
+            responsible_text=r[6],
+            school=r[7],
+            due_on=r[8],
+            state=r[9],
+            completed_at=r[10],
+            evidence=names.get(r[0], ""),
+            municipal=bool(r[11]),
+            done=bool(r[12]),
+            under_review=bool(r[13]),
+            overdue_days=(day - r[8]).days if r[14] and r[8] else None,
+        )
+        for r in rows
+    ]
     return roadmap, lines
 
 
