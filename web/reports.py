@@ -197,6 +197,7 @@ def report_xlsx(
     for index, (_, width) in enumerate(COLUMNS, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = width
     _fit_rows(sheet, header, [width for _, width in COLUMNS])
+    sheet.row_dimensions[header].height += 13  # bold words wrap sooner
     last = get_column_letter(len(COLUMNS))
     sheet.auto_filter.ref = f"A{header}:{last}{max(sheet.max_row, header)}"
     sheet.freeze_panes = f"A{header + 1}"
