@@ -154,6 +154,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         """The API answers in JSON, for unknown paths and methods too."""
         return jsonify(error={"code": code, "message": message}), status, headers
 
+    @app.get("/favicon.ico")
+    def favicon():  # type: ignore[no-untyped-def]
+        """Browsers ask for it on every page; the icon is an SVG among the static files."""
+        return redirect(url_for("static", filename="favicon.svg"), code=301)
+
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):  # type: ignore[no-untyped-def]
         if not request.path.startswith("/api/"):
