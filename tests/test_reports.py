@@ -4,9 +4,9 @@ overdue column, totals that add up, and printed pages that fit."""
 from __future__ import annotations
 
 import io
-from datetime import date
 import shutil
 import subprocess
+from datetime import date
 from pathlib import Path
 
 import docx
