@@ -155,8 +155,8 @@ def test_the_main_story(browser, site, db, tmp_path) -> None:
         coordinator.page.click("a.download")
     download = waiting.value
     sheet = openpyxl.load_workbook(io.BytesIO(Path(download.path()).read_bytes())).active
-    rows = [[c.value for c in row] for row in sheet.iter_rows(min_row=4)]
-    ours = [r for r in rows if r[9] and "Протокол совещания.pdf" in r[9]]
+    rows = [[c.value for c in row] for row in sheet.iter_rows(min_row=6)]  # below its header
+    ours = [r for r in rows if r[10] and "Протокол совещания.pdf" in r[10]]
     assert len(ours) == 1 and ours[0][7] == "ОДОБРЕНО" and ours[0][5] == "МБОУ Ершичская СШ"
     coordinator.go("/inbox")
     coordinator.shot("07-inbox")
