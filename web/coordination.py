@@ -50,7 +50,7 @@ from engine.usecases.importing import (
     roadmap_sources,
     run_queued,
 )
-from engine.usecases.roadmap_edits import roadmap_changes
+from engine.usecases.roadmap_edits import may_edit, roadmap_changes
 from engine.work import assignments
 from web.context import actor, application, safe_next, today, user_zone, work
 from web.converters import query_date, query_id
@@ -300,10 +300,12 @@ def fix_preview():  # type: ignore[no-untyped-def]
         problem = _("Один смысл — один столбец: «%(field)s» выбран дважды.", field=str(twice))
         return _preview_page(path, name, problem)
     fixes = Corrections(columns=columns)  # new columns: other rows, the rows start anew
-    if columns == current.columns:
-        _chosen_texts(layout_only, fixes)
     try:
-        read_corrected(path, fixes)
+        if columns == current.columns:
+            _chosen_texts(layout_only, fixes)
+            apply_texts(copy.deepcopy(layout_only), fixes)
+        else:
+            read_corrected(path, fixes)
     except DomainError as error:
         return _preview_page(path, name, str(error))
     _fixes_file(path).write_text(json.dumps(fixes.to_dict()), encoding="utf-8")
@@ -420,7 +422,7 @@ def roadmap(roadmap_id: int):  # type: ignore[no-untyped-def]
     """A roadmap's participants and curators, and the on-demand work waiting for a date."""
     with work(readonly=True) as db:
         admin = roadmap_admin(application(), db, actor(), roadmap_id)
-        editable = current_user.can_import and admin.roadmap.owner_id == actor().organization_id
+        editable = may_edit(actor(), admin.roadmap)
         activities = roadmap_activities(db, roadmap_id)
         sources = roadmap_sources(db, roadmap_id)
         changes = roadmap_changes(db, roadmap_id)

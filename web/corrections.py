@@ -11,7 +11,7 @@ from flask_login import login_required
 from engine.errors import DomainError
 from engine.readmodels.roadmaps import roadmap_sections
 from engine.usecases import roadmap_edits
-from engine.usecases.importing import source_document, source_path
+from engine.usecases.importing import source_document
 from engine.usecases.roadmap_edits import EDITABLE, EditResult
 from web.context import actor, application, work
 from web.converters import query_id
@@ -112,8 +112,7 @@ def source(roadmap_id: int, job_id: int):  # type: ignore[no-untyped-def]
     """Download a document the roadmap was imported from."""
     with work(readonly=True) as db:
         roadmap_edits.check_can_see(db, actor(), roadmap_id)
-        found = source_document(application(), db, roadmap_id, job_id)
-        path = source_path(application(), db, job_id)
+        found, path = source_document(application(), db, roadmap_id, job_id)
     response = send_file(  # at most MAX_DOCUMENT_BYTES, read whole: no file left open
         io.BytesIO(path.read_bytes()), as_attachment=True, download_name=found.file_name
     )

@@ -180,6 +180,7 @@ def execution_report(
     if roadmap is None:
         raise NotFoundError(f"roadmap {roadmap_id} does not exist")
     require_reach(session, actor, roadmap.owner_id, f"roadmap {roadmap_id}")
+    day = today or date.today()
     approved_at = (
         select(TransitionLog.occurrence_id, func.max(TransitionLog.at).label("at"))
         .where(
@@ -206,7 +207,7 @@ def execution_report(
             school.kind == OrganizationKind.MUNICIPALITY,
             in_phase(app, Phase.DONE),
             in_phase(app, Phase.UNDER_REVIEW),
-            overdue_clause(app, today or date.today()),
+            overdue_clause(app, day),
         )
         .join(Occurrence, Occurrence.activity_id == Activity.id)
         .join(school, school.id == Occurrence.assignee_id)
@@ -216,7 +217,6 @@ def execution_report(
         .order_by(Activity.position, school.name, Occurrence.due_on)
     ).all()
     names = _evidence_names(session, roadmap_id)
-    day = today or date.today()
     lines = [
         ReportLine(
             part=r[1],

@@ -172,18 +172,16 @@ def roadmap_sources(session: Session, roadmap_id: int) -> list[Source]:
     return [Source(r.id, r.file_name, r.finished_at, r.full_name) for r in rows]
 
 
-def source_document(app: App, session: Session, roadmap_id: int, job_id: int) -> Source:
-    """One document of a roadmap, with its file on disk; NotFoundError if there is none."""
+def source_document(
+    app: App, session: Session, roadmap_id: int, job_id: int
+) -> tuple[Source, Path]:
+    """One document of a roadmap and its file on disk; NotFoundError if there is none."""
     found = next((s for s in roadmap_sources(session, roadmap_id) if s.job_id == job_id), None)
-    if found is None or not source_path(app, session, job_id).is_file():
-        raise NotFoundError(f"roadmap {roadmap_id} has no document {job_id}")
-    return found
-
-
-def source_path(app: App, session: Session, job_id: int) -> Path:
-    """Where the file of a job is kept."""
     job = session.get(ImportJob, job_id)
-    return queue_dir(app) / (job.stored_as if job else "-")
+    path = queue_dir(app) / job.stored_as if job else None
+    if found is None or path is None or not path.is_file():
+        raise NotFoundError(f"roadmap {roadmap_id} has no document {job_id}")
+    return found, path
 
 
 def claim_next(app: App) -> int | None:

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import delete, func, select
 from sqlmodel import Session
 
-from engine.accounts.access import Actor, Power, require_power, require_reach
+from engine.accounts.access import Actor, Power, may, require_power, require_reach
 from engine.app import App
 from engine.deadlines.parser import Period, Schedule, parse_deadline
 from engine.errors import (
@@ -69,13 +69,18 @@ class EditResult:
     kept: int
 
 
+def may_edit(actor: Actor, roadmap: Roadmap) -> bool:
+    """Whether `actor` may correct `roadmap`: a coordinator who imports, of its owner."""
+    return may(actor, Power.IMPORT) and roadmap.owner_id == actor.organization_id
+
+
 def _roadmap(session: Session, actor: Actor, roadmap_id: int) -> Roadmap:
     """The roadmap, if `actor` coordinates its owner municipality."""
     require_power(actor, Power.IMPORT, "roadmaps")
     roadmap = session.get(Roadmap, roadmap_id)
     if roadmap is None:
         raise NotFoundError(f"roadmap {roadmap_id} does not exist")
-    if roadmap.owner_id != actor.organization_id:
+    if not may_edit(actor, roadmap):
         raise PermissionDeniedError(
             f"{actor.login} may not change roadmap {roadmap_id}: it belongs to another municipality"
         )
