@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: install run demo test lint format services browser office bench bench-quick wrk i18n clean mutate bench-directory
+.PHONY: install run demo test lint format services browser office graphviz bench bench-quick wrk i18n clean mutate bench-directory
 
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,7 +16,7 @@ $(INSTALLED): pyproject.toml
 install: $(INSTALLED)
 
 ## run: install, migrate, load the demo, print its logins, then serve on PORT (default 8000)
-run: install
+run: install graphviz
 	$(BIN)/roadmap db upgrade
 	$(BIN)/roadmap demo
 	@echo
@@ -28,12 +28,16 @@ run: install
 	$(BIN)/roadmap serve --port $(PORT)
 
 ## test: install, start PostgreSQL and Redis if needed, run the whole suite on both databases
-test: install services browser office lint
+test: install services browser office graphviz lint
 	$(BIN)/pytest
 
 ## browser: Debian's Chromium for the browser tests (Playwright drives it; never `playwright install`)
 browser:
 	@command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
+
+## graphviz: Debian's Graphviz, whose `dot` lays out the lifecycle diagrams
+graphviz:
+	@command -v dot >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends graphviz >/dev/null)
 
 ## office: Debian's LibreOffice Writer and Calc (print DOCX and XLSX to PDF: the PDF import and
 ## the reports' tests) and

@@ -359,6 +359,7 @@ class Escalation(SQLModel, table=True):
         UniqueConstraint("occurrence_id", "kind", "level", "cycle", name="uq_escalation_occ"),
         UniqueConstraint("document_id", "kind", "level", "cycle", name="uq_escalation_doc"),
         Index("ix_escalation_open", "acknowledged_at", "kind", "level"),
+        Index("ix_escalation_created", "created_at"),
         CheckConstraint(_ONE_SUBJECT, name="escalation_one_subject"),
     )
 
@@ -522,6 +523,18 @@ class Invitation(SQLModel, table=True):
     created_at: datetime = Field(sa_type=UTCDateTime)
     expires_at: datetime = Field(sa_type=UTCDateTime)
     used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class ReviewView(SQLModel, table=True):
+    """When a reviewer last opened an item of their queue: the bulk approval's confirmation
+    counts what was never opened since it was last sent."""
+
+    __tablename__ = "review_view"
+
+    user_id: int = Field(foreign_key="app_user.id", primary_key=True)
+    subject_kind: str = Field(sa_type=String(20), primary_key=True)
+    subject_id: int = Field(primary_key=True)
+    opened_at: datetime = Field(sa_type=UTCDateTime)
 
 
 class AdminLog(SQLModel, table=True):

@@ -10,7 +10,7 @@ import io
 import re
 import shutil
 import threading
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import openpyxl
@@ -64,11 +64,18 @@ def browser():
         chromium.close()
 
 
+DESKTOP = {"width": 1366, "height": 900}
+PHONE = {"width": 390, "height": 844}
+#: What axe-core checks: WCAG 2.1 A and AA.
+WCAG = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
+
+
 class Person:
     """One signed-in person in a browser context of their own."""
 
-    def __init__(self, browser, site: str, login: str) -> None:
-        self.context = browser.new_context(locale="ru-RU", viewport={"width": 1280, "height": 900})
+    def __init__(self, browser, site: str, login: str, viewport: dict | None = None) -> None:
+        self.viewport = viewport or DESKTOP
+        self.context = browser.new_context(locale="ru-RU", viewport=self.viewport)
         self.page = self.context.new_page()
         self.site = site
         self.page.goto(f"{site}/login")
@@ -82,8 +89,27 @@ class Person:
         self.page.goto(f"{self.site}{path}")
 
     def shot(self, name: str) -> None:
+        """Save the page (`name`, `-phone` on a phone), then check it fits the screen and
+        passes axe-core."""
         SHOTS.mkdir(parents=True, exist_ok=True)
-        self.page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+        suffix = "-phone" if self.viewport["width"] < 700 else ""
+        (SHOTS / f"{name}{suffix}.png").parent.mkdir(parents=True, exist_ok=True)
+        self.page.screenshot(path=str(SHOTS / f"{name}{suffix}.png"), full_page=True)
+        self.check()
+
+    def check(self) -> None:
+        """No wider than the viewport, and no serious or critical axe-core violation."""
+        from axe_playwright_python.sync_playwright import Axe
+
+        width = self.page.evaluate("document.documentElement.scrollWidth")
+        assert width <= self.viewport["width"], f"{self.page.url}: {width} px wide"
+        found = Axe().run(self.page, options=WCAG).response["violations"]
+        serious = [
+            (v["id"], v["impact"], [n["target"] for n in v["nodes"][:3]])
+            for v in found
+            if v["impact"] in ("serious", "critical")
+        ]
+        assert not serious, f"{self.page.url}: {serious}"
 
     def close(self) -> None:
         self.context.close()
@@ -105,12 +131,13 @@ def _planned_of_school1(db) -> int:
         )
 
 
-def test_the_main_story(browser, site, db, tmp_path) -> None:
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_the_main_story(browser, site, db, tmp_path, viewport) -> None:
     occurrence = _planned_of_school1(db)
     evidence = tmp_path / "Протокол совещания.pdf"
     evidence.write_bytes(b"%PDF-1.4\n% protocol\n")
 
-    school = Person(browser, site, "school1")
+    school = Person(browser, site, "school1", viewport)
     school.go("/tasks")
     assert "Мои задачи" in school.page.inner_text("h1")
     assert int(school.page.inner_text("#overdue-count")) > 0
@@ -124,10 +151,12 @@ def test_the_main_story(browser, site, db, tmp_path) -> None:
     assert school.page.inner_text("#state") == "На проверке"
     assert school.page.is_visible("text=Протокол совещания.pdf")
 
-    curator = Person(browser, site, "curator1")
+    school.shot("02b-school-reported")
+    curator = Person(browser, site, "curator1", viewport)
     curator.go("/queue")
     curator.shot("03-curator-queue")
     curator.page.click(f"a[href='/occurrences/{occurrence}']")
+    curator.shot("03b-curator-occurrence")
     curator.page.fill("textarea[name=comment]", "Приложите протокол с подписью директора")
     curator.page.click("text=Вернуть на доработку")
     assert curator.page.inner_text("#state") == "На доработке"
@@ -135,9 +164,10 @@ def test_the_main_story(browser, site, db, tmp_path) -> None:
     school.go(f"/occurrences/{occurrence}")
     assert school.page.is_visible("text=Приложите протокол с подписью директора")
     school.shot("04-school-returned")
-    school.page.click("text=Взять в доработку")
+    assert "Приложите протокол" in school.page.inner_text("#returned-with")
     school.page.set_input_files("#report-form input[type=file]", str(evidence))
-    school.page.click("#report-form button[type=submit]")
+    school.page.fill("#report-form textarea[name=report_text]", "Протокол с подписью")
+    school.page.click("#resend")  # take it back and send it again, in one step
     assert school.page.inner_text("#state") == "На проверке"
 
     curator.go(f"/occurrences/{occurrence}")
@@ -147,7 +177,7 @@ def test_the_main_story(browser, site, db, tmp_path) -> None:
     history = curator.page.inner_text("#history")
     assert "Приложите протокол с подписью директора" in history
 
-    coordinator = Person(browser, site, "coordinator")
+    coordinator = Person(browser, site, "coordinator", viewport)
     coordinator.go("/dashboard")
     assert int(coordinator.page.inner_text("#approved-total")) == 2  # the demo's one + ours
     coordinator.shot("06-coordinator-dashboard")
@@ -201,6 +231,10 @@ def test_bulk_approval(browser, site, db) -> None:
     for occurrence in chosen:
         curator.page.check(f"input[value='occurrence:{occurrence}']")
     curator.page.click("#bulk-approve")
+    assert curator.page.inner_text("#chosen-count") == "6"
+    assert curator.page.inner_text("#unopened-count") == "6"
+    curator.shot("08-bulk-confirmation")
+    curator.page.click("#confirm-approve")
     assert curator.page.is_visible("text=Одобрено: 6.")
     assert int(curator.page.inner_text("#queue-count")) == before - 6
     curator.close()
@@ -347,6 +381,7 @@ def test_a_region_moves_in_and_a_curator_accepts_the_invitation(
     page.fill("input[name=login]", "curator2@example.org")
     page.fill("input[name=password]", "Kurator-vtoroy-2026")
     page.click("button[type=submit]")
+    page.goto(f"{site}/my-schools")
     page.wait_for_selector("#my-schools")
     seen = page.inner_text("#my-schools")
     assert sorted(re.findall(r"СШ № (\d+)", seen), key=int) == [str(n) for n in range(7, 13)]
@@ -466,3 +501,130 @@ def test_a_misread_deadline_is_fixed_in_the_preview_and_an_activity_edited_after
         )
     assert (kept.state, kept.due_on) == (begun_state, begun_on)  # the begun work stays
     assert planned and all(d.day == 25 for d in planned)  # the planned work moved to the 25ths
+
+
+def _forty_schools_and_three_hundred_items(db) -> tuple[int, list[int]]:
+    """curator1 gets 37 more schools (40 in all) and 300 reports waiting in the queue; the
+    id of one school and its items, oldest first."""
+    from engine.lifecycle.definition import Phase
+
+    definition = REGISTRY.current("activity").definition
+    waiting = definition.states_in(Phase.UNDER_REVIEW)[0]
+    with unit_of_work(db) as session:
+        curator = session.execute(select(User).where(User.login == "curator1")).scalar_one()
+        first_school = session.execute(
+            select(Organization).where(Organization.name == "МБОУ Ершичская СШ")
+        ).scalar_one()
+        schools = [
+            Organization(kind="school", name=f"МБОУ СШ № {n}", parent_id=first_school.parent_id)
+            for n in range(1, 38)
+        ]
+        session.add_all(schools)
+        session.flush()
+        from engine.models import CuratorAssignment
+
+        session.add_all(CuratorAssignment(curator_id=curator.id, school_id=s.id) for s in schools)
+        activities = session.execute(select(Activity.id).order_by(Activity.id).limit(8)).all()
+        start = datetime(2026, 11, 1, 9, tzinfo=UTC)
+        rows = []
+        for school in [*schools, first_school]:
+            for k, (activity,) in enumerate(activities):
+                rows.append(
+                    Occurrence(
+                        activity_id=activity,
+                        assignee_id=school.id,
+                        due_on=date(2031, 6, 1 + k),
+                        state=waiting,
+                        workflow_name=definition.name,
+                        workflow_version=definition.version,
+                        state_changed_at=start + timedelta(minutes=7 * len(rows)),
+                    )
+                )
+        session.add_all(rows)  # 38 schools × 8 = 304 (the other two have none)
+        session.flush()
+        ours = [r.id for r in rows if r.assignee_id == first_school.id]
+        return first_school.id, ours
+
+
+def test_a_curator_with_forty_schools_filters_opens_approves_and_lands_on_the_next(
+    browser, site, db
+) -> None:
+    school, items = _forty_schools_and_three_hundred_items(db)
+    curator = Person(browser, site, "curator1")
+    curator.go("/queue")
+    assert int(curator.page.inner_text("#queue-count")) >= 300
+    curator.shot("09-curator-desk-300")
+    curator.page.select_option("select[name=school]", str(school))
+    curator.page.click("#queue-filter button[type=submit]")
+    assert int(curator.page.inner_text("#queue-count")) == len(items)
+    curator.shot("10-curator-desk-one-school")
+    curator.page.click("#queue tbody tr:first-child a")
+    assert curator.page.url.endswith(f"/occurrences/{items[0]}")
+    with curator.page.expect_navigation(url=f"**/occurrences/{items[1]}"):
+        curator.page.keyboard.press("a")  # approve and next
+    assert curator.page.is_visible("text=Одобрено. Школа получит уведомление.")
+    curator.shot("11-curator-approved-and-next")
+    with curator.page.expect_navigation(url=f"**/occurrences/{items[2]}"):
+        curator.page.click("#approve-next")
+    with unit_of_work(db, readonly=True) as session:
+        states = (
+            session.execute(
+                select(Occurrence.state).where(Occurrence.id.in_(items[:3])).order_by(Occurrence.id)
+            )
+            .scalars()
+            .all()
+        )
+    definition = REGISTRY.current("activity").definition
+    from engine.lifecycle.definition import Phase
+
+    assert [definition.phase_of(s) for s in states] == [Phase.DONE, Phase.DONE, Phase.UNDER_REVIEW]
+    curator.close()
+
+
+def _ids(db) -> dict[str, int]:
+    with unit_of_work(db, readonly=True) as session:
+        return {
+            "school": session.execute(
+                select(Organization.id).where(Organization.name == "МБОУ Ершичская СШ")
+            ).scalar_one(),
+            "roadmap": session.execute(select(func.min(Roadmap.id))).scalar_one(),
+            "person": session.execute(select(User.id).where(User.login == "school1")).scalar_one(),
+            "occurrence": _planned_of_school1(db),
+            "activity": session.execute(select(func.min(Activity.id))).scalar_one(),
+        }
+
+
+#: The main pages of each role; `{name}` is filled from `_ids`.
+MAIN_PAGES = {
+    "school1": ["/tasks", "/occurrences/{occurrence}", "/documents", "/inbox", "/account"],
+    "curator1": ["/queue", "/my-schools", "/schools/{school}", "/tasks", "/documents"],
+    "coordinator": [
+        "/dashboard",
+        "/escalations",
+        "/roadmaps",
+        "/roadmaps/{roadmap}",
+        "/activities/{activity}/edit",
+        "/tasks",
+        "/directory",
+        "/directory/schools/{school}",
+        "/people",
+        "/people/{person}",
+        "/occurrences/{occurrence}",
+    ],
+    "regional": ["/dashboard", "/escalations", "/roadmaps", "/directory"],
+    "admin": ["/admin/workflows", "/people"],
+}
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_every_main_page_fits_the_screen_and_passes_axe(browser, site, db, viewport) -> None:
+    sweep(db, POLICIES, datetime.now(UTC))  # escalations on the board
+    ids = _ids(db)
+    for login, paths in MAIN_PAGES.items():
+        person = Person(browser, site, login, viewport)
+        for path in paths:
+            response = person.page.goto(f"{site}{path.format(**ids)}")
+            assert response.status == 200, (login, path, response.status)
+            name = re.sub(r"\W+", "-", path.format(**ids)).strip("-") or "home"
+            person.shot(f"pages/{login}-{name}")
+        person.close()

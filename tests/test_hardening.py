@@ -77,7 +77,10 @@ def test_posting_to_a_huge_id_is_404(app) -> None:
     "item", ["foo", "occurrence:²", f"occurrence:{HUGE}", f"occurrence:{WIDE}", "document:", ":1"]
 )
 def test_bulk_approval_skips_what_is_not_an_item(app, item: str) -> None:
-    response = client_as(app, "curator1").post("/queue/approve", data={"item": [item]})
+    curator = client_as(app, "curator1")
+    asked = curator.post("/queue/approve", data={"item": [item]})
+    assert asked.status_code == 200 and "Выбранное уже не ждёт проверки." in asked.text
+    response = curator.post("/queue/approve", data={"item": [item], "confirmed": "1"})
     assert response.status_code == 303
 
 

@@ -99,11 +99,15 @@ def test_a_municipal_coordinator_reviews_only_the_schools_they_curate(app, demo)
     item = sorted(theirs)[0]
     with unit_of_work(demo) as session:  # no longer theirs: no verdict
         unassign_curator(session, ADMIN, _id(demo, "coordinator"), school)
-    refused = coordinator.post("/queue/approve", data={"item": item}, follow_redirects=True)
+    refused = coordinator.post(
+        "/queue/approve", data={"item": item, "confirmed": "1"}, follow_redirects=True
+    )
     assert "Одобрено" not in refused.text and item in _items(client_as(app, "curator1"))
     with unit_of_work(demo) as session:
         assign_curator(session, ADMIN, _id(demo, "coordinator"), school)
-    done = coordinator.post("/queue/approve", data={"item": item}, follow_redirects=True)
+    done = coordinator.post(
+        "/queue/approve", data={"item": item, "confirmed": "1"}, follow_redirects=True
+    )
     assert "Одобрено: 1" in done.text and item not in _items(coordinator)
 
 

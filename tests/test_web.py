@@ -126,7 +126,11 @@ def test_school_reports_with_files_and_sees_the_return(app, demo) -> None:
     page = report(
         school, occurrence, files=[("акт.pdf", PDF), ("фото.png", b"\x89PNG\r\n\x1a\n....")]
     )
-    assert "Готово." in page.text and "акт.pdf" in page.text and "фото.png" in page.text
+    assert (
+        "Отправлено на проверку. Решение — до" in page.text
+        and "акт.pdf" in page.text
+        and "фото.png" in page.text
+    )
     assert state_of(demo, occurrence) == "reported"
     curator = client_as(app, "curator1")
     curator.post(f"/occurrences/{occurrence}/return", data={"comment": "Нужна подпись"})
@@ -143,8 +147,9 @@ def test_upload_checks_type_count_and_size(app, demo) -> None:
     page = report(school, occurrence, files=[(f"{n}.pdf", PDF) for n in range(6)])
     assert "Не больше 5 файлов за раз." in page.text
     assert state_of(demo, occurrence) == "in_progress"
-    big = report(school, occurrence, files=[("big.pdf", b"%PDF-" + b"0" * (30 * 1024 * 1024))])
-    assert big.status_code == 200 and "Файл слишком большой" in big.text
+    huge = [("big.pdf", b"%PDF-" + b"0" * (30 * 1024 * 1024))]
+    with report(school, occurrence, files=huge) as big:  # closes the spooled request body
+        assert big.status_code == 422 and "Файл слишком большой" in big.text
     page = report(school, occurrence, files=[("../../etc/passwd.pdf", PDF)])
     assert "passwd.pdf" in page.text and state_of(demo, occurrence) == "reported"
 
@@ -217,8 +222,11 @@ def test_bulk_approval_checks_every_item(app, demo) -> None:
     curator = client_as(app, "curator1")
     queue = curator.get("/queue").text
     assert f"occurrence:{chosen[0]}" in queue and f"occurrence:{chosen[2]}" not in queue
+    items = [f"occurrence:{o}" for o in chosen]
+    asked = curator.post("/queue/approve", data={"item": items})
+    assert f"occurrence:{chosen[2]}" not in asked.text  # not theirs: not even listed
     page = curator.post(
-        "/queue/approve", data={"item": [f"occurrence:{o}" for o in chosen]}, follow_redirects=True
+        "/queue/approve", data={"item": items, "confirmed": "1"}, follow_redirects=True
     )
     assert "Одобрено: 2." in page.text and f"№{chosen[2]}: Нет прав" in page.text
     assert [state_of(demo, o) for o in chosen] == ["approved", "approved", "reported"]
@@ -460,9 +468,32 @@ def test_execution_report_as_docx(app, demo) -> None:
 
 
 def test_admins_see_the_lifecycles_drawn(app) -> None:
+    from web.diagrams import PHASE_COLOURS
+
     page = client_as(app, "admin").get("/admin/workflows")
     assert page.status_code == 200 and page.text.count("<svg") == len(REGISTRY.definitions())
-    assert "ОДОБРЕНО" in page.text and "Вернуть на доработку" in page.text
+    assert "Мероприятие дорожной карты, версия 1" in page.text and "activity v1" not in page.text
+    drawn = re.search(r'<svg class="diagram".*?</svg>', page.text, re.S).group(0)
+    labels = re.findall(r"<text[^>]*>([^<]*)</text>", drawn)
+    definition = REGISTRY.current("activity").definition
+    assert {s.label for s in definition.states} <= set(labels)
+    assert {r.label.strip() for r in definition.rules} <= {label.strip() for label in labels}
+    assert not {r.trigger for r in definition.rules} & {label.strip() for label in labels}
+    fills = {  # each state's box is filled by what its phase means
+        re.search(r"<text[^>]*>([^<]+)</text>", node).group(1): re.search(
+            r'fill="([^"]+)"', node
+        ).group(1)
+        for node in re.findall(r'<g id="node\d+" class="node">(.*?)</g>', drawn, re.S)
+    }
+    for state in definition.states:
+        assert fills[state.label] == PHASE_COLOURS[definition.phase_of(state.name)][0]
+
+    def rgb(colour: str) -> tuple[int, ...]:
+        return tuple(int(colour[i : i + 2], 16) for i in (1, 3, 5))
+
+    red, green, blue = rgb(fills["ОДОБРЕНО"])
+    assert green > red and green > blue  # done is green
+    assert len(set(rgb(fills["Отменено"]))) == 1  # cancelled is grey, not success
     assert client_as(app, "coordinator").get("/admin/workflows").status_code == 403
 
 
@@ -490,13 +521,13 @@ def test_each_user_reads_times_in_their_own_zone(app, demo) -> None:
     occurrence = first_planned(demo, "school1")
     school.post(f"/occurrences/{occurrence}/start")
     moscow = re.search(
-        r'<td class="nowrap">(\d\d\.\d\d\.\d{4} \d\d:\d\d)</td>',
+        r'<td class="nowrap"[^>]*>(\d\d\.\d\d\.\d{4} \d\d:\d\d)</td>',
         school.get(f"/occurrences/{occurrence}").text,
     ).group(1)
     page = school.post("/account", data={"timezone": "Asia/Vladivostok"}, follow_redirects=True)
     assert "Настройки сохранены." in page.text
     vladivostok = re.search(
-        r'<td class="nowrap">(\d\d\.\d\d\.\d{4} \d\d:\d\d)</td>',
+        r'<td class="nowrap"[^>]*>(\d\d\.\d\d\.\d{4} \d\d:\d\d)</td>',
         school.get(f"/occurrences/{occurrence}").text,
     ).group(1)
     shift = datetime.strptime(vladivostok, "%d.%m.%Y %H:%M") - datetime.strptime(
@@ -612,7 +643,8 @@ def test_another_school_cannot_act_on_a_document(app, demo) -> None:
 
 
 QUEUE_DATES = re.compile(
-    r'<td class="nowrap">(\d\d\.\d\d\.\d{4})</td>\s*<td class="nowrap">(\d\d\.\d\d\.\d{4})'
+    r'<td class="nowrap"[^>]*>(\d\d\.\d\d\.\d{4})</td>\s*'
+    r'<td class="nowrap"[^>]*>(\d\d\.\d\d\.\d{4})'
 )
 
 

@@ -9,6 +9,7 @@ import secrets
 import threading
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from flask import (
     Blueprint,
@@ -25,6 +26,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
+from engine.db import as_id
 from engine.errors import DomainError, PermissionDeniedError
 from engine.escalation import board as escalation_service
 from engine.importing.arrival import PastDue
@@ -32,7 +34,10 @@ from engine.importing.corrections import Corrections, apply_texts, read_correcte
 from engine.importing.sources import DocumentError
 from engine.importing.structure import RoadmapDraft
 from engine.lifecycle.definition import SubjectKind
-from engine.models import ImportStatus, utcnow
+from engine.models import EscalationKind, ImportStatus, utcnow
+from engine.readmodels.escalations import SORTS as BOARD_SORTS
+from engine.readmodels.escalations import VIEWS as BOARD_VIEWS
+from engine.readmodels.escalations import BoardFilter
 from engine.readmodels.progress import dashboard as dashboard_data
 from engine.readmodels.progress import execution_report, report_heading, weekly_approvals
 from engine.readmodels.roadmaps import (
@@ -42,7 +47,7 @@ from engine.readmodels.roadmaps import (
     roadmap_sections,
     roadmaps_of,
 )
-from engine.usecases.escalations import escalation_board
+from engine.usecases.escalations import acknowledge_many, escalation_board
 from engine.usecases.importing import (
     import_job,
     preview_own,
@@ -56,6 +61,7 @@ from web.context import actor, application, safe_next, today, user_zone, work
 from web.converters import query_date, query_id
 from web.diagrams import diagram_svg
 from web.messages import russian
+from web.occurrences import PER_PAGE, page_number
 from web.reports import report_docx, report_xlsx
 
 bp = Blueprint("coordination", __name__)
@@ -102,11 +108,36 @@ def dashboard():  # type: ignore[no-untyped-def]
 
 @bp.get("/escalations")
 def escalations():  # type: ignore[no-untyped-def]
-    """The escalation board: open escalations, to acknowledge or to give more time."""
-    level = request.args.get("level", type=query_id)
+    """The escalation board: what needs someone now, or what was dealt with; filtered,
+    sorted, paged; occurrences and documents."""
+    narrow = board_filter(request.args)
     with work(readonly=True) as db:
-        board = escalation_board(application(), db, actor(), level=level)
-    return render_template("escalations.html", rows=board.rows, level=level, targets=board.targets)
+        board = escalation_board(
+            application(), db, actor(), narrow=narrow, page=page_number(), per_page=PER_PAGE
+        )
+    return render_template(
+        "escalations.html",
+        page=board.page,
+        targets=board.targets,
+        narrow=narrow,
+        views=BOARD_VIEWS,
+        sorts=BOARD_SORTS,
+        today=today(),
+    )
+
+
+def board_filter(args: Any) -> BoardFilter:
+    """The board's filter from its query string; anything unreadable is left out."""
+    view, sort, kind = args.get("view"), args.get("sort"), args.get("kind")
+    subject = args.get("subject")
+    level = args.get("level", type=query_id)
+    return BoardFilter(
+        view=view if view in BOARD_VIEWS else BOARD_VIEWS[0],
+        level=level if level in (1, 2, 3) else None,
+        kind=kind if kind in (EscalationKind.OVERDUE, EscalationKind.REVIEW) else None,
+        subject=SubjectKind(subject) if subject in set(SubjectKind) else None,
+        sort=sort if sort in BOARD_SORTS else BOARD_SORTS[0],
+    )
 
 
 @bp.post("/escalations/<int:escalation_id>/acknowledge")
@@ -120,8 +151,27 @@ def acknowledge(escalation_id: int):  # type: ignore[no-untyped-def]
     except DomainError as error:
         flash(russian(error), "error")
     else:
-        flash(_("Эскалация принята к сведению."), "success")
-    return redirect(url_for("coordination.escalations"), code=303)
+        flash(
+            _("Эскалация принята к сведению: следующего уровня по этому сроку не будет."),
+            "success",
+        )
+    return redirect(safe_next(url_for("coordination.escalations")), code=303)
+
+
+@bp.post("/escalations/acknowledge")
+def acknowledge_chosen():  # type: ignore[no-untyped-def]
+    """Take the ticked escalations in hand with one comment, each on its own."""
+    chosen = [i for raw in request.form.getlist("escalation") if (i := as_id(raw)) is not None]
+    back = safe_next(url_for("coordination.escalations"))
+    if not chosen:
+        flash(_("Ничего не выбрано: отметьте эскалации."), "error")
+        return redirect(back, code=303)
+    result = acknowledge_many(application(), actor(), chosen, request.form.get("comment", ""))
+    if result.done:
+        flash(_("Принято к сведению: %(n)s.", n=result.done), "success")
+    for escalation_id, error in result.refused[:10]:
+        flash(f"№{escalation_id}: {russian(error)}", "error")
+    return redirect(back, code=303)
 
 
 @bp.post("/occurrences/<int:occurrence_id>/extend")
@@ -512,10 +562,21 @@ def report_docx_view(roadmap_id: int):  # type: ignore[no-untyped-def]
     )
 
 
+#: What each lifecycle governs, as its diagram is titled.
+WORKFLOW_TITLES = {
+    SubjectKind.OCCURRENCE.value: _l("Мероприятие дорожной карты"),
+    SubjectKind.DOCUMENT.value: _l("Документ школы"),
+}
+
+
 @bp.get("/admin/workflows")
 def workflow_diagrams():  # type: ignore[no-untyped-def]
     """Every lifecycle, drawn from its definition."""
     if current_user.role != "admin":
         abort(403)
-    diagrams = [(d, diagram_svg(d)) for d in application().registry.definitions()]
+    diagrams = [
+        (d, title, diagram_svg(d, title))
+        for d in application().registry.definitions()
+        for title in [f"{WORKFLOW_TITLES.get(d.subject, d.name)}, {_('версия')} {d.version}"]
+    ]
     return render_template("workflows.html", diagrams=diagrams)

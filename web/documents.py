@@ -10,8 +10,18 @@ from engine.lifecycle.definition import Phase, SubjectKind
 from engine.readmodels.subjects import document_detail, documents
 from engine.work.documents import KIND_NAMES, create_document
 from web.context import actor, application, work
+from web.desk import queue_url
 from web.messages import russian
-from web.occurrences import ATTACH_ONLY, PER_PAGE, act_on, available_actions, page_number
+from web.occurrences import (
+    ATTACH_ONLY,
+    PER_PAGE,
+    PREVIEWED,
+    act_on,
+    available_actions,
+    note_opened,
+    page_number,
+    returned_with,
+)
 
 bp = Blueprint("documents", __name__)
 
@@ -52,6 +62,7 @@ def create():  # type: ignore[no-untyped-def]
         document_id,
         trigger,
         url_for("documents.document", document_id=document_id),
+        lambda typed: document_page(document_id, typed),
     )
 
 
@@ -59,12 +70,18 @@ def create():  # type: ignore[no-untyped-def]
 @login_required
 def document(document_id: int):  # type: ignore[no-untyped-def]
     """One document: its files, its history, and the actions the user may take."""
+    return document_page(document_id, {})
+
+
+def document_page(document_id: int, typed: dict[str, str]) -> str:
+    """The document page, its forms holding `typed` text (after an error)."""
     with work(readonly=True) as db:
         detail = document_detail(db, actor(), document_id)
     definition = (
         application().registry.get(detail.workflow_name, detail.workflow_version).definition
     )
     actions, can_attach = available_actions(definition, detail.state, detail.school_id)
+    note_opened(SubjectKind.DOCUMENT, document_id, actions)
     return render_template(
         "document.html",
         d=detail,
@@ -72,6 +89,11 @@ def document(document_id: int):  # type: ignore[no-untyped-def]
         actions=actions,
         can_attach=can_attach,
         kinds=KIND_NAMES,
+        typed=typed,
+        returned_with=returned_with(definition, detail.state, detail.history),
+        previews=[f for f in detail.evidence if f.content_type in PREVIEWED],
+        desk_queue=queue_url(),
+        under_review=definition.phase_of(detail.state) is Phase.UNDER_REVIEW,
     )
 
 
@@ -84,4 +106,5 @@ def act(document_id: int, trigger: str):  # type: ignore[no-untyped-def]
         document_id,
         trigger,
         url_for("documents.document", document_id=document_id),
+        lambda typed: document_page(document_id, typed),
     )

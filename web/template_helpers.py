@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 from flask import Flask
 from flask_babel import format_date, gettext
 from flask_login import current_user
 
 from engine.db import single_read
-from engine.lifecycle.definition import SubjectKind
+from engine.lifecycle.definition import Event, SubjectKind
 from engine.notices.inbox import unread_count
 from web.context import application, engine, user_zone
 from web.messages import N_
@@ -20,6 +21,26 @@ ROLE_NAMES = {
     "municipal_coordinator": N_("Муниципальный координатор"),
     "regional_coordinator": N_("Региональный координатор"),
     "admin": N_("Администратор"),
+}
+
+#: The curator's queue: what an item is, and the orders it can be sorted in.
+KIND_NAMES = {
+    SubjectKind.OCCURRENCE.value: N_("задачи"),
+    SubjectKind.DOCUMENT.value: N_("документы"),
+}
+SORT_NAMES = {
+    "oldest": N_("сначала давние"),
+    "newest": N_("сначала новые"),
+    "school": N_("по школе"),
+    "title": N_("по названию"),
+}
+
+#: The escalation board's orders.
+BOARD_SORT_NAMES = {
+    "due": N_("по сроку"),
+    "level": N_("по уровню"),
+    "school": N_("по школе"),
+    "newest": N_("сначала новые"),
 }
 
 
@@ -53,11 +74,33 @@ def state_label(state: str) -> str:
     )
 
 
+def next_action(state: str) -> str | None:
+    """The label of what the signed-in user would do next on an occurrence in `state`: the
+    first rule they may fire from it that does not end the work (cancel)."""
+    definition = application().registry.for_subject(SubjectKind.OCCURRENCE).definition
+    for trigger in definition.triggers_from(state):
+        rule = definition.rule(trigger, state)
+        if rule and current_user.role in rule.roles and rule.emphasis != "danger":
+            return rule.label
+    return None
+
+
+def history_action(entry: Any, definition: Any) -> str:
+    """A history row's action: «Запланировано → В работе», or what was done that left the
+    state as it was («срок продлён»)."""
+    if entry.trigger in set(Event):
+        return gettext(Event(entry.trigger).notice)
+    before, after = definition.state_label(entry.from_state), definition.state_label(entry.to_state)
+    return f"{gettext(before)} → {gettext(after)}"
+
+
 def register(app: Flask) -> None:
     """Install the filters and the context processor."""
     app.add_template_filter(ru_date, "ru_date")
     app.add_template_filter(state_label, "state_label")
     app.add_template_filter(file_size, "size")
+    app.add_template_filter(next_action, "next_action")
+    app.add_template_global(history_action, "history_action")
 
     @app.context_processor
     def common():  # type: ignore[no-untyped-def]
@@ -65,4 +108,10 @@ def register(app: Flask) -> None:
         if current_user.is_authenticated:
             with single_read(engine()) as connection:  # on every page: one round trip
                 unread = unread_count(connection, current_user.id)
-        return {"unread": unread, "role_names": ROLE_NAMES}
+        return {
+            "unread": unread,
+            "role_names": ROLE_NAMES,
+            "kind_names": KIND_NAMES,
+            "sort_names": SORT_NAMES,
+            "board_sort_names": BOARD_SORT_NAMES,
+        }

@@ -85,7 +85,7 @@ ACTIVITY_V1 = WorkflowDefinition(
             ("planned", "in_progress", "reported", "returned"),
             "cancelled",
             _COORDINATORS,
-            "Отменить",
+            "Отменить мероприятие",
             Party.SUPERVISOR,
             requires_comment=True,
             notify=Party.ASSIGNEE,

@@ -40,6 +40,15 @@ class WorkCalendar:
                 count -= 1
         return day
 
+    def working_days_left(self, today: date, deadline: date) -> int:
+        """Working days from `today` to `deadline`: negative, the working days it is past."""
+        sign, low, high = (1, today, deadline) if deadline >= today else (-1, deadline, today)
+        count, day = 0, low
+        while day < high:
+            day += timedelta(days=1)
+            count += self.is_working_day(day)
+        return sign * count
+
     def latest_due_escalated(self, today: date, after: int) -> date:
         """The latest due date whose deadline plus `after` working days is already past.
 

@@ -16,6 +16,7 @@ from engine.lifecycle.definition import Event, SubjectKind
 from engine.lifecycle.fire import log_event
 from engine.models import (
     Activity,
+    Document,
     Escalation,
     EscalationKind,
     Occurrence,
@@ -23,6 +24,13 @@ from engine.models import (
     OrganizationKind,
     utcnow,
 )
+
+#: What an escalation is about, as the history says it.
+ESCALATION_NAMES = {
+    EscalationKind.REMINDER: "напоминание",
+    EscalationKind.OVERDUE: "просрочка",
+    EscalationKind.REVIEW: "срок проверки",
+}
 
 
 @dataclass(frozen=True)
@@ -104,11 +112,18 @@ def acknowledge(
         reason="comment_required",
     )
     escalation = session.get(Escalation, escalation_id)
-    if escalation is None or escalation.occurrence_id is None:
+    if escalation is None:
         raise NotFoundError(f"escalation {escalation_id} does not exist")
-    occurrence = session.get(Occurrence, escalation.occurrence_id)
-    assert occurrence is not None
-    require_coordinator(session, actor, occurrence.assignee_id, f"occurrence {occurrence.id}")
+    subject: Occurrence | Document | None
+    if escalation.occurrence_id is not None:
+        kind, subject = SubjectKind.OCCURRENCE, session.get(Occurrence, escalation.occurrence_id)
+        assert subject is not None
+        owner = subject.assignee_id
+    else:
+        kind, subject = SubjectKind.DOCUMENT, session.get(Document, escalation.document_id)
+        assert subject is not None
+        owner = subject.school_id
+    require_coordinator(session, actor, owner, f"{kind.value} {subject.id}")
     done = session.execute(
         update(Escalation)
         .where(Escalation.id == escalation_id, Escalation.acknowledged_at.is_(None))
@@ -118,17 +133,19 @@ def acknowledge(
         raise ConflictError(
             f"escalation {escalation_id} was acknowledged already", reason="already_acknowledged"
         )
-    if escalation.kind == EscalationKind.OVERDUE:
+    if escalation.kind == EscalationKind.OVERDUE and isinstance(subject, Occurrence):
         session.execute(
-            update(Occurrence).where(Occurrence.id == occurrence.id).values(escalation_held=True)
+            update(Occurrence).where(Occurrence.id == subject.id).values(escalation_held=True)
         )
+    what = ESCALATION_NAMES.get(escalation.kind, escalation.kind)
     log_event(
         session,
-        occurrence,
+        subject,
         Event.ACKNOWLEDGE,
         actor,
-        f"эскалация {escalation.kind} уровня {escalation.level}: {comment}",
+        f"{what}, уровень {escalation.level}: {comment}",
         now,
+        kind=kind,
     )
 
 

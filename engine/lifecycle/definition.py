@@ -182,6 +182,20 @@ class WorkflowDefinition:
         """Whether `rule` checks for evidence: its form carries files and a written report."""
         return self.evidence_guard is not None and self.evidence_guard in rule.guards
 
+    def rework_path(self, state: str) -> tuple[Rule, Rule] | None:
+        """From a state reviewers return work into: the assignee's rule that takes it back and
+        the one that sends it for review again, for «исправить и отправить» in one step."""
+        if not any(rule.dest == state and rule.party == Party.REVIEWER for rule in self.rules):
+            return None
+        for back in self._by_state.get(state, {}).values():
+            if back.party != Party.ASSIGNEE or self.phase_of(back.dest) is not Phase.OPEN:
+                continue
+            for send in self._by_state.get(back.dest, {}).values():
+                into_review = self.phase_of(send.dest) is Phase.UNDER_REVIEW
+                if into_review and self.takes_evidence(send):
+                    return back, send
+        return None
+
     def accepts_evidence(self, state: str) -> bool:
         """Whether files may be attached in `state`: a rule from it checks for evidence."""
         guard = self.evidence_guard

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
     Connection,
@@ -33,7 +34,6 @@ from engine.lifecycle.statements import (
     write_at_once,
 )
 from engine.models import (
-    Occurrence,
     utcnow,
 )
 
@@ -212,13 +212,16 @@ def _forget(session: Session, kind: SubjectKind, subject_id: int) -> None:
 
 def log_event(
     session: Session,
-    occurrence: Occurrence,
+    occurrence: Any,
     event: Event,
     actor: Actor,
     comment: str,
     now: datetime,
+    *,
+    kind: SubjectKind = SubjectKind.OCCURRENCE,
 ) -> None:
-    """A log row for something done to an occurrence that leaves its state as it is.
+    """A log row for something done to an occurrence (or a document: `kind`) that leaves its
+    state as it is.
 
     It is written by the statement that logs every transition, so the audit row has one
     definition (`_log_values`)."""
@@ -234,4 +237,4 @@ def log_event(
         "wf_name": occurrence.workflow_name,
         "wf_version": occurrence.workflow_version,
     }
-    LOGGING[SubjectKind.OCCURRENCE].run(session.connection(), params)
+    LOGGING[kind].run(session.connection(), params)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import case, func, select
+from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
@@ -18,6 +18,7 @@ from engine.models import (
     Activity,
     Comment,
     CommentKind,
+    Document,
     Evidence,
     Occurrence,
     Organization,
@@ -60,10 +61,13 @@ class SectionProgress:
 
 
 def dashboard(
-    app: App, session: Session, actor: Actor, today: date
+    app: App, session: Session, actor: Actor, today: date, *, school_id: int | None = None
 ) -> tuple[list[SchoolProgress], list[SectionProgress]]:
-    """Completion per school and per section within the actor's territory, grouped in SQL."""
+    """Completion per school and per section within the actor's territory (or one school of
+    it), grouped in SQL."""
     scope = scope_clause(actor, Occurrence.assignee_id)
+    if school_id is not None:
+        scope = and_(scope, Occurrence.assignee_id == school_id)
     counted = ~in_phase(app, Phase.CANCELLED)
     done, under_review = in_phase(app, Phase.DONE), in_phase(app, Phase.UNDER_REVIEW)
     schools = session.execute(
@@ -260,3 +264,29 @@ def _evidence_names(session: Session, roadmap_id: int) -> dict[int, str]:
     ):
         out.setdefault(occurrence_id, []).append("письменный отчёт")
     return {key: "; ".join(dict.fromkeys(values)) for key, values in out.items()}
+
+
+@dataclass(frozen=True)
+class SchoolDocuments:
+    """A school's documents: how many, how many wait for a verdict, how many approved."""
+
+    total: int = 0
+    under_review: int = 0
+    approved: int = 0
+
+
+def documents_by_school(app: App, session: Session, actor: Actor) -> dict[int, SchoolDocuments]:
+    """The documents of each school the actor reaches, counted in SQL."""
+    under_review = Document.state.in_(app.states(SubjectKind.DOCUMENT, Phase.UNDER_REVIEW))
+    done = Document.state.in_(app.states(SubjectKind.DOCUMENT, Phase.DONE))
+    rows = session.execute(
+        select(
+            Document.school_id,
+            func.count(),
+            func.sum(case((under_review, 1), else_=0)),
+            func.sum(case((done, 1), else_=0)),
+        )
+        .where(scope_clause(actor, Document.school_id))
+        .group_by(Document.school_id)
+    )
+    return {row[0]: SchoolDocuments(row[1], row[2] or 0, row[3] or 0) for row in rows}

@@ -36,11 +36,15 @@ def act_with_evidence(
     *,
     comment: str | None = None,
     report_text: str | None = None,
+    first: str | None = None,
 ) -> TransitionResult | None:
-    """Attach `files`, then fire `trigger` (None: files only); the caller's transaction."""
+    """Fire `first` if given (taking returned work back), attach `files`, then fire `trigger`
+    (None: files only); all in the caller's transaction."""
     if len(files) > MAX_FILES:
         raise ValidationError(f"at most {MAX_FILES} files at once", reason="too_many_files")
     settings = app.settings
+    if first is not None:
+        fire(session, app.registry, kind, subject_id, first, actor, now=app.clock())
     for upload in files:
         evidence.attach(
             session,

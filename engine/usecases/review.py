@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
 from engine.accounts.access import Actor
@@ -12,6 +13,7 @@ from engine.db import as_id
 from engine.errors import DomainError, InvalidTransitionError
 from engine.lifecycle.definition import Phase, SubjectKind
 from engine.lifecycle.fire import TransitionResult, fire, load_subject
+from engine.models import ReviewView, utcnow
 
 
 def approve(
@@ -50,3 +52,16 @@ def approve_many(app: App, actor: Actor, items: list[str]) -> BulkResult:
         except DomainError as error:
             result.refused.append((raw_id, error))
     return result
+
+
+def mark_opened(session: Session, actor: Actor, kind: SubjectKind, subject_id: int) -> None:
+    """Record that the reviewer opened the item now (once per user and item, the last time)."""
+    dialect = session.get_bind().dialect.name
+    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(ReviewView)
+    now = utcnow()
+    statement = insert.values(
+        user_id=actor.id, subject_kind=kind.value, subject_id=subject_id, opened_at=now
+    ).on_conflict_do_update(
+        index_elements=["user_id", "subject_kind", "subject_id"], set_={"opened_at": now}
+    )
+    session.execute(statement)

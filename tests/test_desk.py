@@ -1,0 +1,412 @@
+"""The curator's desk through the Flask test client, on both databases: the queue's filters
+and sorts, the bulk confirmation that counts what was never opened, approve-and-next, the
+return loop in one step, typed text kept after an error, the in-page viewer, «Мои школы»."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select, update
+
+from engine.accounts.access import load_actor
+from engine.db import unit_of_work
+from engine.lifecycle.definition import SubjectKind
+from engine.lifecycle.fire import fire
+from engine.models import Activity, Document, DocumentKind, Occurrence, Organization
+from engine.work.documents import create_document
+from engine.work.evidence import attach
+from tests.factories import REGISTRY
+from tests.webclient import PDF, client_as, first_planned, report, state_of
+
+DOCX = b"PK\x03\x04 not really a docx"
+
+
+@pytest.fixture
+def app(demo, make_web_app):
+    return make_web_app(TESTING=True, WTF_CSRF_ENABLED=False, SECRET_KEY="test")
+
+
+def send_for_review(db, login: str, count: int) -> list[int]:
+    """The first `count` planned occurrences of a demo school, started and reported."""
+    with unit_of_work(db) as session:
+        actor = load_actor(session, login)
+        chosen = (
+            session.execute(
+                select(Occurrence.id)
+                .where(Occurrence.assignee_id == actor.organization_id)
+                .where(Occurrence.state == REGISTRY.current("activity").definition.initial)
+                .order_by(Occurrence.due_on, Occurrence.id)
+                .limit(count)
+            )
+            .scalars()
+            .all()
+        )
+        for occurrence in chosen:
+            for trigger in ("start", "report"):
+                fire(
+                    session,
+                    REGISTRY,
+                    SubjectKind.OCCURRENCE,
+                    occurrence,
+                    trigger,
+                    actor,
+                    report_text="сделано",
+                )
+    return list(chosen)
+
+
+def submit_document(db, login: str, title: str) -> int:
+    with unit_of_work(db) as session:
+        actor = load_actor(session, login)
+        document = create_document(
+            session, REGISTRY, actor, DocumentKind.SELF_DIAGNOSTIC.value, title
+        )
+        attach(
+            session,
+            REGISTRY,
+            db_evidence_dir(),
+            SubjectKind.DOCUMENT,
+            document.id,
+            actor,
+            filename="анализ.pdf",
+            data=PDF,
+            max_bytes=10_000_000,
+        )
+        fire(session, REGISTRY, SubjectKind.DOCUMENT, document.id, "submit", actor)
+        return document.id
+
+
+def db_evidence_dir():
+    import os
+    from pathlib import Path
+
+    return Path(os.environ["EVIDENCE_DIR"])
+
+
+def queue_ids(client, **args) -> list[str]:
+    page = client.get("/queue", query_string=args)
+    assert page.status_code == 200
+    return re.findall(r'name="item" value="([a-z]+:\d+)"', page.text)
+
+
+def school_id(db, login: str) -> int:
+    with unit_of_work(db, readonly=True) as session:
+        return load_actor(session, login).organization_id
+
+
+def test_the_queue_filters_by_school_kind_lateness_and_text_and_sorts(app, demo) -> None:
+    first = send_for_review(demo, "school1", 3)
+    second = send_for_review(demo, "school2", 2)
+    document = submit_document(demo, "school2", "Самоанализ школы")
+    with unit_of_work(demo) as session:  # the oldest report waited ten days
+        session.execute(
+            update(Occurrence)
+            .where(Occurrence.id == first[0])
+            .values(state_changed_at=datetime.now(UTC) - timedelta(days=10))
+        )
+        title = session.execute(
+            select(Activity.title)
+            .join(Occurrence, Occurrence.activity_id == Activity.id)
+            .where(Occurrence.id == second[1])
+        ).scalar_one()
+    curator = client_as(app, "curator1")
+    everything = queue_ids(curator)
+    ours = {f"occurrence:{i}" for i in first + second} | {f"document:{document}"}
+    assert ours <= set(everything)
+    assert everything[0] == f"occurrence:{first[0]}"  # oldest first
+    assert queue_ids(curator, sort="newest")[-1] == f"occurrence:{first[0]}"
+    one_school = queue_ids(curator, school=school_id(demo, "school1"))
+    assert set(one_school) >= {f"occurrence:{i}" for i in first}
+    assert not any(item in one_school for item in (f"occurrence:{i}" for i in second))
+    assert queue_ids(curator, kind="document") == [f"document:{document}"]
+    assert f"document:{document}" not in queue_ids(curator, kind="occurrence")
+    late = queue_ids(curator, late="1")
+    assert f"occurrence:{first[0]}" in late and f"occurrence:{first[1]}" not in late
+    found = queue_ids(curator, q=title[5:25].upper())
+    assert f"occurrence:{second[1]}" in found and f"document:{document}" not in found
+    assert queue_ids(curator, q="самоанализ") == [f"document:{document}"]
+    assert queue_ids(curator, q="100%_\\") == []
+    for odd in ({"school": "99999999999999999999"}, {"kind": "x"}, {"sort": "'; drop"}):
+        assert curator.get("/queue", query_string=odd).status_code == 200
+
+
+def test_the_queue_counts_working_days(app, demo) -> None:
+    send_for_review(demo, "school1", 1)
+    page = client_as(app, "curator1").get("/queue").text
+    assert "раб. дн." in page and "рабочих дней" in page
+
+
+def test_bulk_approval_asks_first_and_names_what_was_never_opened(app, demo) -> None:
+    chosen = send_for_review(demo, "school1", 3)
+    curator = client_as(app, "curator1")
+    curator.get(f"/occurrences/{chosen[0]}")  # opened one of the three
+    items = [f"occurrence:{i}" for i in chosen]
+    nothing = curator.post("/queue/approve", data={}, follow_redirects=True)
+    assert "Ничего не выбрано" in nothing.text
+    asked = curator.post("/queue/approve", data={"item": items})
+    assert asked.status_code == 200
+    assert re.search(r'id="chosen-count">3<', asked.text)
+    assert re.search(r'id="unopened-count">2<', asked.text)
+    assert [state_of(demo, i) for i in chosen] == ["reported"] * 3  # nothing approved yet
+    done = curator.post(
+        "/queue/approve", data={"item": items, "confirmed": "1"}, follow_redirects=True
+    )
+    assert "Одобрено: 3." in done.text
+    assert [state_of(demo, i) for i in chosen] == ["approved"] * 3
+
+
+def test_a_resent_item_counts_as_unopened_again(app, demo) -> None:
+    (occurrence,) = send_for_review(demo, "school1", 1)
+    curator, school = client_as(app, "curator1"), client_as(app, "school1")
+    curator.get(f"/occurrences/{occurrence}")
+    page = curator.get("/queue").text
+    row = re.search(rf'value="occurrence:{occurrence}".*?</tr>', page, re.S).group(0)
+    assert "не открыто" not in row
+    curator.post(f"/occurrences/{occurrence}/return", data={"comment": "Нужна подпись"})
+    school.post(
+        f"/occurrences/{occurrence}/report",
+        data={"first": "rework", "report_text": "подписано"},
+    )
+    assert state_of(demo, occurrence) == "reported"
+    page = curator.get("/queue").text
+    row = re.search(rf'value="occurrence:{occurrence}".*?</tr>', page, re.S).group(0)
+    assert "не открыто" in row
+
+
+def test_approve_and_next_lands_on_the_next_item_of_the_filter(app, demo) -> None:
+    first = send_for_review(demo, "school1", 3)
+    other = send_for_review(demo, "school2", 2)
+    curator = client_as(app, "curator1")
+    curator.get("/queue", query_string={"school": school_id(demo, "school1")})
+    answer = curator.post(f"/occurrences/{first[0]}/approve", data={"then": "next"})
+    assert answer.status_code == 303
+    assert answer.headers["Location"].endswith(f"/occurrences/{first[1]}")
+    assert state_of(demo, first[0]) == "approved"
+    answer = curator.post(
+        f"/occurrences/{first[1]}/return", data={"comment": "Нет подписи", "then": "next"}
+    )
+    assert answer.headers["Location"].endswith(f"/occurrences/{first[2]}")
+    assert state_of(demo, first[1]) == "returned"
+    last = curator.post(f"/occurrences/{first[2]}/approve", data={"then": "next"})
+    assert "/queue" in last.headers["Location"] and "school=" in last.headers["Location"]
+    plain = curator.post(f"/occurrences/{other[0]}/approve")
+    assert plain.headers["Location"].endswith(f"/occurrences/{other[0]}")
+
+
+def test_a_document_is_approved_and_the_next_item_opened(app, demo) -> None:
+    document = submit_document(demo, "school2", "Программа развития")
+    (occurrence,) = send_for_review(demo, "school2", 1)
+    curator = client_as(app, "curator1")
+    curator.get("/queue", query_string={"school": school_id(demo, "school2")})
+    page = curator.get(f"/documents/{document}").text
+    assert 'id="approve-next"' in page
+    answer = curator.post(f"/documents/{document}/approve", data={"then": "next"})
+    assert answer.headers["Location"].endswith(f"/occurrences/{occurrence}")
+
+
+def test_the_return_is_a_callout_and_the_fix_is_sent_in_one_step(app, demo) -> None:
+    (occurrence,) = send_for_review(demo, "school1", 1)
+    client_as(app, "curator1").post(
+        f"/occurrences/{occurrence}/return", data={"comment": "Приложите протокол"}
+    )
+    school = client_as(app, "school1")
+    page = school.get(f"/occurrences/{occurrence}").text
+    callout = re.search(r'id="returned-with".*?</div>', page, re.S).group(0)
+    assert "Приложите протокол" in callout
+    assert "Исправить и отправить на проверку" in page
+    sent = school.post(
+        f"/occurrences/{occurrence}/report",
+        data={"first": "rework", "report_text": "Протокол приложен"},
+        follow_redirects=True,
+    )
+    assert state_of(demo, occurrence) == "reported"
+    assert "Отправлено на проверку. Решение — до" in sent.text
+    assert 'id="returned-with"' not in sent.text
+
+
+def test_typed_text_survives_an_error(app, demo) -> None:
+    occurrence = first_planned(demo, "school1")
+    school = client_as(app, "school1")
+    school.post(f"/occurrences/{occurrence}/start")
+    page = report(school, occurrence, files=[("virus.pdf", b"MZ\x90")], text="Долгий отчёт 42")
+    assert page.status_code == 422
+    assert "Принимаются только файлы" in page.text
+    assert re.search(r'<textarea name="report_text"[^>]*>Долгий отчёт 42</textarea>', page.text)
+    assert "файлы выберите ещё раз" in page.text
+    assert state_of(demo, occurrence) == "in_progress"
+
+
+def test_pdfs_and_images_show_in_place_and_nothing_else_does(app, demo) -> None:
+    import io
+
+    import docx
+
+    word = io.BytesIO()
+    docx.Document().save(word)
+    occurrence = first_planned(demo, "school1")
+    school = client_as(app, "school1")
+    school.post(f"/occurrences/{occurrence}/start")
+    report(school, occurrence, files=[("акт.pdf", PDF), ("план.docx", word.getvalue())])
+    curator = client_as(app, "curator1")
+    page = curator.get(f"/occurrences/{occurrence}").text
+    shown_ids = re.findall(r'<iframe src="/evidence/(\d+)/view"', page)
+    every = re.findall(r'href="/evidence/(\d+)"', page)
+    assert len(shown_ids) == 1 and len(every) == 2
+    (evidence,) = shown_ids
+    with curator.get(f"/evidence/{evidence}/view") as shown:
+        assert shown.status_code == 200 and shown.data == PDF
+        assert "attachment" not in shown.headers.get("Content-Disposition", "")
+        policy = shown.headers["Content-Security-Policy"]
+        assert "frame-ancestors 'self'" in policy and "default-src 'none'" in policy
+        assert shown.headers["X-Frame-Options"] == "SAMEORIGIN"
+    assert client_as(app, "school2").get(f"/evidence/{evidence}/view").status_code == 404
+    (word_id,) = set(every) - {evidence}
+    assert curator.get(f"/evidence/{word_id}/view").status_code == 404
+
+
+def test_my_schools_show_each_schools_progress_and_documents(app, demo) -> None:
+    send_for_review(demo, "school1", 2)
+    submit_document(demo, "school3", "Анализ результатов")
+    page = client_as(app, "curator1").get("/my-schools").text
+    rows = re.findall(r"<tr class=\"[a-z]*\">(.*?)</tr>", page, re.S)
+    names = [re.search(r">([^<]+)</a>", row).group(1) for row in rows]
+    assert names == ["МБОУ Ершичская СШ", "МБОУ Поселковская СШ", "МБОУ Руссковская СШ"]
+    with unit_of_work(demo, readonly=True) as session:
+        reported = session.execute(
+            select(Occurrence.id).where(
+                Occurrence.assignee_id == school_id(demo, "school1"),
+                Occurrence.state == "reported",
+            )
+        ).all()
+        documents = session.execute(
+            select(Document.id).where(Document.school_id == school_id(demo, "school3"))
+        ).all()
+    first = rows[0]
+    assert re.search(rf">{len(reported)}</a>", first)
+    assert f"1 {'на проверке'}" in rows[1] and f"из {len(documents)}" in rows[1]
+    assert client_as(app, "school1").get("/my-schools").status_code in (200, 403)
+
+
+def test_the_task_list_says_what_to_do_next(app, demo) -> None:
+    page = client_as(app, "school1").get("/tasks").text
+    assert 'class="next-step"' in page and "Начать работу →" in page
+    assert "Отменить мероприятие" not in page
+
+
+def test_cancelling_is_named_for_what_it_does_and_asks_first(app, demo) -> None:
+    occurrence = first_planned(demo, "school1")
+    page = client_as(app, "coordinator").get(f"/occurrences/{occurrence}").text
+    button = re.search(r"<button[^>]*data-confirm=\"[^\"]+\"[^>]*>([^<]+)</button>", page)
+    assert button and button.group(1) == "Отменить мероприятие"
+
+
+def test_each_answer_says_what_happens_next(app, demo) -> None:
+    occurrence = first_planned(demo, "school1")
+    school = client_as(app, "school1")
+    started = school.post(f"/occurrences/{occurrence}/start", follow_redirects=True).text
+    assert "«В работе»" in started and "отправьте отчёт" in started
+    report(school, occurrence)
+    page = school.get(f"/occurrences/{occurrence}").text
+    assert "Для вас действий нет" not in page and "о решении придёт уведомление" in page
+    curator = client_as(app, "curator1")
+    approved = curator.post(f"/occurrences/{occurrence}/approve", follow_redirects=True).text
+    assert "Одобрено. Школа получит уведомление." in approved
+    with unit_of_work(demo, readonly=True) as session:
+        assert session.get(Organization, school_id(demo, "school1")) is not None
+
+
+# --- the escalation board ----------------------------------------------------------------
+
+
+def board_rows(client, **args) -> list[str]:
+    page = client.get("/escalations", query_string=args)
+    assert page.status_code == 200
+    return re.findall(r'<td class="card-title"><a href="(/[a-z]+/\d+)"', page.text)
+
+
+def test_the_board_shows_document_escalations_filters_and_acknowledges_in_bulk(app, demo) -> None:
+    from engine.escalation.sweep import sweep
+    from engine.models import Escalation, EscalationKind
+    from tests.factories import POLICIES
+
+    document = submit_document(demo, "school1", "Самодиагностика")
+    with unit_of_work(demo) as session:  # sent long ago: its review is overdue
+        session.execute(
+            update(Document)
+            .where(Document.id == document)
+            .values(state_changed_at=datetime.now(UTC) - timedelta(days=30))
+        )
+    sweep(demo, POLICIES, datetime.now(UTC))
+    coordinator = client_as(app, "coordinator")
+    everything = board_rows(coordinator, sort="newest")  # raised last by the sweep
+    assert everything[0] == f"/documents/{document}"
+    assert board_rows(coordinator, subject="document") == [f"/documents/{document}"]
+    assert f"/documents/{document}" not in board_rows(coordinator, kind="overdue")
+    assert all(row.startswith("/occurrences/") for row in board_rows(coordinator, level="3"))
+    for odd in ({"level": "9"}, {"subject": "x"}, {"sort": "x"}, {"view": "x"}, {"page": "0"}):
+        assert coordinator.get("/escalations", query_string=odd).status_code == 200
+    with unit_of_work(demo, readonly=True) as session:
+        ids = (
+            session.execute(
+                select(Escalation.id)
+                .where(Escalation.acknowledged_at.is_(None))
+                .where(Escalation.kind != EscalationKind.REMINDER)
+                .order_by(Escalation.id)
+                .limit(3)
+            )
+            .scalars()
+            .all()
+        )
+        (document_escalation,) = (
+            session.execute(select(Escalation.id).where(Escalation.document_id == document))
+            .scalars()
+            .all()
+        )
+    chosen = [*ids[:2], document_escalation]
+    empty = coordinator.post(
+        "/escalations/acknowledge",
+        data={"escalation": chosen, "comment": "  "},
+        follow_redirects=True,
+    )
+    assert "Принято к сведению" not in empty.text
+    done = coordinator.post(
+        "/escalations/acknowledge",
+        data={"escalation": chosen, "comment": "Звонили директору"},
+        follow_redirects=True,
+    )
+    assert "Принято к сведению: 3." in done.text
+    assert f"/documents/{document}" not in board_rows(coordinator, sort="newest")
+    dealt = coordinator.get("/escalations", query_string={"view": "done"}).text
+    assert f"/documents/{document}" in dealt and "Звонили директору" in dealt
+    history = client_as(app, "school1").get(f"/documents/{document}").text
+    assert "эскалация принята к сведению" in history and "срок проверки, уровень 1" in history
+    again = coordinator.post(
+        "/escalations/acknowledge", data={"escalation": chosen, "comment": "ещё раз"}
+    )
+    assert again.status_code == 303
+    assert client_as(app, "school1").get("/escalations").status_code == 403
+
+
+def test_only_the_documents_coordinators_acknowledge_its_escalation(app, demo) -> None:
+    from engine.errors import PermissionDeniedError
+    from engine.escalation.board import acknowledge
+    from engine.escalation.sweep import sweep
+    from engine.models import Escalation
+    from tests.factories import POLICIES
+
+    document = submit_document(demo, "school1", "Самодиагностика")
+    with unit_of_work(demo) as session:
+        session.execute(
+            update(Document)
+            .where(Document.id == document)
+            .values(state_changed_at=datetime.now(UTC) - timedelta(days=30))
+        )
+    sweep(demo, POLICIES, datetime.now(UTC))
+    with unit_of_work(demo) as session:
+        escalation = session.execute(
+            select(Escalation.id).where(Escalation.document_id == document)
+        ).scalar_one()
+        with pytest.raises(PermissionDeniedError):
+            acknowledge(session, load_actor(session, "curator1"), escalation, "нет")
