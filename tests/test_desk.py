@@ -410,3 +410,56 @@ def test_only_the_documents_coordinators_acknowledge_its_escalation(app, demo) -
         ).scalar_one()
         with pytest.raises(PermissionDeniedError):
             acknowledge(session, load_actor(session, "curator1"), escalation, "нет")
+
+
+# --- the inbox -----------------------------------------------------------------------------
+
+
+def notice_line(page: str, text: str) -> str:
+    found = [li for li in re.findall(r'<li class="notice.*?</li>', page, re.S) if text in li]
+    assert found, text
+    return found[0]
+
+
+def test_the_inbox_is_one_line_per_notice_with_the_state_it_left(app, demo) -> None:
+    (occurrence,) = send_for_review(demo, "school1", 1)
+    client_as(app, "curator1").post(
+        f"/occurrences/{occurrence}/return", data={"comment": "Нужна подпись"}
+    )
+    school = client_as(app, "school1")
+    school.post(f"/occurrences/{occurrence}/report", data={"first": "rework", "report_text": "ок"})
+    page = school.get("/inbox").text
+    assert "Сегодня" in page and "Здравствуйте" not in page and "http://" not in page
+    line = notice_line(page, "возвращено на доработку")
+    assert "стало: На доработке" in line  # the state then, though it is «На проверке» now
+    assert "новое" in line
+    notice = re.search(r'href="/inbox/(\d+)"', line).group(1)
+    assert client_as(app, "school2").get(f"/inbox/{notice}").status_code == 404
+    opened = school.get(f"/inbox/{notice}")
+    assert opened.status_code == 303 and opened.headers["Location"] == f"/occurrences/{occurrence}"
+    assert "новое" not in notice_line(school.get("/inbox").text, "возвращено на доработку")
+
+
+def test_the_mail_keeps_its_fuller_text(app, demo) -> None:
+    from engine.models import Notification, User
+    from engine.notices.inbox import render
+
+    (occurrence,) = send_for_review(demo, "school1", 1)
+    client_as(app, "curator1").post(
+        f"/occurrences/{occurrence}/return", data={"comment": "Нужна подпись"}
+    )
+    with unit_of_work(demo, readonly=True) as session:
+        school = session.execute(select(User).where(User.login == "school1")).scalar_one()
+        ids = session.execute(
+            select(Notification.id).where(Notification.user_id == school.id)
+        ).scalars()
+        (message,) = [
+            m
+            for m in render(session, REGISTRY, ids, "https://roadmap.example")
+            if "возвращено" in m.summary
+        ]
+    assert message.body.startswith(f"Здравствуйте, {school.full_name}!")
+    assert "Комментарий: Нужна подпись" in message.body
+    assert f"Открыть: https://roadmap.example/occurrences/{occurrence}" in message.body
+    assert "Состояние: На доработке" in message.body
+    assert message.path == f"/occurrences/{occurrence}"

@@ -45,7 +45,7 @@ def test_each_notification_is_mailed_once_in_russian(world, registry, smtp) -> N
     body = mail.get_content()
     assert mail["Subject"].startswith("Просрочено (уровень 1 — школа и куратор): 1.1")
     assert "Консультирование родителей" in body and "Школа А" in body
-    assert "Срок: 31.03.2024" in body and "Состояние: Запланировано" in body
+    assert "Срок: 31.03.2024" in body and "Состояние сейчас: Запланировано" in body
     assert f"Открыть: {BASE}/occurrences/{world.occurrence_a}" in body
     with unit_of_work(world.engine, readonly=True) as session:
         keys = set(session.execute(select(Notification.key)).scalars())

@@ -283,7 +283,7 @@ def test_inbox_shows_and_marks_notifications(app, demo) -> None:
     report(school, occurrence)
     curator = client_as(app, "curator1")
     page = curator.get("/inbox").text
-    assert "Отправлен отчёт на проверку" in page and 'id="unread"' in page
+    assert "отправлен отчёт на проверку" in page and 'id="unread"' in page
     ids = re.findall(r'name="id" value="(\d+)"', page)
     curator.post("/inbox/read", data={"id": ids})
     assert 'id="unread"' not in curator.get("/inbox").text

@@ -47,9 +47,8 @@ def diagram_svg(definition: WorkflowDefinition, title: str) -> str:
     svg = graph.pipe(format="svg", encoding="utf-8")
     svg = svg[svg.index("<svg") :]
     svg = re.sub(r"<!--.*?-->|<title>[^<]*</title>", "", svg, flags=re.S)  # the codes
-    svg = re.sub(r'<svg width="[^"]*" height="[^"]*"', "<svg", svg, count=1)
     return svg.replace(
         "<svg",
-        f'<svg class="diagram" role="img" aria-label="{escape(title)}" width="100%"',
+        f'<svg class="diagram" role="img" aria-label="{escape(title)}"',
         1,
     )

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 from flask import Blueprint, redirect, render_template, request, url_for
+from flask_babel import format_date
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from engine.db import as_id
 from engine.models import utcnow
+from engine.notices.inbox import Message, mark_read, message_of, render
 from engine.notices.inbox import inbox as inbox_ids
-from engine.notices.inbox import mark_read, render
-from web.context import application, settings, work
+from web.context import application, settings, today, user_zone, work
 from web.occurrences import page_number
 
 bp = Blueprint("inbox", __name__)
@@ -32,13 +36,41 @@ def inbox():  # type: ignore[no-untyped-def]
         )
         messages = render(db, application().registry, ids, settings().public_url)
     messages.sort(key=lambda m: m.notification_id, reverse=True)
+    zone, now_day = user_zone(), today()
+    days: list[tuple[str, list[Message]]] = []
+    for message in messages:
+        day = message.created_at.astimezone(zone).date()
+        name = day_name(day, now_day)
+        if not days or days[-1][0] != name:
+            days.append((name, []))
+        days[-1][1].append(message)
     return render_template(
         "inbox.html",
+        days=days,
         messages=messages,
         unread_only=unread_only,
         page=page,
         has_more=len(ids) == PER_PAGE,
     )
+
+
+def day_name(day: date, now_day: date) -> str:
+    """«Сегодня», «Вчера», else the date."""
+    if day == now_day:
+        return _("Сегодня")
+    if day == now_day - timedelta(days=1):
+        return _("Вчера")
+    return format_date(day, "d MMMM yyyy")
+
+
+@bp.get("/inbox/<int:notification_id>")
+@login_required
+def open_notice(notification_id: int):  # type: ignore[no-untyped-def]
+    """Mark one notice read and go to what it is about."""
+    with work() as db:
+        message = message_of(db, application().registry, current_user.id, notification_id)
+        mark_read(db, current_user.id, [notification_id], utcnow())
+    return redirect(message.path, code=303)
 
 
 @bp.post("/inbox/read")

@@ -40,6 +40,12 @@ class Message:
     link: str
     created_at: datetime
     read: bool
+    #: One line for the inbox page; the mail keeps the fuller `body`.
+    summary: str = ""
+    #: `link` without the site's address, for the page.
+    path: str = "/inbox"
+    #: The state the notice left the work in, when it was sent (not today's).
+    state_then: str | None = None
 
 
 _LEVELS = {
@@ -91,6 +97,7 @@ def render(
             TransitionLog.workflow_name.label("tr_workflow"),
             TransitionLog.workflow_version.label("tr_version"),
             TransitionLog.comment,
+            TransitionLog.to_state.label("tr_to"),
             actor.full_name.label("actor_name"),
             Occurrence.id.label("occ_id"),
             Occurrence.due_on,
@@ -126,28 +133,37 @@ def render(
 
 def _message(row: Any, registry: WorkflowRegistry, base_url: str) -> Message:
     note: Notification = row.Notification
+    state_then = None
     if row.occ_id is not None:
         what = f"мероприятие {row.number} «{row.title}»"
-        link = f"{base_url}/occurrences/{row.occ_id}"
+        path = f"/occurrences/{row.occ_id}"
     elif row.doc_id is not None:
         what = f"документ «{_DOCUMENT_KINDS.get(row.doc_kind, row.doc_kind)}: {row.doc_title}»"
-        link = f"{base_url}/documents/{row.doc_id}"
+        path = f"/documents/{row.doc_id}"
     else:
-        what, link = "", f"{base_url}/inbox"
+        what, path = "", "/inbox"
+    link = f"{base_url}{path}"
     lines = [f"Здравствуйте, {row.full_name}!", ""]
     if note.kind == EscalationKind.REMINDER:
-        subject = f"Напоминание: срок {_ru(row.due_on)} — {row.number} {row.title[:60]}"
+        subject = f"Напоминание: срок {_ru(row.due_on)} — {row.number} {_cut(row.title, 60)}"
         lines.append(f"Приближается срок: {what}.")
+        summary = f"Срок {_ru(row.due_on)} приближается: {what}"
     elif note.kind == EscalationKind.OVERDUE:
-        subject = f"Просрочено ({_LEVELS[row.esc_level]}): {row.number} {row.title[:60]}"
+        subject = f"Просрочено ({_LEVELS[row.esc_level]}): {row.number} {_cut(row.title, 60)}"
         lines.append(f"Не выполнено в срок: {what}. Эскалация: {_LEVELS[row.esc_level]}.")
+        summary = f"Просрочено, {_LEVELS[row.esc_level]}: {what}"
     elif note.kind == EscalationKind.REVIEW:
         subject = f"Отчёт ждёт проверки куратора: {row.owner_name}"
         lines.append(f"Отчёт слишком долго ждёт решения куратора: {what}.")
+        summary = f"Ждёт решения куратора слишком долго: {what} ({row.owner_name})"
     elif note.kind == "transition":
         verb = notice_of(registry, row.tr_workflow, row.tr_version, row.trigger)
-        subject = f"{verb.capitalize()}: {(row.title or row.doc_title or '')[:70]}"
+        subject = f"{verb.capitalize()}: {_cut(row.title or row.doc_title or '', 70)}"
         lines.append(f"{row.actor_name}: {verb} — {what}.")
+        summary = f"{row.actor_name}: {verb} — {what}"
+        if row.tr_to is not None:
+            then = registry.get(row.tr_workflow, row.tr_version).definition
+            state_then = then.state_label(row.tr_to)
         if row.comment:
             lines.append(f"Комментарий: {row.comment}")
     else:
@@ -155,12 +171,17 @@ def _message(row: Any, registry: WorkflowRegistry, base_url: str) -> Message:
         subject = str(payload.get("subject", "Уведомление"))
         lines += [str(line) for line in payload.get("lines", [])]
         link = str(payload.get("link", link))
+        summary = subject
+        path = link.removeprefix(base_url) if link.startswith(base_url) else path
     if row.owner_name and note.kind != "digest":
         lines.append(f"Организация: {row.owner_name}")
     if row.occ_id is not None:
         lines.append(f"Срок: {_ru(row.due_on)}")
         definition = registry.get(row.workflow_name, row.workflow_version).definition
-        lines.append(f"Состояние: {definition.state_label(row.occ_state)}")
+        if state_then is not None:
+            lines.append(f"Состояние: {state_then}")
+        else:
+            lines.append(f"Состояние сейчас: {definition.state_label(row.occ_state)}")
     lines += ["", f"Открыть: {link}", "", "— Roadmap Engine"]
     return Message(
         notification_id=note.id,
@@ -173,7 +194,31 @@ def _message(row: Any, registry: WorkflowRegistry, base_url: str) -> Message:
         link=link,
         created_at=note.created_at,
         read=note.read_at is not None,
+        summary=summary,
+        path=path,
+        state_then=state_then,
     )
+
+
+def _cut(text: str, limit: int) -> str:
+    """`text` shortened at a word to at most `limit` characters, with «…» when cut."""
+    if len(text) <= limit:
+        return text
+    return text[:limit].rsplit(" ", 1)[0].rstrip(",;:") + "…"
+
+
+def message_of(
+    session: Session, registry: WorkflowRegistry, user_id: int, notification_id: int
+) -> Message:
+    """One of the user's own notifications, rendered; NotFoundError for anyone else's."""
+    owned = session.execute(
+        select(Notification.id).where(
+            Notification.id == notification_id, Notification.user_id == user_id
+        )
+    ).first()
+    if owned is None:
+        raise NotFoundError(f"notification {notification_id} does not exist")
+    return render(session, registry, [notification_id], "")[0]
 
 
 def inbox(
