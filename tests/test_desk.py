@@ -463,3 +463,126 @@ def test_the_mail_keeps_its_fuller_text(app, demo) -> None:
     assert f"Открыть: https://roadmap.example/occurrences/{occurrence}" in message.body
     assert "Состояние: На доработке" in message.body
     assert message.path == f"/occurrences/{occurrence}"
+
+
+# --- the dashboard against the lists ---------------------------------------------------------
+
+SECOND_ROADMAP = """# План мероприятий по повышению качества образования
+
+| № | Мероприятие | Сроки | Ответственные |
+|---|---|---|---|
+| 1. | Анализ результатов | | |
+| 1.1 | Анализ ВПР по школам | ежеквартально | Руководители ОО |
+| 1.2 | Совещание с директорами | до 1 октября 2023 | Отдел образования |
+"""
+
+
+@pytest.fixture
+def two_roadmaps(demo):
+    """The demo, a second roadmap of its municipality, and escalations of both kinds."""
+    from engine.deadlines.parser import Period
+    from engine.escalation.sweep import sweep
+    from engine.importing.apply import import_roadmap
+    from engine.importing.sources import read_text
+    from engine.importing.structure import recover
+    from engine.models import Roadmap
+    from tests.factories import POLICIES
+
+    with unit_of_work(demo) as session:
+        municipality = session.execute(
+            select(Organization).where(Organization.name == "Ершичский район")
+        ).scalar_one()
+        first = session.execute(select(Roadmap)).scalars().first()
+        period = Period(first.period_start, first.period_end)
+        draft = recover(read_text(SECOND_ROADMAP), "plan.md", period)
+        import_roadmap(session, REGISTRY, draft, municipality)
+    (occurrence,) = send_for_review(demo, "school2", 1)
+    document = submit_document(demo, "school3", "Программа")
+    long_ago = datetime.now(UTC) - timedelta(days=30)
+    with unit_of_work(demo) as session:
+        session.execute(
+            update(Occurrence).where(Occurrence.id == occurrence).values(state_changed_at=long_ago)
+        )
+        session.execute(
+            update(Document).where(Document.id == document).values(state_changed_at=long_ago)
+        )
+    with unit_of_work(demo) as session:  # and one cancelled, which no figure counts
+        cancelled = first_planned(demo, "school1")
+        fire(
+            session,
+            REGISTRY,
+            SubjectKind.OCCURRENCE,
+            cancelled,
+            "cancel",
+            load_actor(session, "coordinator"),
+            comment="не проводится",
+        )
+    sweep(demo, POLICIES, datetime.now(UTC))
+    return demo
+
+
+def figures(page: str) -> dict[str, tuple[int, str]]:
+    """The dashboard's figures: id → (number, the link it opens)."""
+    found = re.findall(
+        r'<a class="kpi[^"]*" href="([^"]+)"><span id="([a-z-]+)">(\d+)%?</span>', page
+    )
+    return {name: (int(number), href.replace("&amp;", "&")) for href, name, number in found}
+
+
+def listed(client, href: str) -> int:
+    page = client.get(href).text
+    if href.startswith("/escalations"):
+        return int(re.search(r'id="board-count">(\d+)<', page).group(1))
+    return int(re.search(r"Всего: <strong>(\d+)</strong>", page).group(1))
+
+
+@pytest.mark.parametrize("who", ["coordinator", "regional"])
+def test_every_figure_of_the_dashboard_is_the_count_of_its_list(app, two_roadmaps, who) -> None:
+    from engine.models import Roadmap
+
+    client = client_as(app, who)
+    with unit_of_work(two_roadmaps, readonly=True) as session:
+        roadmaps = session.execute(select(Roadmap.id).order_by(Roadmap.id)).scalars().all()
+    assert len(roadmaps) >= 2
+    narrowings = [
+        {},
+        *({"roadmap": r} for r in roadmaps),
+        {"from": "2023-10-01", "to": "2024-03-31"},
+    ]
+    for narrow in narrowings:
+        page = client.get("/dashboard", query_string=narrow)
+        assert page.status_code == 200
+        shown = figures(page.text)
+        assert {
+            "total",
+            "approved-total",
+            "review-total",
+            "overdue-total",
+            "escalated-total",
+        } <= set(shown)
+        for name, (number, href) in shown.items():
+            if name == "due-percent":
+                continue
+            assert listed(client, href) == number, (who, narrow, name, href)
+        rows = re.findall(
+            r"<tr class=\"(?:overdue)?\">\s*<td class=\"card-title\">.*?</tr>", page.text, re.S
+        )
+        totals = [int(re.search(r'data-label="Задач">(\d+)<', row).group(1)) for row in rows]
+        assert sum(totals) == shown["total"][0], (who, narrow)
+    with_roadmaps = [
+        figures(client.get("/dashboard", query_string={"roadmap": r}).text) for r in roadmaps
+    ]
+    assert (
+        sum(f["total"][0] for f in with_roadmaps)
+        == figures(client.get("/dashboard").text)["total"][0]
+    )
+
+
+def test_the_region_opens_a_municipality_into_its_schools(app, two_roadmaps) -> None:
+    regional = client_as(app, "regional")
+    page = regional.get("/dashboard").text
+    assert 'id="municipalities"' in page
+    link = re.search(r'href="(/dashboard\?municipality=\d+)">Ершичский район<', page).group(1)
+    schools = regional.get(link).text
+    assert 'id="schools"' in schools and "МБОУ Ершичская СШ" in schools
+    assert "Все муниципалитеты" in schools

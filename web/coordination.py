@@ -33,13 +33,20 @@ from engine.importing.arrival import PastDue
 from engine.importing.corrections import Corrections, apply_texts, read_corrected
 from engine.importing.sources import DocumentError
 from engine.importing.structure import RoadmapDraft
-from engine.lifecycle.definition import SubjectKind
-from engine.models import EscalationKind, ImportStatus, utcnow
+from engine.lifecycle.definition import Phase, SubjectKind
+from engine.models import EscalationKind, ImportStatus, Organization, Role, utcnow
 from engine.readmodels.escalations import SORTS as BOARD_SORTS
 from engine.readmodels.escalations import VIEWS as BOARD_VIEWS
 from engine.readmodels.escalations import BoardFilter
+from engine.readmodels.progress import (
+    active,
+    execution_report,
+    progress_by,
+    report_heading,
+    weekly_approvals,
+    work_totals,
+)
 from engine.readmodels.progress import dashboard as dashboard_data
-from engine.readmodels.progress import execution_report, report_heading, weekly_approvals
 from engine.readmodels.roadmaps import (
     recent_imports,
     roadmap_activities,
@@ -61,7 +68,7 @@ from web.context import actor, application, safe_next, today, user_zone, work
 from web.converters import query_date, query_id
 from web.diagrams import diagram_svg
 from web.messages import russian
-from web.occurrences import PER_PAGE, page_number
+from web.occurrences import PER_PAGE, page_number, work_filter
 from web.reports import report_docx, report_xlsx
 
 bp = Blueprint("coordination", __name__)
@@ -84,25 +91,38 @@ def _coordinators_only():  # type: ignore[no-untyped-def]
 
 @bp.get("/dashboard")
 def dashboard():  # type: ignore[no-untyped-def]
-    """Completion per school and section, overdue and escalated counts, and the trend."""
+    """The figures of the territory, each a link to the list that shows it; completion
+    against what is due so far beside the year's plan; by municipality for the region (a
+    municipality opens its schools), by school below; filters by roadmap and period."""
+    narrow = work_filter(request.args)
+    app = application()
+    regional = current_user.role in (Role.REGIONAL_COORDINATOR, Role.ADMIN)
+    by_municipality = regional and narrow.municipality_id is None
     with work(readonly=True) as db:
-        app = application()
-        schools, sections = dashboard_data(app, db, actor(), today())
+        totals = work_totals(app, db, actor(), today(), narrow)
+        areas = progress_by(app, db, actor(), today(), narrow, municipalities=by_municipality)
+        _schools, sections = dashboard_data(app, db, actor(), today(), narrow=active(narrow))
         trend = weekly_approvals(app, db, actor(), today(), user_zone())
         roadmaps = roadmaps_of(db, actor())
-    totals = {
-        "total": sum(s.total for s in schools),
-        "done": sum(s.approved for s in schools),
-        "overdue": sum(s.overdue for s in schools),
-        "escalated": sum(s.escalated for s in schools),
-    }
+        escalated = escalation_board(app, db, actor(), per_page=1).page.total
+        municipality = (
+            db.get(Organization, narrow.municipality_id) if narrow.municipality_id else None
+        )
+    args = {k: v for k, v in request.args.items() if k in ("roadmap", "from", "to", "municipality")}
     return render_template(
         "dashboard.html",
-        schools=schools,
+        totals=totals,
+        areas=areas,
+        by_municipality=by_municipality,
+        municipality=municipality,
         sections=sections,
         trend=trend,
-        totals=totals,
         roadmaps=roadmaps,
+        escalated=escalated,
+        narrow=narrow,
+        args=args,
+        phases=Phase,
+        today_iso=min(narrow.due_to or today(), today()).isoformat(),
     )
 
 

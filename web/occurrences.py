@@ -25,12 +25,12 @@ from engine.lifecycle.definition import Party, Phase, Rule, SubjectKind, Workflo
 from engine.lifecycle.fire import TransitionResult, load_subject
 from engine.models import Organization
 from engine.readmodels.subjects import evidence_for_download, occurrence_detail
-from engine.readmodels.worklist import sections_for, task_list
+from engine.readmodels.worklist import WorkFilter, sections_for, task_list
 from engine.usecases.report import Upload, act_with_evidence
 from engine.usecases.review import mark_opened
 from engine.work import evidence as evidence_service
 from web.context import actor, application, settings, today, work
-from web.converters import query_id, query_page
+from web.converters import query_date, query_id, query_page
 from web.desk import next_url, queue_url, wants_next
 from web.messages import russian
 
@@ -55,6 +55,20 @@ def page_number() -> int:
     return request.args.get("page", 1, type=query_page)
 
 
+def work_filter(args: Any) -> WorkFilter:
+    """The roadmap, period, municipality and phase of a list or the dashboard, from its
+    query string; anything unreadable is left out."""
+    phase = args.get("phase")
+    return WorkFilter(
+        roadmap_id=args.get("roadmap", type=query_id),
+        due_from=args.get("from", type=query_date),
+        due_to=args.get("to", type=query_date),
+        municipality_id=args.get("municipality", type=query_id),
+        phase=next((p for p in Phase if p.key == phase), None),
+        active_only=args.get("active") == "1",
+    )
+
+
 @bp.get("/tasks", endpoint="task_list")
 @login_required
 def task_list_view():  # type: ignore[no-untyped-def]
@@ -62,6 +76,7 @@ def task_list_view():  # type: ignore[no-untyped-def]
     state = request.args.get("state") or None
     section_id = request.args.get("section", type=query_id)
     overdue_only = request.args.get("overdue") == "1"
+    narrow = work_filter(request.args)
     with work(readonly=True) as db:
         page, overdue = task_list(
             application(),
@@ -71,6 +86,7 @@ def task_list_view():  # type: ignore[no-untyped-def]
             state=state,
             section_id=section_id,
             overdue_only=overdue_only,
+            narrow=narrow,
             page=page_number(),
             per_page=PER_PAGE,
         )
@@ -86,6 +102,8 @@ def task_list_view():  # type: ignore[no-untyped-def]
         section_id=section_id,
         overdue_only=overdue_only,
         definition=definition,
+        narrow=narrow,
+        narrowed=narrow != WorkFilter(),
     )
 
 

@@ -94,6 +94,11 @@ def history_action(entry: Any, definition: Any) -> str:
     return f"{gettext(before)} → {gettext(after)}"
 
 
+def dict_without(values: dict[str, Any], *keys: str) -> dict[str, Any]:
+    """`values` without `keys` (a link's query string with one filter dropped)."""
+    return {key: value for key, value in values.items() if key not in keys}
+
+
 def register(app: Flask) -> None:
     """Install the filters and the context processor."""
     app.add_template_filter(ru_date, "ru_date")
@@ -101,6 +106,7 @@ def register(app: Flask) -> None:
     app.add_template_filter(file_size, "size")
     app.add_template_filter(next_action, "next_action")
     app.add_template_global(history_action, "history_action")
+    app.add_template_filter(dict_without, "dict_without")
 
     @app.context_processor
     def common():  # type: ignore[no-untyped-def]

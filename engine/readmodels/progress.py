@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, case, func, select
@@ -28,6 +29,7 @@ from engine.models import (
     TransitionLog,
 )
 from engine.readmodels.common import in_phase, overdue_clause
+from engine.readmodels.worklist import WorkFilter, work_clauses
 
 
 @dataclass(frozen=True)
@@ -60,12 +62,120 @@ class SectionProgress:
         return round(100 * self.approved / self.total) if self.total else 0
 
 
+@dataclass(frozen=True)
+class Totals:
+    """The dashboard's figures, each the count of a list it links to."""
+
+    total: int = 0
+    done: int = 0
+    under_review: int = 0
+    overdue: int = 0
+    #: What is due by today, and how much of it is done.
+    due: int = 0
+    done_due: int = 0
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.done / self.total) if self.total else 0
+
+    @property
+    def percent_due(self) -> int:
+        return round(100 * self.done_due / self.due) if self.due else 0
+
+
+def _figures(app: App, today: date) -> list[Any]:
+    done, under_review = in_phase(app, Phase.DONE), in_phase(app, Phase.UNDER_REVIEW)
+    is_due = Occurrence.due_on <= today
+    return [
+        func.count(),
+        func.sum(case((done, 1), else_=0)),
+        func.sum(case((under_review, 1), else_=0)),
+        func.sum(case((overdue_clause(app, today), 1), else_=0)),
+        func.sum(case((is_due, 1), else_=0)),
+        func.sum(case((and_(done, is_due), 1), else_=0)),
+    ]
+
+
+def _totals(row: Any, start: int) -> Totals:
+    return Totals(*(int(value or 0) for value in row[start : start + 6]))
+
+
+def work_totals(
+    app: App, session: Session, actor: Actor, today: date, narrow: WorkFilter
+) -> Totals:
+    """The figures of the work the task list shows for `narrow` (cancelled work left out)."""
+    where = [scope_clause(actor, Occurrence.assignee_id), *work_clauses(app, active(narrow))]
+    row = session.execute(
+        select(*_figures(app, today))
+        .select_from(Occurrence)
+        .join(Activity, Activity.id == Occurrence.activity_id)
+        .where(*where)
+    ).one()
+    return _totals(row, 0)
+
+
+def active(narrow: WorkFilter) -> WorkFilter:
+    """`narrow` without cancelled work."""
+    return replace(narrow, active_only=True)
+
+
+@dataclass(frozen=True)
+class AreaProgress:
+    """One school's or one municipality's figures on the dashboard."""
+
+    id: int
+    name: str
+    kind: str
+    figures: Totals
+
+
+def progress_by(
+    app: App,
+    session: Session,
+    actor: Actor,
+    today: date,
+    narrow: WorkFilter,
+    *,
+    municipalities: bool = False,
+) -> list[AreaProgress]:
+    """The figures per school, a municipality's own work a row of its own (or, with
+    `municipalities`, per municipality: its schools' work and its own)."""
+    where = [scope_clause(actor, Occurrence.assignee_id), *work_clauses(app, active(narrow))]
+    owner = aliased(Organization)
+    area = aliased(Organization)
+    key = case((owner.kind == OrganizationKind.SCHOOL, owner.parent_id), else_=owner.id)
+    grouped = key if municipalities else owner.id
+    query = (
+        select(grouped.label("area_id"), *_figures(app, today))
+        .select_from(Occurrence)
+        .join(Activity, Activity.id == Occurrence.activity_id)
+        .join(owner, owner.id == Occurrence.assignee_id)
+        .where(*where)
+        .group_by(grouped)
+    )
+    figures = query.subquery()
+    rows = session.execute(
+        select(area.id, area.name, area.kind, *list(figures.c)[1:])
+        .join(figures, figures.c.area_id == area.id)
+        .order_by(area.kind != OrganizationKind.MUNICIPALITY, area.name)
+    ).all()
+    return [AreaProgress(row[0], row[1], row[2], _totals(row, 3)) for row in rows]
+
+
 def dashboard(
-    app: App, session: Session, actor: Actor, today: date, *, school_id: int | None = None
+    app: App,
+    session: Session,
+    actor: Actor,
+    today: date,
+    *,
+    school_id: int | None = None,
+    narrow: WorkFilter | None = None,
 ) -> tuple[list[SchoolProgress], list[SectionProgress]]:
     """Completion per school and per section within the actor's territory (or one school of
     it), grouped in SQL."""
-    scope = scope_clause(actor, Occurrence.assignee_id)
+    scope = and_(
+        scope_clause(actor, Occurrence.assignee_id), *work_clauses(app, narrow or WorkFilter())
+    )
     if school_id is not None:
         scope = and_(scope, Occurrence.assignee_id == school_id)
     counted = ~in_phase(app, Phase.CANCELLED)
@@ -80,6 +190,7 @@ def dashboard(
             func.sum(case((overdue_clause(app, today), 1), else_=0)),
             func.sum(case((Occurrence.escalation_level >= 2, 1), else_=0)),
         )
+        .join(Activity, Activity.id == Occurrence.activity_id)
         .join(Organization, Organization.id == Occurrence.assignee_id)
         .where(scope, counted, Organization.kind == OrganizationKind.SCHOOL)
         .group_by(Organization.id, Organization.name)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import aliased
@@ -12,6 +13,7 @@ from sqlmodel import Session
 from engine.accounts.access import Actor, can_reach, scope_clause
 from engine.app import App
 from engine.errors import NotFoundError, ValidationError
+from engine.lifecycle.definition import Phase
 from engine.models import (
     Activity,
     Occurrence,
@@ -20,7 +22,7 @@ from engine.models import (
     Roadmap,
     Section,
 )
-from engine.readmodels.common import MAX_PAGE_SIZE, Page, overdue_clause
+from engine.readmodels.common import MAX_PAGE_SIZE, Page, in_phase, overdue_clause
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,43 @@ class TaskRow:
     overdue: bool
 
 
+@dataclass(frozen=True)
+class WorkFilter:
+    """What a list or the dashboard is narrowed to: a roadmap, due dates, a municipality,
+    a phase, only what is not cancelled."""
+
+    roadmap_id: int | None = None
+    due_from: date | None = None
+    due_to: date | None = None
+    municipality_id: int | None = None
+    phase: Phase | None = None
+    active_only: bool = False
+
+
+def work_clauses(app: App, narrow: WorkFilter) -> list[Any]:
+    """The WHERE clauses of `narrow`, on Occurrence joined with Activity."""
+    where: list[Any] = []
+    if narrow.roadmap_id is not None:
+        where.append(Activity.roadmap_id == narrow.roadmap_id)
+    if narrow.due_from is not None:
+        where.append(Occurrence.due_on >= narrow.due_from)
+    if narrow.due_to is not None:
+        where.append(Occurrence.due_on <= narrow.due_to)
+    if narrow.municipality_id is not None:
+        schools = select(Organization.id).where(Organization.parent_id == narrow.municipality_id)
+        where.append(
+            or_(
+                Occurrence.assignee_id == narrow.municipality_id,
+                Occurrence.assignee_id.in_(schools),
+            )
+        )
+    if narrow.phase is not None:
+        where.append(in_phase(app, narrow.phase))
+    if narrow.active_only:
+        where.append(~in_phase(app, Phase.CANCELLED))
+    return where
+
+
 def task_list(
     app: App,
     session: Session,
@@ -49,6 +88,7 @@ def task_list(
     state: str | None = None,
     section_id: int | None = None,
     overdue_only: bool = False,
+    narrow: WorkFilter | None = None,
     page: int = 1,
     per_page: int = 50,
 ) -> tuple[Page, int]:
@@ -56,7 +96,10 @@ def task_list(
     if not 0 < per_page <= MAX_PAGE_SIZE:
         raise ValidationError(f"page size must be between 1 and {MAX_PAGE_SIZE}")
     school = aliased(Organization)
-    where = [scope_clause(actor, Occurrence.assignee_id)]
+    where = [
+        scope_clause(actor, Occurrence.assignee_id),
+        *work_clauses(app, narrow or WorkFilter()),
+    ]
     if school_id is not None:
         where.append(Occurrence.assignee_id == school_id)
     if state:
