@@ -558,11 +558,13 @@ def test_a_curator_with_forty_schools_filters_opens_approves_and_lands_on_the_ne
     curator.page.click("#queue-filter button[type=submit]")
     assert int(curator.page.inner_text("#queue-count")) == len(items)
     curator.shot("10-curator-desk-one-school")
-    curator.page.click("#queue tbody tr:first-child a")
-    assert curator.page.url.endswith(f"/occurrences/{items[0]}")
+    with curator.page.expect_navigation(url=f"**/occurrences/{items[0]}"):
+        curator.page.click("#queue tbody tr:first-child a")
+    curator.page.wait_for_load_state("load")  # its script listens for the keys
     with curator.page.expect_navigation(url=f"**/occurrences/{items[1]}"):
         curator.page.keyboard.press("a")  # approve and next
-    assert curator.page.is_visible("text=Одобрено. Школа получит уведомление.")
+    curator.page.wait_for_selector("p.flash.success", timeout=10_000)
+    assert "Одобрено. Школа получит уведомление." in curator.page.inner_text("p.flash.success")
     curator.shot("11-curator-approved-and-next")
     with curator.page.expect_navigation(url=f"**/occurrences/{items[2]}"):
         curator.page.click("#approve-next")
