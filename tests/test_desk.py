@@ -173,6 +173,10 @@ def test_a_resent_item_counts_as_unopened_again(app, demo) -> None:
     page = curator.get("/queue").text
     row = re.search(rf'value="occurrence:{occurrence}".*?</tr>', page, re.S).group(0)
     assert "не открыто" in row
+    assert curator.get(f"/occurrences/{occurrence}").status_code == 200  # opened again
+    page = curator.get("/queue").text
+    row = re.search(rf'value="occurrence:{occurrence}".*?</tr>', page, re.S).group(0)
+    assert "не открыто" not in row
 
 
 def test_approve_and_next_lands_on_the_next_item_of_the_filter(app, demo) -> None:
