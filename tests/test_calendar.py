@@ -53,3 +53,17 @@ def test_latest_due_escalated_is_the_exact_boundary(today: date, after: int) -> 
     assert CAL.add_working_days(latest, after) < today
     following = date.fromordinal(latest.toordinal() + 1)
     assert CAL.add_working_days(following, after) >= today
+
+
+def test_working_days_left_for_many_deadlines_in_one_walk() -> None:
+    from datetime import date, timedelta
+
+    from engine.deadlines.calendar import WorkCalendar
+
+    calendar = WorkCalendar({date(2026, 12, 5): True})  # a Saturday worked
+    today = date(2026, 12, 2)
+    deadlines = {today + timedelta(days=k) for k in range(-400, 60, 3)} | {today, date(2026, 12, 7)}
+    many = calendar.working_days_left_many(today, deadlines)
+    assert many == {d: calendar.working_days_left(today, d) for d in deadlines}
+    assert many[today] == 0 and many[date(2026, 12, 7)] == 4  # 3, 4, 5 (worked), 7
+    assert calendar.working_days_left(today, date(2026, 11, 30)) == -2  # 1 and 2 December

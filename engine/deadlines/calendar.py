@@ -11,14 +11,19 @@ from sqlmodel import Session
 
 from engine.models import CalendarOverride
 
+#: The production calendar, shared: `holidays` works a year out the first time it is asked,
+#: and a page asking about many days should not do that again on every request.
+_RUSSIA = holidays.Russia()
+
 
 class WorkCalendar:
     """Which days are working days: `holidays`' Russia (moved days off and working Saturdays
     included), then local overrides, which win."""
 
     def __init__(self, overrides: Mapping[date, bool] | None = None) -> None:
-        self._country = holidays.Russia()
+        self._country = _RUSSIA
         self._overrides = dict(overrides or {})
+        self._known: dict[date, bool] = {}  # days already looked up: lists ask for many
 
     @classmethod
     def load(cls, session: Session) -> WorkCalendar:
@@ -28,9 +33,13 @@ class WorkCalendar:
 
     def is_working_day(self, day: date) -> bool:
         """Whether people work on `day`."""
-        if day in self._overrides:
-            return self._overrides[day]
-        return self._country.is_working_day(day)
+        known = self._known.get(day)
+        if known is None:
+            known = self._overrides.get(day)
+            if known is None:
+                known = self._country.is_working_day(day)
+            self._known[day] = known
+        return known
 
     def add_working_days(self, day: date, count: int) -> date:
         """The date `count` working days after `day` (`day` itself not counted)."""
@@ -48,6 +57,18 @@ class WorkCalendar:
             day += timedelta(days=1)
             count += self.is_working_day(day)
         return sign * count
+
+    def working_days_left_many(self, today: date, deadlines: set[date]) -> dict[date, int]:
+        """`working_days_left` for many deadlines in one walk over the days they span."""
+        if not deadlines:
+            return {}
+        low, high = min(min(deadlines), today), max(max(deadlines), today)
+        counted, running, day = {low: 0}, 0, low
+        while day < high:  # working days in (low, day], for every day of the span
+            day += timedelta(days=1)
+            running += self.is_working_day(day)
+            counted[day] = running
+        return {deadline: counted[deadline] - counted[today] for deadline in deadlines}
 
     def latest_due_escalated(self, today: date, after: int) -> date:
         """The latest due date whose deadline plus `after` working days is already past.

@@ -123,21 +123,23 @@ def review_queue(
         .limit(per_page)
         .offset((page - 1) * per_page)
     ).all()
-    items = []
+    dated = []
     for row in rows:
         default, own = days[SubjectKind(row.kind)]
         review_days = own.get(row.municipality_id, default)
         since = row.waiting_since.astimezone(zone).date()
-        deadline = calendar.add_working_days(since, review_days)
-        items.append(
-            QueueItem(  # type: ignore[misc]  # the union's columns, then what is computed
-                *(getattr(row, name) for name in _Columns.NAMES),
-                review_days=review_days,
-                since=since,
-                deadline=deadline,
-                days_left=calendar.working_days_left(today, deadline),
-            )
+        dated.append((row, review_days, since, calendar.add_working_days(since, review_days)))
+    left = calendar.working_days_left_many(today, {deadline for *_, deadline in dated})
+    items = [
+        QueueItem(  # type: ignore[misc]  # the union's columns, then what is computed
+            *(getattr(row, name) for name in _Columns.NAMES),
+            review_days=review_days,
+            since=since,
+            deadline=deadline,
+            days_left=left[deadline],
         )
+        for row, review_days, since, deadline in dated
+    ]
     return Page(items, total, page, per_page)
 
 
