@@ -192,6 +192,22 @@ def test_a_worker_killed_mid_sweep_loses_and_doubles_nothing(world, worker_env, 
     _assert_each_level_once(world, occurrences)
 
 
+def test_a_sweep_longer_than_its_time_limit_goes_on_to_the_end(world, worker_env, workers) -> None:
+    occurrences = _many_overdue(world, 400)
+    # a soft limit of one second: the sweep of 3,609 escalations is cut several times
+    worker = workers({**worker_env, "CELERY_TASK_TIME_LIMIT": "2"})
+    client = _client(worker_env)
+    client.send_task("roadmap.sweep_deadlines", kwargs={"now": "2024-06-01T07:00:00+00:00"})
+    wait_for(
+        lambda: _count(world.engine, Escalation) == occurrences * 3,
+        120,
+        "the sweep to go on to the end",
+    )
+    client.close()
+    _assert_each_level_once(world, occurrences)
+    assert "part 2 goes on" in worker.log.read_text()
+
+
 def test_redis_restarted_between_ticks_the_next_tick_catches_up(
     world, worker_env, workers, redis_server
 ) -> None:

@@ -2,18 +2,37 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import date
 
 from celery import shared_task
+from celery.exceptions import SoftTimeLimitExceeded
 
 from worker import jobs, resources
 from worker.guard import GuardedTask
 
+log = logging.getLogger(__name__)
+
+SWEEP_PARTS = 20  # a sweep cut by its time limit goes on in a new task this many times at most
+
 
 @shared_task(name="roadmap.sweep_deadlines", base=GuardedTask)
-def sweep_deadlines(now: str | None = None) -> dict[str, object]:
-    """Run one deadline sweep as of `now` (ISO; default: the current instant), then mail."""
-    counts = jobs.run_sweep(resources.app(), jobs.parse_now(now))
+def sweep_deadlines(now: str | None = None, part: int = 1) -> dict[str, object]:
+    """Run one deadline sweep as of `now` (ISO; default: the current instant), then mail.
+
+    The sweep commits batch by batch and writes each step once, so one cut short by its soft
+    time limit goes on as of the same instant in a new task, instead of waiting for the next tick.
+    """
+    instant = jobs.parse_now(now)
+    try:
+        counts = jobs.run_sweep(resources.app(), instant)
+    except SoftTimeLimitExceeded:
+        if part >= SWEEP_PARTS:
+            raise
+        log.warning("sweep as of %s reached its time limit; part %d goes on", instant, part + 1)
+        sweep_deadlines.apply_async(kwargs={"now": instant.isoformat(), "part": part + 1})
+        send_notifications.delay()  # what the finished batches committed may go
+        return {"continued": part + 1}
     send_notifications.delay()  # the sweep has committed: the mail may go
     return counts
 
