@@ -34,6 +34,17 @@ class Settings:
     restore_interval: int | None = None
     task_time_limit: int = 600
     max_deliveries: int = 5
+    sweep_time_budget: float | None = None
+
+    @property
+    def task_soft_time_limit(self) -> int:
+        """When a task is interrupted; the hard limit then kills what is left."""
+        return max(self.task_time_limit - 30, self.task_time_limit // 2)
+
+    @property
+    def sweep_budget(self) -> float:
+        """Seconds one sweep task works before it hands the rest to a new task, between batches."""
+        return self.sweep_time_budget or self.task_soft_time_limit / 2
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -67,6 +78,9 @@ class Settings:
             else None,
             task_time_limit=int(env.get("CELERY_TASK_TIME_LIMIT", "600")),
             max_deliveries=int(env.get("CELERY_MAX_DELIVERIES", "5")),
+            sweep_time_budget=float(env["SWEEP_TIME_BUDGET"])
+            if env.get("SWEEP_TIME_BUDGET")
+            else None,
         )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from datetime import date
 
 import pytest
@@ -11,6 +12,7 @@ from sqlalchemy import func, select, update
 from engine.db import make_engine, unit_of_work
 from engine.errors import PermissionDeniedError, ValidationError
 from engine.escalation import board as escalation_service
+from engine.escalation.sweep import SweepPaused
 from engine.lifecycle.definition import SubjectKind
 from engine.lifecycle.fire import fire
 from engine.models import Escalation, Notification, Occurrence, TransitionLog
@@ -361,3 +363,24 @@ def test_the_review_deadline_counts_from_the_local_day_of_the_report(
              report_text="сделано", now=at(reported))  # fmt: skip
     assert sweep_at(world.engine, f"2024-03-{late_on - 1} 20:00").review_escalations == 0
     assert sweep_at(world.engine, f"2024-03-{late_on} 09:00").review_escalations == 1
+
+
+def test_a_sweep_out_of_time_stops_between_batches_and_the_next_does_the_rest(world) -> None:
+    sweep_at(world.engine, "2024-05-20 10:00")
+    rows, mails = escalations(world.engine), told(world.engine)
+    with unit_of_work(world.engine) as session:
+        session.execute(Notification.__table__.delete())
+        session.execute(Escalation.__table__.delete())
+        session.execute(Occurrence.__table__.update().values(escalation_level=0))
+    parts = 0
+    while True:  # each part's time is up at once: it does one batch and stops
+        parts += 1
+        try:
+            sweep_at(world.engine, "2024-05-20 10:00", batch_size=1, until=time.monotonic())
+            break
+        except SweepPaused as paused:
+            assert paused.result.batches == 1
+            assert len(escalations(world.engine)) <= parts <= len(rows)
+    assert parts > len(rows)  # one escalation per part, then a part that finds nothing left
+    assert escalations(world.engine) == rows and told(world.engine) == mails
+    assert sweep_at(world.engine, "2024-05-20 10:00").escalations == {1: 0, 2: 0, 3: 0}

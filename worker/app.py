@@ -27,7 +27,7 @@ def create_celery(settings: Settings) -> Celery:
         task_reject_on_worker_lost=True,
         worker_prefetch_multiplier=1,
         task_time_limit=settings.task_time_limit,
-        task_soft_time_limit=max(settings.task_time_limit - 30, settings.task_time_limit // 2),
+        task_soft_time_limit=settings.task_soft_time_limit,
         broker_transport_options=_transport_options(settings),
         broker_connection_retry_on_startup=True,
         timezone="UTC",

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from engine.accounts.signin import forget_failures
 from engine.app import App
 from engine.db import unit_of_work
-from engine.escalation.sweep import sweep
+from engine.escalation.sweep import SweepPaused, sweep
 from engine.models import utcnow
 from engine.notices.digest import write_digests
 from engine.notices.mail import SmtpSender
@@ -28,12 +28,22 @@ def parse_now(text: str | None) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=ZoneInfo("UTC"))
 
 
-def run_sweep(app: App, now: datetime) -> dict[str, object]:
-    """One deadline sweep; its counts as JSON-ready data."""
+def run_sweep(app: App, now: datetime, until: float | None = None) -> dict[str, object]:
+    """One deadline sweep; its counts as JSON-ready data, with "paused" if it stopped at `until`."""
     settings = app.settings
-    result = sweep(
-        app.db, app.policies, now, timezone=settings.timezone, batch_size=settings.sweep_batch_size
-    )
+    try:
+        result = sweep(
+            app.db,
+            app.policies,
+            now,
+            timezone=settings.timezone,
+            batch_size=settings.sweep_batch_size,
+            until=until,
+        )
+    except SweepPaused as paused:
+        counts = paused.result.to_dict()
+        log.info("sweep as of %s paused: %s so far", now.isoformat(), counts)
+        return {**counts, "paused": True}
     counts = result.to_dict()
     log.info("sweep as of %s: %s", now.isoformat(), counts)
     return counts

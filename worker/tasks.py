@@ -3,38 +3,43 @@
 from __future__ import annotations
 
 import logging
+import time
 from datetime import date
 
 from celery import shared_task
-from celery.exceptions import SoftTimeLimitExceeded
 
 from worker import jobs, resources
 from worker.guard import GuardedTask
 
 log = logging.getLogger(__name__)
 
-SWEEP_PARTS = 20  # a sweep cut by its time limit goes on in a new task this many times at most
+SWEEP_PARTS = 100  # a sweep out of time goes on in a new task this many times at most
 
 
 @shared_task(name="roadmap.sweep_deadlines", base=GuardedTask)
 def sweep_deadlines(now: str | None = None, part: int = 1) -> dict[str, object]:
     """Run one deadline sweep as of `now` (ISO; default: the current instant), then mail.
 
-    The sweep commits batch by batch and writes each step once, so one cut short by its soft
-    time limit goes on as of the same instant in a new task, instead of waiting for the next tick.
+    The sweep commits batch by batch and writes each step once. When its time budget is spent
+    it stops between two batches and a new task goes on as of the same instant, so a long
+    sweep never meets the time limit that would cut a statement in half.
     """
     instant = jobs.parse_now(now)
-    try:
-        counts = jobs.run_sweep(resources.app(), instant)
-    except SoftTimeLimitExceeded:
+    counts = jobs.run_sweep(resources.app(), instant, until=time.monotonic() + _budget())
+    if counts.get("paused"):
         if part >= SWEEP_PARTS:
-            raise
-        log.warning("sweep as of %s reached its time limit; part %d goes on", instant, part + 1)
-        sweep_deadlines.apply_async(kwargs={"now": instant.isoformat(), "part": part + 1})
+            log.error("sweep as of %s still unfinished after %d parts", instant, part)
+        else:
+            log.warning("sweep as of %s used its time; part %d goes on", instant, part + 1)
+            sweep_deadlines.apply_async(kwargs={"now": instant.isoformat(), "part": part + 1})
         send_notifications.delay()  # what the finished batches committed may go
         return {"continued": part + 1}
     send_notifications.delay()  # the sweep has committed: the mail may go
     return counts
+
+
+def _budget() -> float:
+    return resources.app().settings.sweep_budget
 
 
 @shared_task(name="roadmap.send_notifications", base=GuardedTask)

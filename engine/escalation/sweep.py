@@ -10,6 +10,7 @@ the same "now" finds nothing to do.
 
 from __future__ import annotations
 
+import time as clock
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -45,6 +46,7 @@ class SweepResult:
     escalations: dict[int, int] = field(default_factory=lambda: {1: 0, 2: 0, 3: 0})
     review_escalations: int = 0
     notifications: int = 0
+    batches: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON the CLI prints: "overdue" counts the subjects that became overdue."""
@@ -64,6 +66,15 @@ class SweepContext:
     today: date
     calendar: WorkCalendar
     timezone: ZoneInfo
+    until: float | None = None  # time.monotonic() after which no new batch begins
+
+
+class SweepPaused(Exception):
+    """The sweep stopped between batches when its time was up; every batch it did is committed."""
+
+    def __init__(self, result: SweepResult) -> None:
+        super().__init__(f"paused after {result.batches} batches")
+        self.result = result
 
 
 #: Called before each batch commits; tests use it to kill a sweep halfway.
@@ -83,12 +94,17 @@ def sweep(
     timezone: str = "Europe/Moscow",
     batch_size: int = BATCH_SIZE,
     after_batch: BatchHook | None = None,
+    until: float | None = None,
 ) -> SweepResult:
-    """Run one sweep as of `now`; return its counts."""
+    """Run one sweep as of `now`; return its counts.
+
+    With `until` (a `time.monotonic()` value) no batch begins after it, once one batch is done:
+    `SweepPaused` then carries the counts, and a sweep as of the same `now` does the rest.
+    """
     with unit_of_work(engine, readonly=True) as session:
         groups = policies.groups(session)
         calendar = WorkCalendar.load(session)
-    context = SweepContext(now, local_today(now, timezone), calendar, ZoneInfo(timezone))
+    context = SweepContext(now, local_today(now, timezone), calendar, ZoneInfo(timezone), until)
     result = SweepResult()
     for policy, municipalities, include in groups:
         scope = (municipalities, include)
@@ -285,6 +301,8 @@ def _batches(
     """Run `step` batch by batch until no row needs it; return the escalations inserted."""
     inserted_total = 0
     while True:
+        if context.until is not None and result.batches and clock.monotonic() >= context.until:
+            raise SweepPaused(result)
         with unit_of_work(engine) as session:
             ids = (
                 session.execute(
@@ -329,6 +347,7 @@ def _batches(
                 after_batch(step.name)  # inside the transaction: a crash here loses the batch
             inserted_total += len(new_ids)
             claimed = len(ids)
+        result.batches += 1
         if claimed < batch_size and not step.raise_level:
             # the rows just handled no longer match; a short batch means the set is done
             return inserted_total
