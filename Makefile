@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: install run demo test lint format services browser office graphviz bench bench-quick wrk i18n clean mutate bench-directory
+.PHONY: install vendor run demo test lint format services browser office graphviz bench bench-quick wrk i18n clean mutate bench-directory
 
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -13,7 +13,19 @@ $(INSTALLED): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@
 
-install: $(INSTALLED)
+## vendor: the front-end libraries from the npm registry (package-lock.json), copied with their
+## licences into web/static/vendor, which is not in git
+VENDOR := web/static/vendor/htmx.min.js
+$(VENDOR): package.json package-lock.json
+	@command -v npm >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends npm >/dev/null)
+	npm ci --no-audit --no-fund --silent
+	mkdir -p web/static/vendor
+	cp node_modules/htmx.org/dist/htmx.min.js $@
+	cp node_modules/htmx.org/LICENSE web/static/vendor/htmx.LICENSE
+
+vendor: $(VENDOR)
+
+install: $(INSTALLED) $(VENDOR)
 
 ## run: install, migrate, load the demo, print its logins, then serve on PORT (default 8000)
 run: install graphviz

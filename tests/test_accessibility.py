@@ -29,6 +29,26 @@ def test_the_icon_is_served_and_no_page_asks_for_a_missing_one(app) -> None:
     assert 'rel="icon"' in page and "favicon.svg" in page
 
 
+def test_htmx_is_served_from_the_package_at_the_locked_version_under_a_strict_policy(app) -> None:
+    import json
+
+    root = Path(__file__).parents[1]
+    locked = json.loads((root / "package-lock.json").read_text())
+    version = locked["packages"]["node_modules/htmx.org"]["version"]
+    client = client_as(app, "curator1")
+    served = client.get("/static/vendor/htmx.min.js")
+    assert served.status_code == 200 and "javascript" in served.mimetype
+    assert f'version:"{version}"' in served.text.replace(" ", "")
+    served.close()
+    assert "Zero-Clause BSD" in (root / "web" / "static" / "vendor" / "htmx.LICENSE").read_text()
+    page = client.get("/queue")
+    policy = page.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in policy and "unsafe" not in policy
+    config = re.search(r"<meta name=\"htmx-config\" content='([^']+)'>", page.text)
+    assert config and json.loads(config.group(1))["allowEval"] is False
+    assert "vendor/htmx.min.js" in page.text
+
+
 def test_every_page_has_a_skip_link_to_its_content(app) -> None:
     for login, path in (("school1", "/"), ("coordinator", "/dashboard"), ("curator1", "/queue")):
         page = client_as(app, login).get(path, follow_redirects=True).text

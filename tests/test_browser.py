@@ -554,9 +554,17 @@ def test_a_curator_with_forty_schools_filters_opens_approves_and_lands_on_the_ne
     curator.go("/queue")
     assert int(curator.page.inner_text("#queue-count")) >= 300
     curator.shot("09-curator-desk-300")
-    curator.page.select_option("select[name=school]", str(school))
-    curator.page.click("#queue-filter button[type=submit]")
-    assert int(curator.page.inner_text("#queue-count")) == len(items)
+    curator.page.wait_for_load_state("load")  # htmx and the page's script are in
+    curator.page.evaluate("window.stillThisPage = true")
+    curator.page.select_option("select[name=school]", str(school))  # no button pressed
+    from playwright.sync_api import expect
+
+    expect(curator.page.locator("#queue-count")).to_have_text(str(len(items)))
+    # the list came in place: the same document, its address says what is shown
+    assert curator.page.evaluate("window.stillThisPage") is True
+    assert f"school={school}" in curator.page.url
+    assert curator.page.locator("#queue tbody tr").count() == len(items)
+    assert curator.page.locator("#queue td[data-label]").count() > 0  # cards on a phone
     curator.shot("10-curator-desk-one-school")
     with curator.page.expect_navigation(url=f"**/occurrences/{items[0]}"):
         curator.page.click("#queue tbody tr:first-child a")

@@ -1,29 +1,33 @@
 // The pages' few scripts: confirm destructive actions, select all on the page, and the
-// curator's keys for rows and for the item's verdict. Everything works without them.
+// curator's keys for rows and for the item's verdict. Filters refresh in place with htmx.
+// Everything works without them.
 (function () {
   "use strict";
   // On a phone a list is a stack of cards: each cell says which column it is.
-  document.querySelectorAll("table.cards").forEach(function (table) {
-    var heads = Array.prototype.map.call(table.querySelectorAll("thead th"), function (th) { return th.textContent.trim(); });
-    table.querySelectorAll("tbody tr").forEach(function (row) {
-      Array.prototype.forEach.call(row.children, function (cell, index) {
-        if (!cell.hasAttribute("data-label") && !cell.hasAttribute("colspan") && heads[index] && !cell.classList.contains("card-title") && !cell.classList.contains("card-action")) {
-          cell.setAttribute("data-label", heads[index]);
-        }
+  var label = function (root) {
+    root.querySelectorAll("table.cards").forEach(function (table) {
+      var heads = Array.prototype.map.call(table.querySelectorAll("thead th"), function (th) { return th.textContent.trim(); });
+      table.querySelectorAll("tbody tr").forEach(function (row) {
+        Array.prototype.forEach.call(row.children, function (cell, index) {
+          if (!cell.hasAttribute("data-label") && !cell.hasAttribute("colspan") && heads[index] && !cell.classList.contains("card-title") && !cell.classList.contains("card-action")) {
+            cell.setAttribute("data-label", heads[index]);
+          }
+        });
       });
     });
-  });
+  };
+  label(document);
+  // Results a filter brought in place (htmx) are labelled like the page, and the row keys start over.
+  document.addEventListener("htmx:afterSettle", function () { label(document); current = -1; });
   document.addEventListener("click", function (event) {
     var button = event.target.closest("[data-confirm]");
     if (button && !window.confirm(button.getAttribute("data-confirm"))) { event.preventDefault(); }
   });
-  var all = document.getElementById("select-all");
-  var boxes = function () { return document.querySelectorAll("input[name=item]"); };
-  if (all) {
-    all.addEventListener("change", function () {
-      boxes().forEach(function (box) { box.checked = all.checked; });
-    });
-  }
+  var boxes = function () { return document.querySelectorAll("input[name=item], input[name=escalation]"); };
+  document.addEventListener("change", function (event) {
+    if (event.target.id !== "select-all") { return; }
+    boxes().forEach(function (box) { box.checked = event.target.checked; });
+  });
   var typing = function (event) {
     var tag = event.target.tagName;
     return tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT" || event.target.isContentEditable;
