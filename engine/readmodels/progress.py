@@ -129,6 +129,10 @@ class AreaProgress:
     figures: Totals
 
 
+#: The orders of the dashboard's table: a column of its figures, or the name.
+AREA_SORTS = ("name", "total", "percent", "percent_due", "under_review", "overdue")
+
+
 def progress_by(
     app: App,
     session: Session,
@@ -137,9 +141,12 @@ def progress_by(
     narrow: WorkFilter,
     *,
     municipalities: bool = False,
+    sort: str = "name",
+    descending: bool = False,
 ) -> list[AreaProgress]:
     """The figures per school, a municipality's own work a row of its own (or, with
-    `municipalities`, per municipality: its schools' work and its own)."""
+    `municipalities`, per municipality: its schools' work and its own), in the order `sort`
+    (one of AREA_SORTS; ties by name)."""
     where = [scope_clause(actor, Occurrence.assignee_id), *work_clauses(app, active(narrow))]
     owner = aliased(Organization)
     area = aliased(Organization)
@@ -154,10 +161,24 @@ def progress_by(
         .group_by(grouped)
     )
     figures = query.subquery()
+    total, done, under_review, overdue, due, done_due = list(figures.c)[1:]
+    keys: dict[str, Any] = {
+        "total": total,
+        "percent": done * 1.0 / func.nullif(total, 0),
+        "percent_due": func.coalesce(done_due * 1.0 / func.nullif(due, 0), 0),
+        "under_review": under_review,
+        "overdue": overdue,
+    }
+    if sort in keys:
+        column = keys[sort]
+        order = [column.desc() if descending else column.asc(), area.name]
+    else:
+        name = area.name.desc() if descending else area.name.asc()
+        order = [area.kind != OrganizationKind.MUNICIPALITY, name]
     rows = session.execute(
         select(area.id, area.name, area.kind, *list(figures.c)[1:])
         .join(figures, figures.c.area_id == area.id)
-        .order_by(area.kind != OrganizationKind.MUNICIPALITY, area.name)
+        .order_by(*order)
     ).all()
     return [AreaProgress(row[0], row[1], row[2], _totals(row, 3)) for row in rows]
 
