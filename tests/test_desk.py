@@ -8,6 +8,7 @@ import html
 import io
 import re
 from datetime import UTC, datetime, timedelta
+from urllib.parse import urlencode
 
 import pytest
 from sqlalchemy import select, update
@@ -741,3 +742,57 @@ def test_the_dashboard_names_nothing_foreign_and_refuses_junk_without_a_500(
             assert response.status_code == 200, (path, args)  # what is unreadable is left out
     by_junk = table(client.get("/dashboard", query_string=junk[0]).text)
     assert by_junk == table(client.get("/dashboard").text)  # by name, as if not asked
+
+
+def test_the_board_narrows_to_a_roadmap_a_period_and_a_municipality(app, two_roadmaps) -> None:
+    from engine.models import OrganizationKind, Roadmap
+
+    with unit_of_work(two_roadmaps) as session:
+        roadmaps = session.execute(select(Roadmap.id)).scalars().all()
+        home = session.execute(
+            select(Organization).where(Organization.name == "Ершичский район")
+        ).scalar_one()
+        empty = Organization(
+            name="Пустой район", kind=OrganizationKind.MUNICIPALITY, parent_id=home.parent_id
+        )
+        session.add(empty)
+        session.flush()
+        home_id, empty_id = home.id, empty.id
+        escalated_due = sorted(
+            session.execute(
+                select(Occurrence.due_on).where(Occurrence.escalation_level > 0)
+            ).scalars()
+        )
+    client = client_as(app, "regional")
+
+    def count(**args: object) -> int:
+        return listed(client, "/escalations?" + urlencode(args))
+
+    everything, documents = count(), count(subject="document")
+    per_roadmap = [count(roadmap=r) for r in roadmaps]
+    assert documents > 0 and max(per_roadmap) > 0
+    assert sum(per_roadmap) + documents == everything  # a roadmap leaves the documents out
+    busiest = roadmaps[per_roadmap.index(max(per_roadmap))]
+    page = client.get("/escalations", query_string={"roadmap": busiest}).text
+    assert "/documents/" not in page and "Только задачи" in page
+    shown = {int(i) for i in re.findall(r'href="/occurrences/(\d+)"', page)}
+    with unit_of_work(two_roadmaps, readonly=True) as session:
+        of = set(
+            session.execute(
+                select(Activity.roadmap_id)
+                .join(Occurrence, Occurrence.activity_id == Activity.id)
+                .where(Occurrence.id.in_(shown))
+            ).scalars()
+        )
+    assert shown and of == {busiest}
+    middle = escalated_due[len(escalated_due) // 2]
+    before, after = (
+        count(to=middle.isoformat()),
+        count(**{"from": (middle + timedelta(1)).isoformat()}),
+    )
+    assert before > 0 and after > 0 and before + after == everything - documents
+    assert count(municipality=home_id) == everything and count(municipality=empty_id) == 0
+    # the dashboard's figure is the board's, narrowed the same way
+    narrowed = client.get("/dashboard", query_string={"municipality": home_id, "roadmap": busiest})
+    escalated, href = figures(narrowed.text)["escalated-total"]
+    assert escalated == max(per_roadmap) and listed(client, href) == escalated

@@ -7,6 +7,7 @@ import io
 import json
 import secrets
 import threading
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -44,6 +45,7 @@ from engine.models import (
     Role,
     utcnow,
 )
+from engine.readmodels.directory import municipalities_in_scope
 from engine.readmodels.escalations import SORTS as BOARD_SORTS
 from engine.readmodels.escalations import VIEWS as BOARD_VIEWS
 from engine.readmodels.escalations import BoardFilter
@@ -116,7 +118,9 @@ def dashboard():  # type: ignore[no-untyped-def]
         _schools, sections = dashboard_data(app, db, actor(), today(), narrow=active(narrow))
         trend = weekly_approvals(app, db, actor(), today(), user_zone())
         roadmaps = roadmaps_of(db, actor())
-        escalated = escalation_board(app, db, actor(), per_page=1).page.total
+        escalated = escalation_board(
+            app, db, actor(), narrow=BoardFilter(work=narrow), per_page=1
+        ).page.total
         municipality, _roadmap = _named(db, narrow)
     args = {k: v for k, v in request.args.items() if k in ("roadmap", "from", "to", "municipality")}
     return render_template(
@@ -216,6 +220,12 @@ def escalations():  # type: ignore[no-untyped-def]
         board = escalation_board(
             application(), db, actor(), narrow=narrow, page=page_number(), per_page=PER_PAGE
         )
+        roadmaps = roadmaps_of(db, actor())
+        municipalities = (
+            municipalities_in_scope(db, actor())
+            if current_user.role in (Role.REGIONAL_COORDINATOR, Role.ADMIN)
+            else []
+        )
     return render_template(
         "escalations.html",
         page=board.page,
@@ -223,6 +233,8 @@ def escalations():  # type: ignore[no-untyped-def]
         narrow=narrow,
         views=BOARD_VIEWS,
         sorts=BOARD_SORTS,
+        roadmaps=roadmaps,
+        municipalities=municipalities,
         today=today(),
     )
 
@@ -238,6 +250,7 @@ def board_filter(args: Any) -> BoardFilter:
         kind=kind if kind in (EscalationKind.OVERDUE, EscalationKind.REVIEW) else None,
         subject=SubjectKind(subject) if subject in set(SubjectKind) else None,
         sort=sort if sort in BOARD_SORTS else BOARD_SORTS[0],
+        work=replace(work_filter(args), phase=None, active_only=False),
     )
 
 

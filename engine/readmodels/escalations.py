@@ -3,7 +3,7 @@ filtered, sorted and paged in SQL."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -24,6 +24,7 @@ from engine.models import (
     User,
 )
 from engine.readmodels.common import Page
+from engine.readmodels.worklist import WorkFilter, place_and_time
 
 #: The board's views: what needs someone now, and what was dealt with or is over.
 VIEWS = ("open", "done")
@@ -40,6 +41,15 @@ class BoardFilter:
     kind: str | None = None  # EscalationKind.OVERDUE or .REVIEW
     subject: SubjectKind | None = None
     sort: str = "due"
+    #: The roadmap, due dates and municipality, as on the lists and the dashboard. A school's
+    #: documents belong to no roadmap and have no due date: a roadmap or dates leave them out.
+    work: WorkFilter = field(default_factory=WorkFilter)
+
+    @property
+    def occurrences_only(self) -> bool:
+        """Whether the roadmap or dates narrow the board to occurrences."""
+        w = self.work
+        return w.roadmap_id is not None or w.due_from is not None or w.due_to is not None
 
 
 @dataclass(frozen=True)
@@ -86,7 +96,10 @@ def board_page(
         _part(session, policies, kind, narrow, municipality_id)
         for kind in SubjectKind
         if narrow.subject in (None, kind)
+        and (kind is SubjectKind.OCCURRENCE or not narrow.occurrences_only)
     ]
+    if not parts:  # documents asked for, of a roadmap: there are none
+        return Page([], 0, page, per_page)
     union = parts[0].union_all(*parts[1:]).subquery() if len(parts) > 1 else parts[0].subquery()
     total = session.execute(select(func.count()).select_from(union)).scalar_one()
     columns = union.c
@@ -182,6 +195,9 @@ def _part(
         )
     if narrow.kind:
         query = query.where(Escalation.kind == narrow.kind)
-    if municipality_id is not None:
-        query = query.where(or_(owner.id == municipality_id, owner.parent_id == municipality_id))
+    for place in (municipality_id, narrow.work.municipality_id):
+        if place is not None:
+            query = query.where(or_(owner.id == place, owner.parent_id == place))
+    if kind is SubjectKind.OCCURRENCE:
+        query = query.where(*place_and_time(replace(narrow.work, municipality_id=None)))
     return query

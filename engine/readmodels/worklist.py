@@ -56,6 +56,16 @@ class WorkFilter:
 
 def work_clauses(app: App, narrow: WorkFilter) -> list[Any]:
     """The WHERE clauses of `narrow`, on Occurrence joined with Activity."""
+    where = place_and_time(narrow)
+    if narrow.phase is not None:
+        where.append(in_phase(app, narrow.phase))
+    if narrow.active_only:
+        where.append(~in_phase(app, Phase.CANCELLED))
+    return where
+
+
+def place_and_time(narrow: WorkFilter) -> list[Any]:
+    """The roadmap, due dates and municipality of `narrow`, on Occurrence joined with Activity."""
     where: list[Any] = []
     if narrow.roadmap_id is not None:
         where.append(Activity.roadmap_id == narrow.roadmap_id)
@@ -71,10 +81,6 @@ def work_clauses(app: App, narrow: WorkFilter) -> list[Any]:
                 Occurrence.assignee_id.in_(schools),
             )
         )
-    if narrow.phase is not None:
-        where.append(in_phase(app, narrow.phase))
-    if narrow.active_only:
-        where.append(~in_phase(app, Phase.CANCELLED))
     return where
 
 
