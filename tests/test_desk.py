@@ -631,6 +631,9 @@ def test_the_dashboard_table_sorts_by_a_column_either_way(app, two_roadmaps) -> 
     rows = table(worst)
     assert sorted(rows) == sorted(by_name) and rows != by_name
     assert [row[6] for row in rows] == sorted((row[6] for row in rows), reverse=True)
+    # the filter's own order fields (what a phone, which shows no table header, uses) say so
+    assert '<option value="overdue" selected>' in worst
+    assert '<option value="desc" selected>' in worst
     header = re.search(
         r'<th aria-sort="descending"><a class="sort" href="([^"]+)">Просрочено', worst
     )

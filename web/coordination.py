@@ -136,6 +136,8 @@ def dashboard():  # type: ignore[no-untyped-def]
         narrow=narrow,
         args=args,
         order=order,
+        area_sorts=AREA_SORTS,
+        area_sort_names=AREA_SORT_NAMES,
         phases=Phase,
         today_iso=min(narrow.due_to or today(), today()).isoformat(),
     )
@@ -200,6 +202,17 @@ def _by_municipality(narrow: WorkFilter) -> bool:
     """The region's dashboard lists municipalities until one is opened."""
     regional = current_user.role in (Role.REGIONAL_COORDINATOR, Role.ADMIN)
     return regional and narrow.municipality_id is None
+
+
+#: The dashboard's orders as its filter names them.
+AREA_SORT_NAMES = {
+    "name": _l("по названию"),
+    "total": _l("по числу задач"),
+    "percent": _l("по доле одобренного"),
+    "percent_due": _l("по выполнению к сроку"),
+    "under_review": _l("по числу на проверке"),
+    "overdue": _l("по числу просроченных"),
+}
 
 
 def area_order(args: Any) -> dict[str, Any]:
