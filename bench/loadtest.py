@@ -196,6 +196,10 @@ def run(url: str, redis_url: str, schools: int, seconds: int) -> dict[str, objec
             "school task list, page 3": (school, "/tasks?page=3"),
             "curator queue (10 schools)": ("curator0", "/queue"),
             "curator queue, page 2": ("curator0", "/queue?page=2"),
+            "municipal dashboard": ("municipal0", "/dashboard"),
+            "regional dashboard (by municipality)": ("regional", "/dashboard"),
+            "regional dashboard, one municipality": ("regional", "/dashboard?municipality=3"),
+            "regional escalation board": ("regional", "/escalations"),
         }
         results["pages"] = {}
         for name, (login, path) in pages.items():

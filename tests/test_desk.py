@@ -7,7 +7,7 @@ from __future__ import annotations
 import html
 import io
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from urllib.parse import urlencode
 
 import pytest
@@ -799,3 +799,32 @@ def test_the_board_narrows_to_a_roadmap_a_period_and_a_municipality(app, two_roa
     narrowed = client.get("/dashboard", query_string={"municipality": home_id, "roadmap": busiest})
     escalated, href = figures(narrowed.text)["escalated-total"]
     assert escalated == max(per_roadmap) and listed(client, href) == escalated
+
+
+@pytest.mark.parametrize("login", ["coordinator", "regional"])
+def test_the_rows_of_the_dashboard_add_up_to_the_work_of_its_lists(
+    app, two_roadmaps, login
+) -> None:
+    """The dashboard's figures are the sum of its table's rows; each occurrence the list
+    counts is in exactly one row, whichever way the rows are grouped."""
+    from engine.models import Roadmap
+    from engine.readmodels.progress import Totals, progress_by, work_totals
+    from engine.readmodels.worklist import WorkFilter
+
+    product = app.extensions["roadmap"]
+    day = datetime.now(UTC).date()
+    with unit_of_work(two_roadmaps, readonly=True) as session:
+        actor = load_actor(session, login)
+        narrowings = [
+            WorkFilter(),
+            *(WorkFilter(roadmap_id=r) for r in session.execute(select(Roadmap.id)).scalars()),
+            WorkFilter(due_from=date(2023, 10, 1), due_to=date(2024, 3, 31)),
+        ]
+        for narrow in narrowings:
+            listed_work = work_totals(product, session, actor, day, narrow)
+            assert listed_work.total > 0
+            for municipalities in (False, True):
+                rows = progress_by(
+                    product, session, actor, day, narrow, municipalities=municipalities
+                )
+                assert Totals.of(rows) == listed_work, (narrow, municipalities)

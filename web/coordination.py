@@ -51,14 +51,13 @@ from engine.readmodels.escalations import VIEWS as BOARD_VIEWS
 from engine.readmodels.escalations import BoardFilter
 from engine.readmodels.progress import (
     AREA_SORTS,
-    active,
+    Totals,
     execution_report,
     progress_by,
     report_heading,
+    sections_progress,
     weekly_approvals,
-    work_totals,
 )
-from engine.readmodels.progress import dashboard as dashboard_data
 from engine.readmodels.roadmaps import (
     recent_imports,
     roadmap_activities,
@@ -111,11 +110,11 @@ def dashboard():  # type: ignore[no-untyped-def]
     app = application()
     by_municipality = _by_municipality(narrow)
     with work(readonly=True) as db:
-        totals = work_totals(app, db, actor(), today(), narrow)
         areas = progress_by(
             app, db, actor(), today(), narrow, municipalities=by_municipality, **order
         )
-        _schools, sections = dashboard_data(app, db, actor(), today(), narrow=active(narrow))
+        totals = Totals.of(areas)
+        sections = sections_progress(app, db, actor(), narrow)
         trend = weekly_approvals(app, db, actor(), today(), user_zone())
         roadmaps = roadmaps_of(db, actor())
         escalated = escalation_board(
@@ -150,10 +149,10 @@ def dashboard_export():  # type: ignore[no-untyped-def]
     app = application()
     by_municipality = _by_municipality(narrow)
     with work(readonly=True) as db:
-        totals = work_totals(app, db, actor(), today(), narrow)
         areas = progress_by(
             app, db, actor(), today(), narrow, municipalities=by_municipality, **order
         )
+        totals = Totals.of(areas)
         place, roadmap = _named(db, narrow)
         home = actor().organization_id
         place = place or (db.get(Organization, home) if home else None)

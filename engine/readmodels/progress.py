@@ -82,6 +82,14 @@ class Totals:
     def percent_due(self) -> int:
         return round(100 * self.done_due / self.due) if self.due else 0
 
+    @classmethod
+    def of(cls, areas: list[AreaProgress]) -> Totals:
+        """The sum of `progress_by`'s rows: every occurrence it counts is in exactly one."""
+        return cls(*(sum(getattr(a.figures, name) for a in areas) for name in _TOTALS))
+
+
+_TOTALS = ("total", "done", "under_review", "overdue", "due", "done_due")
+
 
 def _figures(app: App, today: date) -> list[Any]:
     done, under_review = in_phase(app, Phase.DONE), in_phase(app, Phase.UNDER_REVIEW)
@@ -217,7 +225,26 @@ def dashboard(
         .group_by(Organization.id, Organization.name)
         .order_by(Organization.name)
     ).all()
-    sections = session.execute(
+    return (
+        [
+            SchoolProgress(r[0], r[1], r[2], r[3] or 0, r[4] or 0, r[5] or 0, r[6] or 0)
+            for r in schools
+        ],
+        _sections(app, session, scope),
+    )
+
+
+def sections_progress(
+    app: App, session: Session, actor: Actor, narrow: WorkFilter
+) -> list[SectionProgress]:
+    """Completion per section within the actor's territory, cancelled work left out."""
+    scope = and_(scope_clause(actor, Occurrence.assignee_id), *work_clauses(app, narrow))
+    return _sections(app, session, scope)
+
+
+def _sections(app: App, session: Session, scope: Any) -> list[SectionProgress]:
+    done, counted = in_phase(app, Phase.DONE), ~in_phase(app, Phase.CANCELLED)
+    rows = session.execute(
         select(
             func.coalesce(Section.number.concat(". ").concat(Section.title), "Без раздела"),
             func.count(),
@@ -229,13 +256,7 @@ def dashboard(
         .group_by(Section.id, Section.number, Section.title)
         .order_by(Section.id)
     ).all()
-    return (
-        [
-            SchoolProgress(r[0], r[1], r[2], r[3] or 0, r[4] or 0, r[5] or 0, r[6] or 0)
-            for r in schools
-        ],
-        [SectionProgress(r[0], r[1], r[2] or 0) for r in sections],
-    )
+    return [SectionProgress(r[0], r[1], r[2] or 0) for r in rows]
 
 
 def weekly_approvals(
