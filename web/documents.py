@@ -77,10 +77,12 @@ def document_page(document_id: int, typed: dict[str, str]) -> str:
     """The document page, its forms holding `typed` text (after an error)."""
     with work(readonly=True) as db:
         detail = document_detail(db, actor(), document_id)
-    definition = (
-        application().registry.get(detail.workflow_name, detail.workflow_version).definition
-    )
-    actions, can_attach = available_actions(definition, detail.state, detail.school_id)
+        definition = (
+            application().registry.get(detail.workflow_name, detail.workflow_version).definition
+        )
+        actions, can_attach = available_actions(
+            db, definition, (SubjectKind.DOCUMENT, document_id), detail.state, detail.school_id
+        )
     note_opened(SubjectKind.DOCUMENT, document_id, actions)
     return render_template(
         "document.html",

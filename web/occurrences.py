@@ -22,7 +22,7 @@ from sqlmodel import Session
 from engine.deadlines.calendar import WorkCalendar
 from engine.errors import DomainError
 from engine.lifecycle.definition import Party, Phase, Rule, SubjectKind, WorkflowDefinition
-from engine.lifecycle.fire import TransitionResult, load_subject
+from engine.lifecycle.fire import TransitionResult, load_subject, permitted_rules
 from engine.models import Organization
 from engine.readmodels.subjects import evidence_for_download, occurrence_detail
 from engine.readmodels.worklist import WorkFilter, sections_for, task_list
@@ -118,10 +118,16 @@ def occurrence_page(occurrence_id: int, typed: dict[str, str]) -> str:
     """The occurrence page, its forms holding `typed` text (after an error)."""
     with work(readonly=True) as db:
         detail = occurrence_detail(db, actor(), occurrence_id)
-    definition = (
-        application().registry.get(detail.workflow_name, detail.workflow_version).definition
-    )
-    actions, can_attach = available_actions(definition, detail.state, detail.assignee_id)
+        definition = (
+            application().registry.get(detail.workflow_name, detail.workflow_version).definition
+        )
+        actions, can_attach = available_actions(
+            db,
+            definition,
+            (SubjectKind.OCCURRENCE, occurrence_id),
+            detail.state,
+            detail.assignee_id,
+        )
     note_opened(SubjectKind.OCCURRENCE, occurrence_id, actions)
     overdue = (
         detail.due_on is not None
@@ -199,15 +205,16 @@ def returned_with(definition: WorkflowDefinition, state: str, entries: list[Any]
 
 
 def available_actions(
-    definition: WorkflowDefinition, state: str, owner_id: int
+    db: Any,
+    definition: WorkflowDefinition,
+    subject: tuple[SubjectKind, int],
+    state: str,
+    owner_id: int,
 ) -> tuple[list[Rule], bool]:
-    """The rules the signed-in user's role may fire from `state`, and whether they may attach
-    files (the owner's own people, while a rule from `state` checks for evidence)."""
-    actions = [
-        rule
-        for trigger in definition.triggers_from(state)
-        if (rule := definition.rule(trigger, state)) and current_user.role in rule.roles
-    ]
+    """The rules the signed-in user may fire on `subject` now, by the transition's own checks,
+    and whether they may attach files (the owner's own people, while a rule from `state`
+    checks for evidence)."""
+    actions = permitted_rules(db, application().registry, *subject, actor())
     attach = definition.accepts_evidence(state) and current_user.organization_id == owner_id
     return actions, attach
 

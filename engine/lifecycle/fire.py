@@ -22,7 +22,7 @@ from engine.errors import (
     ValidationError,
     check_length,
 )
-from engine.lifecycle.definition import Event, Party, SubjectKind, WorkflowRegistry
+from engine.lifecycle.definition import Event, Party, Rule, SubjectKind, WorkflowRegistry
 from engine.lifecycle.statements import (
     LOGGING,
     MOVING,
@@ -127,21 +127,9 @@ def fire(
     rule = definition.rule(trigger, ref.state)
     if rule is None:
         raise InvalidTransitionError(trigger, ref.state, definition.triggers_from(ref.state))
-    if actor.role not in rule.roles:
-        allowed = ", ".join(sorted(rule.roles))
-        raise PermissionDeniedError(
-            f"role '{actor.role}' may not fire '{trigger}'; it is for: {allowed}"
-        )
-    standing = {
-        Party.ASSIGNEE: actor.organization_id == ref.owner_id,
-        Party.REVIEWER: reviews,
-        Party.SUPERVISOR: reaches,
-    }
-    if not standing[rule.party]:
-        raise PermissionDeniedError(
-            f"{actor.login} is not the {rule.party} of {kind} {subject_id}; '{trigger}' is for "
-            f"its {rule.party}"
-        )
+    refused = _refusal(rule, actor, ref, reviews)
+    if refused:
+        raise PermissionDeniedError(refused)
     comment = (comment or "").strip() or None
     check_length("comment", comment)
     check_length("written report", report_text, MAX_REPORT)
@@ -187,6 +175,37 @@ def fire(
         raise ConflictError(f"{kind} {subject_id} was changed by someone else; reload and retry")
     _forget(session, kind, ref.id)
     return TransitionResult(kind, ref.id, trigger, ref.state, dest, ref.version + 1, log_id)
+
+
+def _refusal(rule: Rule, actor: Actor, ref: SubjectRef, reviews: bool) -> str | None:
+    """Why `actor`, who reaches the subject, may not fire `rule` on it; None if they may."""
+    if actor.role not in rule.roles:
+        allowed = ", ".join(sorted(rule.roles))
+        return f"role '{actor.role}' may not fire '{rule.trigger}'; it is for: {allowed}"
+    standing = {
+        Party.ASSIGNEE: actor.organization_id == ref.owner_id,
+        Party.REVIEWER: reviews,
+        Party.SUPERVISOR: True,
+    }
+    if not standing[rule.party]:
+        return (
+            f"{actor.login} is not the {rule.party} of {ref.kind} {ref.id}; "
+            f"'{rule.trigger}' is for its {rule.party}"
+        )
+    return None
+
+
+def permitted_rules(
+    session: Session, registry: WorkflowRegistry, kind: SubjectKind, subject_id: int, actor: Actor
+) -> list[Rule]:
+    """The rules `actor` may fire on the subject in its present state, by `fire`'s own checks:
+    what a page offers is what would be allowed."""
+    ref, reaches, reviews = read_standing(session.connection(), kind, subject_id, actor)
+    if not reaches:
+        return []
+    definition = registry.get(ref.workflow_name, ref.workflow_version).definition
+    rules = (definition.rule(trigger, ref.state) for trigger in definition.triggers_from(ref.state))
+    return [rule for rule in rules if rule and _refusal(rule, actor, ref, reviews) is None]
 
 
 def read_standing(
