@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -20,6 +19,7 @@ from pathlib import Path
 import psycopg
 
 from bench.clock import NOW
+from bench.spread import spread
 
 #: The rows the sweep acts on: open, not escalated yet, due yesterday or within reminder reach.
 BARE = (
@@ -133,8 +133,12 @@ def _wait(log, pattern: re.Pattern[str], timeout: float, what: str) -> re.Match[
 
 
 def run(url: str, redis_url: str, repeats: int) -> dict[str, object]:
-    """Sweep and bare SQL `repeats` times each, alternating; then the sweep in a worker."""
+    """Sweep and bare SQL `repeats` times each, alternating, after one of each to warm the
+    database's caches up; then the sweep in a worker."""
     sweeps, bares = [], []
+    reset(url)
+    _fresh_process("bare", url)
+    _fresh_process("sweep", url)
     for _ in range(repeats):
         reset(url)
         bares.append(_fresh_process("bare", url))
@@ -142,14 +146,14 @@ def run(url: str, redis_url: str, repeats: int) -> dict[str, object]:
     reset(url)
     worker = worker_run(url, redis_url)
     reset(url)
-    sweep_s = statistics.median(r["seconds"] for r in sweeps)
-    bare_s = statistics.median(r["seconds"] for r in bares)
     return {
         "rows_acted_on": sweeps[0]["rows"],
         "rows_bare_sql": bares[0]["rows"],
-        "sweep_seconds": round(sweep_s, 3),
-        "bare_sql_seconds": round(bare_s, 3),
-        "time_ratio": round(sweep_s / bare_s, 1),
+        "sweep_seconds": spread(r["seconds"] for r in sweeps),
+        "bare_sql_seconds": spread(r["seconds"] for r in bares),
+        "time_ratio": spread(
+            s["seconds"] / b["seconds"] for s, b in zip(sweeps, bares, strict=True)
+        ),
         "sweep_process_peak_rss_mb": round(max(r["peak_rss_mb"] for r in sweeps), 1),
         "bare_sql_process_peak_rss_mb": round(max(r["peak_rss_mb"] for r in bares), 1),
         "worker_task_seconds": round(worker["seconds"], 3),

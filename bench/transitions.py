@@ -27,6 +27,7 @@ from sqlalchemy import Engine, select
 import workflows
 from bench import spiff
 from bench.clock import YESTERDAY
+from bench.spread import spread
 from engine.accounts.access import Actor, load_actor
 from engine.accounts.users import hash_password
 from engine.db import make_engine, unit_of_work
@@ -166,41 +167,49 @@ def spiff_round(store: Store, instances: list[int], conns: int) -> float:
     return _timed(work, _split(instances, conns))
 
 
-def compare(store: Store, items: list[Item], rounds: int, conns: int) -> dict[str, float]:
-    """Engine, floor and SpiffWorkflow in turns, `rounds` times; transitions per second."""
-    per_round = len(items) // (2 * rounds)
+def compare(store: Store, items: list[Item], rounds: int, conns: int) -> dict[str, Any]:
+    """Engine, floor and SpiffWorkflow in turns: a warm-up round of each, then `rounds`
+    rounds; the median transitions per second of each, with its range, and the median of the
+    per-round ratios, with theirs."""
+    per_round = len(items) // (2 * (rounds + 1))
     with unit_of_work(store.engine, readonly=True) as session:
         logins = {login for _, school, curator in items for login in (school, curator)}
         actors = {login: load_actor(session, login) for login in logins}
     actor_ids = {login: actor.id for login, actor in actors.items()}
     conn = store.connect()
     instances = spiff.create_instances(
-        conn, store.placeholder, per_round * rounds, spiff.SpiffLifecycle().new_instance()
+        conn,
+        store.placeholder,
+        per_round * (rounds + 1),
+        spiff.SpiffLifecycle().new_instance(),
     )
     conn.close()
-    seconds = {"engine": 0.0, "floor": 0.0, "spiff": 0.0}
-    for r in range(rounds):
+    each = len(STEPS) * per_round
+    rates: dict[str, list[float]] = {"engine": [], "floor": [], "spiff": []}
+    for r in range(rounds + 1):  # round 0 warms the caches, the pools and the statements up
         mine = items[2 * r * per_round : (2 * r + 1) * per_round]
         floors = items[(2 * r + 1) * per_round : (2 * r + 2) * per_round]
-        seconds["engine"] += engine_round(store, mine, actors, conns)
-        seconds["floor"] += floor_round(store, floors, actor_ids, conns)
-        seconds["spiff"] += spiff_round(
-            store, instances[r * per_round : (r + 1) * per_round], conns
-        )
-    transitions = len(STEPS) * per_round * rounds
+        took = {
+            "engine": engine_round(store, mine, actors, conns),
+            "floor": floor_round(store, floors, actor_ids, conns),
+            "spiff": spiff_round(store, instances[r * per_round : (r + 1) * per_round], conns),
+        }
+        if r:
+            for name, seconds in took.items():
+                rates[name].append(each / seconds)
     conn = store.connect()
     completed = spiff.count_completed(conn, store.placeholder, instances)
     conn.close()
     if completed != len(instances):
         raise RuntimeError(f"SpiffWorkflow completed {completed} of {len(instances)} instances")
-    engine_rate = transitions / seconds["engine"]
+    over_floor = [e / f for e, f in zip(rates["engine"], rates["floor"], strict=True)]
+    over_spiff = [e / s for e, s in zip(rates["engine"], rates["spiff"], strict=True)]
     return {
-        "engine": round(engine_rate),
-        "floor": round(transitions / seconds["floor"]),
-        "spiff": round(transitions / seconds["spiff"]),
-        "engine_over_floor": round(engine_rate * seconds["floor"] / transitions, 3),
-        "engine_over_spiff": round(engine_rate * seconds["spiff"] / transitions, 2),
-        "transitions_each": transitions,
+        **{name: spread(values) for name, values in rates.items()},
+        "engine_over_floor": spread(over_floor),
+        "engine_over_spiff": spread(over_spiff),
+        "rounds": rounds,
+        "transitions_each_round": each,
         "spiff_instances_completed": completed,
     }
 
@@ -277,10 +286,10 @@ def _sqlite_world(engine: Engine, schools: int, per_school: int) -> list[Item]:
     return [(occ, f"school{index[s]}", f"curator{index[s] // 10}") for occ, s in rows]
 
 
-def run(url: str, per_round: int, rounds: int) -> dict[str, dict[str, float]]:
+def run(url: str, per_round: int, rounds: int) -> dict[str, dict[str, Any]]:
     """The comparison on PostgreSQL (1 and 8 connections) and on an in-memory SQLite."""
     results = {}
-    need = 2 * per_round * rounds
+    need = 2 * per_round * (rounds + 1)
     engine = make_engine(url, pool_size=10)
     for n, conns in enumerate((1, 8)):
         store = Store(

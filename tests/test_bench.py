@@ -80,3 +80,17 @@ def test_the_data_set_has_its_shape() -> None:
     finally:
         with psycopg.connect(data.admin_url(), autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def test_a_figure_in_rounds_is_its_median_and_range_and_says_when_its_goal_is_in_it() -> None:
+    from bench.spread import spread, verdict
+
+    figure = spread([0.61, 0.47, 0.55, 0.52, 0.58])
+    assert figure == {"median": 0.55, "min": 0.47, "max": 0.61}
+    assert verdict(figure, 0.5) == "met, within the spread"
+    assert verdict(figure, 0.6) == "missed, within the spread"
+    assert verdict(figure, 0.4) == "met" and verdict(figure, 0.7) == "missed"
+    assert verdict(spread([1.9, 2.4, 2.2]), 2.0, at_least=False) == "missed, within the spread"
+    assert verdict(spread([1.5, 1.7]), 2.0, at_least=False) == "met"
+    with pytest.raises(ValueError, match="no rounds"):
+        spread([])
