@@ -66,7 +66,7 @@ bench: install services wrk
 	$(BIN)/pip install --quiet -e '.[test,bench]'
 	$(BIN)/python -m bench
 
-## bench-quick: the same on 200 schools with shorter runs, in under two minutes
+## bench-quick: the same on 200 schools with shorter runs, in about three minutes
 bench-quick: install services wrk
 	$(BIN)/pip install --quiet -e '.[test,bench]'
 	$(BIN)/python -m bench --quick

@@ -37,7 +37,7 @@ SEEDS = ROOT.parent / "shared" / "seeds"
 MUNICIPALITIES = 20
 PASSWORD = "bench-password"
 #: Schools the `approver` curator reviews: the HTTP benchmark approves their reported work.
-APPROVER_SCHOOLS = 40
+APPROVER_SCHOOLS = 80  # enough reported work for six rounds of approvals
 
 REGISTRY = WorkflowRegistry(workflows.DEFINITIONS, workflows.GUARDS)
 

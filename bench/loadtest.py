@@ -24,6 +24,7 @@ from pathlib import Path
 import psycopg
 
 from bench.data import PASSWORD
+from bench.spread import spread
 from bench.sweep import peak_rss_mb
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -178,8 +179,10 @@ def _ids_file(ids: list[int]) -> str:
     return file.name
 
 
-def run(url: str, redis_url: str, schools: int, seconds: int) -> dict[str, object]:
-    """Pages p50/p95, approvals per second against the floor, web RSS under load."""
+def run(url: str, redis_url: str, schools: int, seconds: int, rounds: int = 5) -> dict[str, object]:
+    """Pages p50/p95 and approvals per second against the floor, each in `rounds` rounds of
+    `seconds` after a warm-up, the pages in turn and the approvals beside the floor; the web
+    workers' RSS under load."""
     env = {
         "DATABASE_URL": url,
         "REDIS_URL": redis_url,
@@ -188,28 +191,9 @@ def run(url: str, redis_url: str, schools: int, seconds: int) -> dict[str, objec
     }
     product, base = serve("web.wsgi:app", env)
     floor, floor_base = serve("bench.http_floor:app", env)
-    results: dict[str, object] = {}
+    results: dict[str, object] = {"rounds": rounds, "seconds_each": seconds}
     try:
-        school = f"school{schools // 2}"
-        pages = {
-            "school task list": (school, "/tasks"),
-            "school task list, page 3": (school, "/tasks?page=3"),
-            "curator queue (10 schools)": ("curator0", "/queue"),
-            "curator queue, page 2": ("curator0", "/queue?page=2"),
-            "municipal dashboard": ("municipal0", "/dashboard"),
-            "regional dashboard (by municipality)": ("regional", "/dashboard"),
-            "regional dashboard, one municipality": ("regional", "/dashboard?municipality=3"),
-            "regional escalation board": ("regional", "/escalations"),
-        }
-        results["pages"] = {}
-        for name, (login, path) in pages.items():
-            cookie, _ = sign_in(base, login, path)
-            env = {"BENCH_COOKIE": cookie, "BENCH_PATH": path}
-            wrk(base, PAGE_SCRIPT, env, 1, 4)  # warm-up: every worker has served the page
-            figures = wrk(base, PAGE_SCRIPT, env, seconds, 2)
-            _require_clean(name, figures)
-            results["pages"][name] = figures  # type: ignore[index]
-
+        results["pages"] = _pages(base, schools, seconds, rounds)
         with psycopg.connect(url) as conn:
             approver = conn.execute("SELECT id FROM app_user WHERE login = 'approver'").fetchone()[
                 0
@@ -231,60 +215,94 @@ def run(url: str, redis_url: str, schools: int, seconds: int) -> dict[str, objec
                 )
             ]
         cookie, token = sign_in(base, "approver", "/queue")
-        ids = _ids_file(mine)
-        before = _approvals(url, approver)
-        figures = wrk(
-            base,
-            POST_SCRIPT,
-            {
-                "BENCH_COOKIE": cookie,
-                "BENCH_BODY": f"csrf_token={urllib.parse.quote(token)}",
-                "BENCH_PREFIX": "/occurrences/",
-                "BENCH_SUFFIX": "/approve",
-                "BENCH_IDS": ids,
-                "BENCH_OK": "303",
-            },
-            seconds,
-            8,
-        )
-        os.unlink(ids)
-        approved = _approvals(url, approver) - before
-        if approved > len(mine) * 0.9:
-            raise RuntimeError("the approver ran out of reported work: shorten the run")
-        results["approve"] = {
-            **figures,
-            "approved": approved,
-            "per_second": approved / figures["seconds"],
+        approve_env = {
+            "BENCH_COOKIE": cookie,
+            "BENCH_BODY": f"csrf_token={urllib.parse.quote(token)}",
+            "BENCH_PREFIX": "/occurrences/",
+            "BENCH_SUFFIX": "/approve",
+            "BENCH_OK": "303",
         }
-        results["web_worker_peak_rss_mb"] = max(workers_peak_rss_mb(product.pid))
-
-        ids = _ids_file(floor_ids)
-        figures = wrk(
-            floor_base,
-            POST_SCRIPT,
-            {
-                "BENCH_COOKIE": "",
-                "BENCH_BODY": "",
-                "BENCH_PREFIX": "/floor/",
-                "BENCH_SUFFIX": "",
-                "BENCH_IDS": ids,
-                "BENCH_OK": "204",
-            },
-            seconds,
-            8,
+        floor_env = {
+            "BENCH_COOKIE": "",
+            "BENCH_BODY": "",
+            "BENCH_PREFIX": "/floor/",
+            "BENCH_SUFFIX": "",
+            "BENCH_OK": "204",
+        }
+        approvals: list[float] = []
+        floors: list[float] = []
+        # each round, the warm-up included, approves its own share of the reported work
+        for r, (ours, theirs) in enumerate(
+            zip(_shares(mine, rounds + 1), _shares(floor_ids, rounds + 1), strict=True)
+        ):
+            before = _approvals(url, approver)
+            figures = _posts(base, approve_env, ours, min(seconds, 3))  # shares last 3 s
+            approved = _approvals(url, approver) - before
+            if approved > len(ours) * 0.9:
+                raise RuntimeError("the approver ran out of reported work: shorten the run")
+            floored = _posts(floor_base, floor_env, theirs, min(seconds, 3))
+            _require_clean("floor", floored)
+            if r:
+                approvals.append(approved / figures["seconds"])
+                floors.append((floored["requests"] - floored["bad_status"]) / floored["seconds"])
+        results["approve"] = {"per_second": spread(approvals)}
+        results["floor"] = {"per_second": spread(floors)}
+        results["approve_over_floor"] = spread(
+            a / f for a, f in zip(approvals, floors, strict=True)
         )
-        os.unlink(ids)
-        _require_clean("floor", figures)
-        changed = figures["requests"] - figures["bad_status"]
-        results["floor"] = {**figures, "per_second": changed / figures["seconds"]}
+        results["web_worker_peak_rss_mb"] = max(workers_peak_rss_mb(product.pid))
     finally:
         stop(product)
         stop(floor)
-    results["approve_over_floor"] = round(
-        results["approve"]["per_second"] / results["floor"]["per_second"],
-        3,  # type: ignore[index]
-    )
     return results
+
+
+def _pages(base: str, schools: int, seconds: int, rounds: int) -> dict[str, dict[str, object]]:
+    """Each page signed in as its reader, loaded by two connections, the pages in turn."""
+    school = f"school{schools // 2}"
+    pages = {
+        "school task list": (school, "/tasks"),
+        "school task list, page 3": (school, "/tasks?page=3"),
+        "curator queue (10 schools)": ("curator0", "/queue"),
+        "curator queue, page 2": ("curator0", "/queue?page=2"),
+        "municipal dashboard": ("municipal0", "/dashboard"),
+        "regional dashboard (by municipality)": ("regional", "/dashboard"),
+        "regional dashboard, one municipality": ("regional", "/dashboard?municipality=3"),
+        "regional escalation board": ("regional", "/escalations"),
+    }
+    envs = {}
+    for name, (login, path) in pages.items():
+        cookie, _ = sign_in(base, login, path)
+        envs[name] = {"BENCH_COOKIE": cookie, "BENCH_PATH": path}
+        wrk(base, PAGE_SCRIPT, envs[name], 1, 4)  # warm-up: every worker has served the page
+    runs: dict[str, list[dict]] = {name: [] for name in pages}
+    for _ in range(rounds):
+        for name, env in envs.items():
+            figures = wrk(base, PAGE_SCRIPT, env, seconds, 2)
+            _require_clean(name, figures)
+            runs[name].append(figures)
+    return {
+        name: {
+            "p50_ms": spread(f["p50_ms"] for f in figures),
+            "p95_ms": spread(f["p95_ms"] for f in figures),
+        }
+        for name, figures in runs.items()
+    }
+
+
+def _shares(ids: list[int], parts: int) -> list[list[int]]:
+    """`ids` in `parts` consecutive shares."""
+    size = len(ids) // parts
+    return [ids[n * size : (n + 1) * size] for n in range(parts)]
+
+
+def _posts(base: str, env: dict[str, str], ids: list[int], seconds: int) -> dict:
+    """wrk posting to each of `ids` in turn, with eight connections."""
+    name = _ids_file(ids)
+    try:
+        return wrk(base, POST_SCRIPT, {**env, "BENCH_IDS": name}, seconds, 8)
+    finally:
+        os.unlink(name)
 
 
 def _approvals(url: str, actor: int) -> int:
