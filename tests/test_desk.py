@@ -699,6 +699,19 @@ def test_the_regional_export_lists_municipalities(app, two_roadmaps) -> None:
     assert "Ершичский район" in names
 
 
+def neighbour(session, name: str) -> tuple[Organization, int]:  # type: ignore[no-untyped-def]
+    """A new municipality of the demo's region, and the id of Ершичский район beside it."""
+    from engine.models import OrganizationKind
+
+    home = session.execute(
+        select(Organization).where(Organization.name == "Ершичский район")
+    ).scalar_one()
+    made = Organization(name=name, kind=OrganizationKind.MUNICIPALITY, parent_id=home.parent_id)
+    session.add(made)
+    session.flush()
+    return made, home.id
+
+
 def test_the_dashboard_names_nothing_foreign_and_refuses_junk_without_a_500(
     app, two_roadmaps
 ) -> None:
@@ -706,17 +719,10 @@ def test_the_dashboard_names_nothing_foreign_and_refuses_junk_without_a_500(
     from engine.importing.apply import import_roadmap
     from engine.importing.sources import read_text
     from engine.importing.structure import recover
-    from engine.models import OrganizationKind, Roadmap
+    from engine.models import Roadmap
 
     with unit_of_work(two_roadmaps) as session:
-        home = session.execute(
-            select(Organization).where(Organization.name == "Ершичский район")
-        ).scalar_one()
-        foreign = Organization(
-            name="Чужой район", kind=OrganizationKind.MUNICIPALITY, parent_id=home.parent_id
-        )
-        session.add(foreign)
-        session.flush()
+        foreign, _ = neighbour(session, "Чужой район")
         first = session.execute(select(Roadmap)).scalars().first()
         text = SECOND_ROADMAP.replace("План мероприятий", "Чужая дорожная карта")
         draft = recover(read_text(text), "plan.md", Period(first.period_start, first.period_end))
@@ -748,19 +754,12 @@ def test_the_dashboard_names_nothing_foreign_and_refuses_junk_without_a_500(
 
 
 def test_the_board_narrows_to_a_roadmap_a_period_and_a_municipality(app, two_roadmaps) -> None:
-    from engine.models import OrganizationKind, Roadmap
+    from engine.models import Roadmap
 
     with unit_of_work(two_roadmaps) as session:
         roadmaps = session.execute(select(Roadmap.id)).scalars().all()
-        home = session.execute(
-            select(Organization).where(Organization.name == "Ершичский район")
-        ).scalar_one()
-        empty = Organization(
-            name="Пустой район", kind=OrganizationKind.MUNICIPALITY, parent_id=home.parent_id
-        )
-        session.add(empty)
-        session.flush()
-        home_id, empty_id = home.id, empty.id
+        empty, home_id = neighbour(session, "Пустой район")
+        empty_id = empty.id
         escalated_due = sorted(
             session.execute(
                 select(Occurrence.due_on).where(Occurrence.escalation_level > 0)

@@ -51,6 +51,7 @@ from engine.readmodels.escalations import VIEWS as BOARD_VIEWS
 from engine.readmodels.escalations import BoardFilter
 from engine.readmodels.progress import (
     AREA_SORTS,
+    AreaProgress,
     Totals,
     execution_report,
     progress_by,
@@ -108,12 +109,8 @@ def dashboard():  # type: ignore[no-untyped-def]
     municipality opens its schools), by school below; filters by roadmap and period."""
     narrow, order = work_filter(request.args), area_order(request.args)
     app = application()
-    by_municipality = _by_municipality(narrow)
     with work(readonly=True) as db:
-        areas = progress_by(
-            app, db, actor(), today(), narrow, municipalities=by_municipality, **order
-        )
-        totals = Totals.of(areas)
+        by_municipality, areas, totals = _area_table(db, narrow, order)
         sections = sections_progress(app, db, actor(), narrow)
         trend = weekly_approvals(app, db, actor(), today(), user_zone())
         roadmaps = roadmaps_of(db, actor())
@@ -146,13 +143,8 @@ def dashboard():  # type: ignore[no-untyped-def]
 def dashboard_export():  # type: ignore[no-untyped-def]
     """The dashboard's table as shown (filter and order) as a spreadsheet, with its total."""
     narrow, order = work_filter(request.args), area_order(request.args)
-    app = application()
-    by_municipality = _by_municipality(narrow)
     with work(readonly=True) as db:
-        areas = progress_by(
-            app, db, actor(), today(), narrow, municipalities=by_municipality, **order
-        )
-        totals = Totals.of(areas)
+        by_municipality, areas, totals = _area_table(db, narrow, order)
         place, roadmap = _named(db, narrow)
         home = actor().organization_id
         place = place or (db.get(Organization, home) if home else None)
@@ -183,6 +175,17 @@ def dashboard_export():  # type: ignore[no-untyped-def]
         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         download_name=f"monitoring-{today():%Y-%m-%d}.xlsx",
     )
+
+
+def _area_table(
+    db: Any, narrow: WorkFilter, order: dict[str, Any]
+) -> tuple[bool, list[AreaProgress], Totals]:
+    """The dashboard's table as asked for: whether by municipality, its rows, their total."""
+    by_municipality = _by_municipality(narrow)
+    areas = progress_by(
+        application(), db, actor(), today(), narrow, municipalities=by_municipality, **order
+    )
+    return by_municipality, areas, Totals.of(areas)
 
 
 def _named(db: Any, narrow: WorkFilter) -> tuple[Organization | None, Roadmap | None]:
