@@ -555,3 +555,32 @@ class AdminLog(SQLModel, table=True):
 
 
 APPEND_ONLY_TABLES = ("transition_log", "comment", "evidence", "admin_log")
+
+
+class ProgressTally(SQLModel, table=True):
+    """How many occurrences share an assignee, roadmap, section, state, history flag and
+    due date's place (`DueBucket`) against the tally's day: the dashboards read these rows
+    instead of every occurrence. Database triggers keep it current (migration 0013)."""
+
+    __tablename__ = "progress_tally"
+    __table_args__ = (Index("ix_progress_tally_municipality", "municipality_id"),)
+
+    assignee_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    roadmap_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    #: The activity's section, 0 for none.
+    section_key: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    state: str = Field(sa_type=String(32), primary_key=True)
+    history: bool = Field(primary_key=True)
+    due: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    #: The assignee's municipality (itself, for a municipality's or the region's own work).
+    municipality_id: int
+    n: int = 0
+
+
+class ProgressTallyDay(SQLModel, table=True):
+    """The day the tally's due buckets are counted against; none while it needs a rebuild."""
+
+    __tablename__ = "progress_tally_day"
+
+    id: int = Field(default=1, primary_key=True)
+    as_of: date | None = None

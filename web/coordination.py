@@ -111,7 +111,7 @@ def dashboard():  # type: ignore[no-untyped-def]
     app = application()
     with work(readonly=True) as db:
         by_municipality, areas, totals = _area_table(db, narrow, order)
-        sections = sections_progress(app, db, actor(), narrow)
+        sections = sections_progress(app, db, actor(), today(), narrow)
         trend = weekly_approvals(app, db, actor(), today(), user_zone())
         roadmaps = roadmaps_of(db, actor())
         escalated = escalation_board(

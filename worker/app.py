@@ -49,6 +49,11 @@ def create_celery(settings: Settings) -> Celery:
                 "schedule": 5.0,
                 "options": {"expires": 5.0},
             },
+            "refresh-tally": {
+                "task": "roadmap.refresh_tally",
+                "schedule": 60.0,
+                "options": {"expires": 60.0},
+            },
             "clean-files": {
                 "task": "roadmap.clean_files",
                 "schedule": 3600.0,

@@ -14,7 +14,8 @@ log = logging.getLogger(__name__)
 
 
 class EmbeddedScheduler:
-    """Sweep every `sweep_interval_seconds`, send mail after each sweep, digest once a day."""
+    """Sweep every `sweep_interval_seconds`, send mail after each sweep, keep the dashboards'
+    tally current, digest once a day."""
 
     def __init__(self, app: App) -> None:
         self.app = app
@@ -30,6 +31,7 @@ class EmbeddedScheduler:
         counts = jobs.run_sweep(self.app, now)
         jobs.run_send(self.app)
         jobs.run_imports(self.app)  # any the web's own thread left behind
+        jobs.run_tally(self.app, now)
         if self._cleaned_at is None or now - self._cleaned_at >= timedelta(hours=1):
             jobs.run_cleanup(self.app, now)
             self._cleaned_at = now

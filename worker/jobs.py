@@ -14,6 +14,7 @@ from engine.models import utcnow
 from engine.notices.digest import write_digests
 from engine.notices.mail import SmtpSender
 from engine.notices.outbox import deliver_pending, pending_count
+from engine.readmodels.tally import refresh
 from engine.usecases.importing import requeue_stale, run_queued
 from engine.work.evidence import remove_orphans, remove_stale_uploads
 
@@ -47,6 +48,16 @@ def run_sweep(app: App, now: datetime, until: float | None = None) -> dict[str, 
     counts = result.to_dict()
     log.info("sweep as of %s: %s", now.isoformat(), counts)
     return counts
+
+
+def run_tally(app: App, now: datetime | None = None) -> bool:
+    """Rebuild the progress tally as of today unless it is current; whether it was rebuilt."""
+    day = (now or utcnow()).astimezone(ZoneInfo(app.settings.timezone)).date()
+    with unit_of_work(app.db) as session:
+        rebuilt = refresh(session, day)
+    if rebuilt:
+        log.info("progress tally rebuilt as of %s", day)
+    return rebuilt
 
 
 def run_send(app: App) -> int:

@@ -66,3 +66,9 @@ def clean_files() -> dict[str, int]:
 def run_imports() -> int:
     """Import the roadmap documents queued from the web."""
     return jobs.run_imports(resources.app())
+
+
+@shared_task(name="roadmap.refresh_tally", base=GuardedTask)
+def refresh_tally() -> bool:
+    """Rebuild the dashboards' progress tally when the day has changed or it went stale."""
+    return jobs.run_tally(resources.app())

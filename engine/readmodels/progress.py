@@ -24,10 +24,12 @@ from engine.models import (
     Occurrence,
     Organization,
     OrganizationKind,
+    ProgressTally,
     Roadmap,
     Section,
     TransitionLog,
 )
+from engine.readmodels import tally
 from engine.readmodels.common import in_phase, overdue_clause
 from engine.readmodels.worklist import WorkFilter, work_clauses
 
@@ -155,20 +157,26 @@ def progress_by(
     """The figures per school, a municipality's own work a row of its own (or, with
     `municipalities`, per municipality: its schools' work and its own), in the order `sort`
     (one of AREA_SORTS; ties by name)."""
-    where = [scope_clause(actor, Occurrence.assignee_id), *work_clauses(app, active(narrow))]
-    owner = aliased(Organization)
     area = aliased(Organization)
-    key = case((owner.kind == OrganizationKind.SCHOOL, owner.parent_id), else_=owner.id)
-    grouped = key if municipalities else owner.id
-    query = (
-        select(grouped.label("area_id"), *_figures(app, today))
-        .select_from(Occurrence)
-        .join(Activity, Activity.id == Occurrence.activity_id)
-        .join(owner, owner.id == Occurrence.assignee_id)
-        .where(*where)
-        .group_by(grouped)
-    )
-    figures = query.subquery()
+    if tally.holds(session, today, narrow):
+        grouped: Any = (
+            ProgressTally.municipality_id if municipalities else ProgressTally.assignee_id
+        )
+        query = select(grouped.label("area_id"), *tally.figures(app)).where(
+            scope_clause(actor, ProgressTally.assignee_id), *tally.clauses(app, active(narrow))
+        )
+    else:
+        owner = aliased(Organization)
+        key = case((owner.kind == OrganizationKind.SCHOOL, owner.parent_id), else_=owner.id)
+        grouped = key if municipalities else owner.id
+        query = (
+            select(grouped.label("area_id"), *_figures(app, today))
+            .select_from(Occurrence)
+            .join(Activity, Activity.id == Occurrence.activity_id)
+            .join(owner, owner.id == Occurrence.assignee_id)
+            .where(scope_clause(actor, Occurrence.assignee_id), *work_clauses(app, active(narrow)))
+        )
+    figures = query.group_by(grouped).subquery()
     total, done, under_review, overdue, due, done_due = list(figures.c)[1:]
     keys: dict[str, Any] = {
         "total": total,
@@ -235,18 +243,37 @@ def dashboard(
 
 
 def sections_progress(
-    app: App, session: Session, actor: Actor, narrow: WorkFilter
+    app: App, session: Session, actor: Actor, today: date, narrow: WorkFilter
 ) -> list[SectionProgress]:
     """Completion per section within the actor's territory, cancelled work left out."""
-    scope = and_(scope_clause(actor, Occurrence.assignee_id), *work_clauses(app, narrow))
-    return _sections(app, session, scope)
+    if not tally.holds(session, today, narrow):
+        scope = and_(scope_clause(actor, Occurrence.assignee_id), *work_clauses(app, narrow))
+        return _sections(app, session, scope)
+    t = ProgressTally
+    rows = session.execute(
+        select(_section_name(), func.sum(t.n), func.sum(case((_done(app, t.state), t.n), else_=0)))
+        .select_from(t)
+        .outerjoin(Section, Section.id == t.section_key)
+        .where(scope_clause(actor, t.assignee_id), *tally.clauses(app, active(narrow)))
+        .group_by(Section.id, Section.number, Section.title)
+        .order_by(Section.id)
+    ).all()
+    return [SectionProgress(r[0], r[1], r[2] or 0) for r in rows]
+
+
+def _section_name() -> Any:
+    return func.coalesce(Section.number.concat(". ").concat(Section.title), "Без раздела")
+
+
+def _done(app: App, state: Any) -> Any:
+    return state.in_(app.states(SubjectKind.OCCURRENCE, Phase.DONE))
 
 
 def _sections(app: App, session: Session, scope: Any) -> list[SectionProgress]:
     done, counted = in_phase(app, Phase.DONE), ~in_phase(app, Phase.CANCELLED)
     rows = session.execute(
         select(
-            func.coalesce(Section.number.concat(". ").concat(Section.title), "Без раздела"),
+            _section_name(),
             func.count(),
             func.sum(case((done, 1), else_=0)),
         )

@@ -1,0 +1,202 @@
+"""The progress tally: the dashboards count tally rows instead of every occurrence, and
+triggers on the occurrences keep it current. It starts empty with no day: the first refresh
+(`engine.readmodels.tally.refresh`, run by the scheduler) builds it.
+
+Revision ID: 0013
+Revises: 0012
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0013"
+down_revision = "0012"
+branch_labels = None
+depends_on = None
+
+KEY = "assignee_id, roadmap_id, section_key, state, history, due"
+COLUMNS = f"{KEY}, municipality_id, n"
+#: Where the due date lies against the tally's day: engine.readmodels.tally.DueBucket.
+BUCKET = (
+    "CASE WHEN {row}.due_on IS NULL THEN 3 WHEN {row}.due_on < {day} THEN 0 "
+    "WHEN {row}.due_on = {day} THEN 1 ELSE 2 END"
+)
+MUNICIPALITY = "CASE WHEN o.kind = 'school' THEN o.parent_id ELSE o.id END"
+#: A change to any of these moves an occurrence from one tally row to another.
+MOVES = (
+    "OLD.state IS NOT NEW.state OR OLD.due_on IS NOT NEW.due_on OR OLD.history IS NOT "
+    "NEW.history OR OLD.assignee_id IS NOT NEW.assignee_id OR OLD.activity_id IS NOT "
+    "NEW.activity_id"
+)
+#: Changes the triggers cannot follow row by row: the tally waits for a rebuild.
+STALE = {
+    "activity": "section_id, roadmap_id",
+    "organization": "parent_id, kind",
+}
+
+
+def upgrade() -> None:
+    op.create_table(
+        "progress_tally",
+        sa.Column("assignee_id", sa.Integer(), primary_key=True, autoincrement=False),
+        sa.Column("roadmap_id", sa.Integer(), primary_key=True, autoincrement=False),
+        sa.Column("section_key", sa.Integer(), primary_key=True, autoincrement=False),
+        sa.Column("state", sa.String(length=32), primary_key=True),
+        sa.Column("history", sa.Boolean(), primary_key=True),
+        sa.Column("due", sa.Integer(), primary_key=True, autoincrement=False),
+        sa.Column("municipality_id", sa.Integer(), nullable=False),
+        sa.Column("n", sa.Integer(), nullable=False),
+    )
+    op.create_index("ix_progress_tally_municipality", "progress_tally", ["municipality_id"])
+    op.create_table(
+        "progress_tally_day",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("as_of", sa.Date(), nullable=True),
+    )
+    if op.get_bind().dialect.name == "postgresql":
+        _postgresql_triggers()
+    else:
+        _sqlite_triggers()
+
+
+def _postgresql_triggers() -> None:
+    moves = MOVES.replace("IS NOT", "IS DISTINCT FROM")
+    # Two rows change: the one the occurrence leaves and the one it joins, locked in key
+    # order so that two transactions moving work in opposite directions cannot deadlock.
+    op.execute(f"""
+CREATE FUNCTION progress_tally_move() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+  day date;
+  was progress_tally%ROWTYPE;
+  joins progress_tally%ROWTYPE;
+BEGIN
+  SELECT as_of INTO day FROM progress_tally_day WHERE id = 1;
+  IF day IS NULL THEN
+    RETURN NULL;
+  END IF;
+  IF TG_OP <> 'INSERT' THEN
+    SELECT OLD.assignee_id, a.roadmap_id, coalesce(a.section_id, 0), OLD.state, OLD.history,
+           {BUCKET.format(row="OLD", day="day")}, 0, -1
+      INTO was FROM activity a WHERE a.id = OLD.activity_id;
+  END IF;
+  IF TG_OP <> 'DELETE' THEN
+    SELECT NEW.assignee_id, a.roadmap_id, coalesce(a.section_id, 0), NEW.state, NEW.history,
+           {BUCKET.format(row="NEW", day="day")}, {MUNICIPALITY}, 1
+      INTO joins FROM activity a, organization o
+     WHERE a.id = NEW.activity_id AND o.id = NEW.assignee_id;
+  END IF;
+  IF TG_OP = 'UPDATE' AND ({_row("was")}) = ({_row("joins")}) THEN
+    RETURN NULL;
+  END IF;
+  IF TG_OP = 'INSERT' OR (TG_OP = 'UPDATE' AND ({_row("joins")}) < ({_row("was")})) THEN
+    PERFORM progress_tally_add(joins);
+    IF TG_OP = 'UPDATE' THEN
+      PERFORM progress_tally_leave(was);
+    END IF;
+  ELSE
+    PERFORM progress_tally_leave(was);
+    IF TG_OP = 'UPDATE' THEN
+      PERFORM progress_tally_add(joins);
+    END IF;
+  END IF;
+  RETURN NULL;
+END $$;
+""")
+    op.execute(f"""
+CREATE FUNCTION progress_tally_add(change progress_tally) RETURNS void LANGUAGE sql AS $$
+  INSERT INTO progress_tally ({COLUMNS}) VALUES (change.assignee_id, change.roadmap_id,
+    change.section_key, change.state, change.history, change.due, change.municipality_id,
+    change.n)
+  ON CONFLICT ({KEY}) DO UPDATE SET n = progress_tally.n + excluded.n
+$$;
+""")
+    op.execute(f"""
+CREATE FUNCTION progress_tally_leave(change progress_tally) RETURNS void LANGUAGE sql AS $$
+  UPDATE progress_tally SET n = n - 1 WHERE ({KEY}) = ({_row("change")})
+$$;
+""")
+    op.execute(
+        "CREATE TRIGGER progress_tally_insert_delete AFTER INSERT OR DELETE ON occurrence "
+        "FOR EACH ROW EXECUTE FUNCTION progress_tally_move()"
+    )
+    op.execute(
+        "CREATE TRIGGER progress_tally_update AFTER UPDATE ON occurrence FOR EACH ROW "
+        f"WHEN ({moves}) EXECUTE FUNCTION progress_tally_move()"
+    )
+    op.execute(
+        "CREATE FUNCTION progress_tally_stale() RETURNS trigger LANGUAGE plpgsql AS $$ "
+        "BEGIN UPDATE progress_tally_day SET as_of = NULL WHERE as_of IS NOT NULL; "
+        "RETURN NULL; END $$"
+    )
+    for table, columns in STALE.items():
+        changed = " OR ".join(f"OLD.{c} IS DISTINCT FROM NEW.{c}" for c in columns.split(", "))
+        op.execute(
+            f"CREATE TRIGGER progress_tally_stale AFTER UPDATE OF {columns} ON {table} "
+            f"FOR EACH ROW WHEN ({changed}) EXECUTE FUNCTION progress_tally_stale()"
+        )
+
+
+def _row(name: str) -> str:
+    return ", ".join(f"{name}.{c}" for c in KEY.split(", "))
+
+
+def _sqlite_triggers() -> None:
+    day = "(SELECT as_of FROM progress_tally_day WHERE id = 1)"
+    kept = f"WHEN {day} IS NOT NULL"
+
+    def joins(row: str) -> str:
+        return (
+            f"INSERT INTO progress_tally ({COLUMNS}) SELECT {row}.assignee_id, a.roadmap_id, "
+            f"coalesce(a.section_id, 0), {row}.state, {row}.history, "
+            f"{BUCKET.format(row=row, day='d.as_of')}, {MUNICIPALITY}, 1 "
+            "FROM activity a, organization o, progress_tally_day d "
+            f"WHERE a.id = {row}.activity_id AND o.id = {row}.assignee_id AND d.id = 1 "
+            f"ON CONFLICT ({KEY}) DO UPDATE SET n = n + 1;"
+        )
+
+    def leaves(row: str) -> str:
+        return (
+            "UPDATE progress_tally SET n = n - 1 WHERE (assignee_id, roadmap_id, section_key, "
+            f"state, history, due) = (SELECT {row}.assignee_id, a.roadmap_id, "
+            f"coalesce(a.section_id, 0), {row}.state, {row}.history, "
+            f"{BUCKET.format(row=row, day='d.as_of')} FROM activity a, progress_tally_day d "
+            f"WHERE a.id = {row}.activity_id AND d.id = 1);"
+        )
+
+    op.execute(
+        f"CREATE TRIGGER progress_tally_insert AFTER INSERT ON occurrence {kept} "
+        f"BEGIN {joins('NEW')} END"
+    )
+    op.execute(
+        f"CREATE TRIGGER progress_tally_delete AFTER DELETE ON occurrence {kept} "
+        f"BEGIN {leaves('OLD')} END"
+    )
+    op.execute(
+        f"CREATE TRIGGER progress_tally_update AFTER UPDATE ON occurrence "
+        f"{kept} AND ({MOVES}) BEGIN {leaves('OLD')} {joins('NEW')} END"
+    )
+    for table, columns in STALE.items():
+        changed = " OR ".join(f"OLD.{c} IS NOT NEW.{c}" for c in columns.split(", "))
+        op.execute(
+            f"CREATE TRIGGER progress_tally_stale_{table} AFTER UPDATE OF {columns} ON "
+            f"{table} WHEN {changed} BEGIN UPDATE progress_tally_day SET as_of = NULL; END"
+        )
+
+
+def downgrade() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP TRIGGER progress_tally_insert_delete ON occurrence")
+        op.execute("DROP TRIGGER progress_tally_update ON occurrence")
+        for table in STALE:
+            op.execute(f"DROP TRIGGER progress_tally_stale ON {table}")
+        op.execute("DROP FUNCTION progress_tally_move()")
+        op.execute("DROP FUNCTION progress_tally_add(progress_tally)")
+        op.execute("DROP FUNCTION progress_tally_leave(progress_tally)")
+        op.execute("DROP FUNCTION progress_tally_stale()")
+    else:
+        for name in ("insert", "delete", "update", *(f"stale_{t}" for t in STALE)):
+            op.execute(f"DROP TRIGGER progress_tally_{name}")
+    op.drop_table("progress_tally_day")
+    op.drop_table("progress_tally")
