@@ -577,6 +577,28 @@ class ProgressTally(SQLModel, table=True):
     n: int = 0
 
 
+class ProgressRollup(SQLModel, table=True):
+    """The tally summed over the schools of a municipality, in `ROLLUP_SLOTS` slots by
+    assignee so that two schools' transitions seldom wait for one row: the region's
+    dashboard reads a few thousand of these. The same triggers keep it current."""
+
+    __tablename__ = "progress_rollup"
+
+    municipality_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    roadmap_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    section_key: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    state: str = Field(sa_type=String(32), primary_key=True)
+    history: bool = Field(primary_key=True)
+    due: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    #: The assignee's id modulo ROLLUP_SLOTS.
+    slot: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    n: int = 0
+
+
+#: Rows a municipality's count is spread over in `ProgressRollup`.
+ROLLUP_SLOTS = 8
+
+
 class ProgressTallyDay(SQLModel, table=True):
     """The day the tally's due buckets are counted against; none while it needs a rebuild."""
 

@@ -21,10 +21,12 @@ from engine.importing.structure import recover
 from engine.lifecycle.definition import SubjectKind
 from engine.lifecycle.fire import fire
 from engine.models import (
+    ROLLUP_SLOTS,
     Activity,
     Occurrence,
     Organization,
     OrganizationKind,
+    ProgressRollup,
     ProgressTally,
     ProgressTallyDay,
     Roadmap,
@@ -39,18 +41,25 @@ from tests.factories import REGISTRY, app_for
 from tests.test_desk import SECOND_ROADMAP, send_for_review
 
 
-def counted(session) -> dict[tuple, tuple[int, int]]:
-    """The tally's rows that count something: key → (municipality, n)."""
-    t = ProgressTally
-    rows = session.execute(
+def counted(session) -> dict[tuple, int]:
+    """The rows of the tally and of the rollup that count something: key → n."""
+    t, r = ProgressTally, ProgressRollup
+    tally = session.execute(
         select(t.assignee_id, t.roadmap_id, t.section_key, t.state, t.history, t.due)
         .add_columns(t.municipality_id, t.n)
         .where(t.n != 0)
     ).all()
-    return {tuple(r[:6]): (r[6], r[7]) for r in rows}
+    rollup = session.execute(
+        select(r.municipality_id, r.roadmap_id, r.section_key, r.state, r.history, r.due)
+        .add_columns(r.slot, r.n)
+        .where(r.n != 0)
+    ).all()
+    return {("tally", *row[:7]): row[7] for row in tally} | {
+        ("rollup", *row[:7]): row[7] for row in rollup
+    }
 
 
-def rebuilt(session) -> dict[tuple, tuple[int, int]]:
+def rebuilt(session) -> dict[tuple, int]:
     """What a rebuild as of the tally's day counts."""
     day = tally_day(session)
     session.execute(update(ProgressTallyDay).values(as_of=None))
@@ -178,8 +187,11 @@ def test_a_change_the_triggers_cannot_follow_waits_for_a_rebuild(demo) -> None:
         assert tally_day(session) is None
         refresh(session, DEMO_DAY)
         assert counted(session) == rebuilt(session)
-        moved = {key for key, (municipality, _) in counted(session).items() if key[0] == school.id}
-        assert moved and all(counted(session)[key][0] == elsewhere for key in moved)
+        rows = counted(session)
+        moved = [key for key in rows if key[:2] == ("tally", school.id)]
+        assert moved and all(key[7] == elsewhere for key in moved)
+        slot = school.id % ROLLUP_SLOTS
+        assert any(key[:2] == ("rollup", elsewhere) and key[7] == slot for key in rows)
 
 
 def test_a_new_day_or_a_period_reads_the_occurrences(demo) -> None:

@@ -24,6 +24,7 @@ from engine.models import (
     Occurrence,
     Organization,
     OrganizationKind,
+    ProgressRollup,
     ProgressTally,
     Roadmap,
     Section,
@@ -159,11 +160,12 @@ def progress_by(
     (one of AREA_SORTS; ties by name)."""
     area = aliased(Organization)
     if tally.holds(session, today, narrow):
-        grouped: Any = (
-            ProgressTally.municipality_id if municipalities else ProgressTally.assignee_id
+        t: tally.Counts = (
+            ProgressRollup if municipalities and tally.rolls_up(actor) else ProgressTally
         )
-        query = select(grouped.label("area_id"), *tally.figures(app)).where(
-            scope_clause(actor, ProgressTally.assignee_id), *tally.clauses(app, active(narrow))
+        grouped: Any = t.municipality_id if municipalities else ProgressTally.assignee_id
+        query = select(grouped.label("area_id"), *tally.figures(app, t)).where(
+            tally.scope(actor, t), *tally.clauses(app, active(narrow), t)
         )
     else:
         owner = aliased(Organization)
@@ -249,12 +251,12 @@ def sections_progress(
     if not tally.holds(session, today, narrow):
         scope = and_(scope_clause(actor, Occurrence.assignee_id), *work_clauses(app, narrow))
         return _sections(app, session, scope)
-    t = ProgressTally
+    t: tally.Counts = ProgressRollup if tally.rolls_up(actor) else ProgressTally
     rows = session.execute(
         select(_section_name(), func.sum(t.n), func.sum(case((_done(app, t.state), t.n), else_=0)))
         .select_from(t)
         .outerjoin(Section, Section.id == t.section_key)
-        .where(scope_clause(actor, t.assignee_id), *tally.clauses(app, active(narrow)))
+        .where(tally.scope(actor, t), *tally.clauses(app, active(narrow), t))
         .group_by(Section.id, Section.number, Section.title)
         .order_by(Section.id)
     ).all()

@@ -15,17 +15,26 @@ from sqlalchemy import and_, case, delete, func, insert, literal, select, text, 
 from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
+from engine.accounts.access import Actor, Role, scope_clause
 from engine.app import App
 from engine.lifecycle.definition import Phase, SubjectKind
 from engine.models import (
+    ROLLUP_SLOTS,
     Activity,
     Occurrence,
     Organization,
     OrganizationKind,
+    ProgressRollup,
     ProgressTally,
     ProgressTallyDay,
 )
 from engine.readmodels.worklist import WorkFilter
+
+#: Roles whose territory is made of whole municipalities: the rollup can answer for them.
+WHOLE_MUNICIPALITIES = (Role.ADMIN, Role.MUNICIPAL_COORDINATOR, Role.REGIONAL_COORDINATOR)
+
+#: Either table: both have the columns the figures and clauses read.
+Counts = type[ProgressTally] | type[ProgressRollup]
 
 
 class DueBucket(IntEnum):
@@ -92,6 +101,7 @@ def refresh(session: Session, today: date) -> bool:
         )
     )
     session.execute(delete(ProgressTally))
+    session.execute(delete(ProgressRollup))
     session.execute(
         insert(ProgressTally).from_select(
             [
@@ -107,14 +117,37 @@ def refresh(session: Session, today: date) -> bool:
             counted,
         )
     )
+    t = ProgressTally
+    slot = t.assignee_id % ROLLUP_SLOTS
+    rolled = [t.municipality_id, t.roadmap_id, t.section_key, t.state, t.history, t.due, slot]
+    session.execute(
+        insert(ProgressRollup).from_select(
+            [*(c.key for c in rolled[:-1]), "slot", "n"],
+            select(*rolled, func.sum(t.n)).group_by(*rolled),
+        )
+    )
     if session.execute(update(ProgressTallyDay).values(as_of=today)).rowcount == 0:
         session.execute(insert(ProgressTallyDay).values(id=1, as_of=today))
     return True
 
 
-def figures(app: App) -> list[Any]:
-    """The dashboard's six figures (as in `progress._figures`), summed over tally rows."""
-    t = ProgressTally
+def rolls_up(actor: Actor) -> bool:
+    """Whether the rollup can answer for `actor`: their territory is whole municipalities."""
+    return actor.role in WHOLE_MUNICIPALITIES
+
+
+def scope(actor: Actor, t: Counts) -> Any:
+    """`scope_clause` on tally or rollup rows: by municipality where the territory allows
+    (the index's column, and the only one the rollup has), else by assignee."""
+    if rolls_up(actor):
+        return scope_clause(actor, t.municipality_id)
+    assert t is ProgressTally, "the rollup answers only for whole municipalities"
+    return scope_clause(actor, ProgressTally.assignee_id)
+
+
+def figures(app: App, t: Counts = ProgressTally) -> list[Any]:
+    """The dashboard's six figures (as in `progress._figures`), summed over tally or
+    rollup rows."""
     done = t.state.in_(app.states(SubjectKind.OCCURRENCE, Phase.DONE))
     under_review = t.state.in_(app.states(SubjectKind.OCCURRENCE, Phase.UNDER_REVIEW))
     is_open = t.state.in_(app.states(SubjectKind.OCCURRENCE, Phase.OPEN))
@@ -134,9 +167,9 @@ def figures(app: App) -> list[Any]:
     ]
 
 
-def clauses(app: App, narrow: WorkFilter) -> list[Any]:
-    """`narrow`'s WHERE clauses on the tally (which `holds` must allow), empty rows left out."""
-    t = ProgressTally
+def clauses(app: App, narrow: WorkFilter, t: Counts = ProgressTally) -> list[Any]:
+    """`narrow`'s WHERE clauses on tally or rollup rows (which `holds` must allow), empty
+    rows left out."""
     where: list[Any] = [t.n > 0]
     if narrow.roadmap_id is not None:
         where.append(t.roadmap_id == narrow.roadmap_id)

@@ -23,6 +23,9 @@ BUCKET = (
     "CASE WHEN {row}.due_on IS NULL THEN 3 WHEN {row}.due_on < {day} THEN 0 "
     "WHEN {row}.due_on = {day} THEN 1 ELSE 2 END"
 )
+#: The rollup's key; its slot is the assignee's id modulo SLOTS (engine.models.ROLLUP_SLOTS).
+ROLLED = "municipality_id, roadmap_id, section_key, state, history, due, slot"
+SLOTS = 8
 MUNICIPALITY = "CASE WHEN o.kind = 'school' THEN o.parent_id ELSE o.id END"
 #: A change to any of these moves an occurrence from one tally row to another.
 MOVES = (
@@ -51,6 +54,18 @@ def upgrade() -> None:
     )
     op.create_index("ix_progress_tally_municipality", "progress_tally", ["municipality_id"])
     op.create_table(
+        "progress_rollup",
+        *(
+            sa.Column(name, sa.Integer(), primary_key=True, autoincrement=False)
+            for name in ("municipality_id", "roadmap_id", "section_key")
+        ),
+        sa.Column("state", sa.String(length=32), primary_key=True),
+        sa.Column("history", sa.Boolean(), primary_key=True),
+        sa.Column("due", sa.Integer(), primary_key=True, autoincrement=False),
+        sa.Column("slot", sa.Integer(), primary_key=True, autoincrement=False),
+        sa.Column("n", sa.Integer(), nullable=False),
+    )
+    op.create_table(
         "progress_tally_day",
         sa.Column("id", sa.Integer(), primary_key=True),
         sa.Column("as_of", sa.Date(), nullable=True),
@@ -63,8 +78,9 @@ def upgrade() -> None:
 
 def _postgresql_triggers() -> None:
     moves = MOVES.replace("IS NOT", "IS DISTINCT FROM")
-    # Two rows change: the one the occurrence leaves and the one it joins, locked in key
-    # order so that two transactions moving work in opposite directions cannot deadlock.
+    # An occurrence leaves one tally row and joins another (-1 and +1), and so for the
+    # rollup; each pair is locked in key order so that two transactions moving work in
+    # opposite directions cannot deadlock.
     op.execute(f"""
 CREATE FUNCTION progress_tally_move() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
@@ -78,8 +94,9 @@ BEGIN
   END IF;
   IF TG_OP <> 'INSERT' THEN
     SELECT OLD.assignee_id, a.roadmap_id, coalesce(a.section_id, 0), OLD.state, OLD.history,
-           {BUCKET.format(row="OLD", day="day")}, 0, -1
-      INTO was FROM activity a WHERE a.id = OLD.activity_id;
+           {BUCKET.format(row="OLD", day="day")}, {MUNICIPALITY}, -1
+      INTO was FROM activity a, organization o
+     WHERE a.id = OLD.activity_id AND o.id = OLD.assignee_id;
   END IF;
   IF TG_OP <> 'DELETE' THEN
     SELECT NEW.assignee_id, a.roadmap_id, coalesce(a.section_id, 0), NEW.state, NEW.history,
@@ -87,18 +104,26 @@ BEGIN
       INTO joins FROM activity a, organization o
      WHERE a.id = NEW.activity_id AND o.id = NEW.assignee_id;
   END IF;
-  IF TG_OP = 'UPDATE' AND ({_row("was")}) = ({_row("joins")}) THEN
-    RETURN NULL;
-  END IF;
-  IF TG_OP = 'INSERT' OR (TG_OP = 'UPDATE' AND ({_row("joins")}) < ({_row("was")})) THEN
+  IF TG_OP = 'INSERT' THEN
     PERFORM progress_tally_add(joins);
-    IF TG_OP = 'UPDATE' THEN
-      PERFORM progress_tally_leave(was);
-    END IF;
-  ELSE
-    PERFORM progress_tally_leave(was);
-    IF TG_OP = 'UPDATE' THEN
+    PERFORM progress_rollup_add(joins);
+  ELSIF TG_OP = 'DELETE' THEN
+    PERFORM progress_tally_add(was);
+    PERFORM progress_rollup_add(was);
+  ELSIF ({_row("was")}) <> ({_row("joins")}) THEN
+    IF ({_row("was")}) < ({_row("joins")}) THEN
+      PERFORM progress_tally_add(was);
       PERFORM progress_tally_add(joins);
+    ELSE
+      PERFORM progress_tally_add(joins);
+      PERFORM progress_tally_add(was);
+    END IF;
+    IF ({_rolled("was")}) < ({_rolled("joins")}) THEN
+      PERFORM progress_rollup_add(was);
+      PERFORM progress_rollup_add(joins);
+    ELSE
+      PERFORM progress_rollup_add(joins);
+      PERFORM progress_rollup_add(was);
     END IF;
   END IF;
   RETURN NULL;
@@ -106,15 +131,14 @@ END $$;
 """)
     op.execute(f"""
 CREATE FUNCTION progress_tally_add(change progress_tally) RETURNS void LANGUAGE sql AS $$
-  INSERT INTO progress_tally ({COLUMNS}) VALUES (change.assignee_id, change.roadmap_id,
-    change.section_key, change.state, change.history, change.due, change.municipality_id,
-    change.n)
+  INSERT INTO progress_tally ({COLUMNS}) VALUES ({_row("change", COLUMNS)})
   ON CONFLICT ({KEY}) DO UPDATE SET n = progress_tally.n + excluded.n
 $$;
 """)
     op.execute(f"""
-CREATE FUNCTION progress_tally_leave(change progress_tally) RETURNS void LANGUAGE sql AS $$
-  UPDATE progress_tally SET n = n - 1 WHERE ({KEY}) = ({_row("change")})
+CREATE FUNCTION progress_rollup_add(change progress_tally) RETURNS void LANGUAGE sql AS $$
+  INSERT INTO progress_rollup ({ROLLED}, n) VALUES ({_rolled("change")}, change.n)
+  ON CONFLICT ({ROLLED}) DO UPDATE SET n = progress_rollup.n + excluded.n
 $$;
 """)
     op.execute(
@@ -138,44 +162,52 @@ $$;
         )
 
 
-def _row(name: str) -> str:
-    return ", ".join(f"{name}.{c}" for c in KEY.split(", "))
+def _rolled(name: str) -> str:
+    """The rollup's key of tally row `name`."""
+    return (
+        f"{name}.municipality_id, {name}.roadmap_id, {name}.section_key, {name}.state, "
+        f"{name}.history, {name}.due, {name}.assignee_id % {SLOTS}"
+    )
+
+
+def _row(name: str, columns: str = KEY) -> str:
+    return ", ".join(f"{name}.{c}" for c in columns.split(", "))
 
 
 def _sqlite_triggers() -> None:
     day = "(SELECT as_of FROM progress_tally_day WHERE id = 1)"
     kept = f"WHEN {day} IS NOT NULL"
 
-    def joins(row: str) -> str:
-        return (
-            f"INSERT INTO progress_tally ({COLUMNS}) SELECT {row}.assignee_id, a.roadmap_id, "
-            f"coalesce(a.section_id, 0), {row}.state, {row}.history, "
-            f"{BUCKET.format(row=row, day='d.as_of')}, {MUNICIPALITY}, 1 "
-            "FROM activity a, organization o, progress_tally_day d "
-            f"WHERE a.id = {row}.activity_id AND o.id = {row}.assignee_id AND d.id = 1 "
-            f"ON CONFLICT ({KEY}) DO UPDATE SET n = n + 1;"
+    def count(row: str, sign: int) -> str:
+        """Add `sign` to the tally row and the rollup row that occurrence `row` counts in."""
+        keys = (
+            f"{row}.assignee_id, a.roadmap_id, coalesce(a.section_id, 0), {row}.state, "
+            f"{row}.history, {BUCKET.format(row=row, day='d.as_of')}, {MUNICIPALITY}"
         )
-
-    def leaves(row: str) -> str:
+        source = (
+            "FROM activity a, organization o, progress_tally_day d "
+            f"WHERE a.id = {row}.activity_id AND o.id = {row}.assignee_id AND d.id = 1"
+        )
         return (
-            "UPDATE progress_tally SET n = n - 1 WHERE (assignee_id, roadmap_id, section_key, "
-            f"state, history, due) = (SELECT {row}.assignee_id, a.roadmap_id, "
+            f"INSERT INTO progress_tally ({COLUMNS}) SELECT {keys}, {sign} {source} "
+            f"ON CONFLICT ({KEY}) DO UPDATE SET n = n + excluded.n; "
+            f"INSERT INTO progress_rollup ({ROLLED}, n) SELECT {MUNICIPALITY}, a.roadmap_id, "
             f"coalesce(a.section_id, 0), {row}.state, {row}.history, "
-            f"{BUCKET.format(row=row, day='d.as_of')} FROM activity a, progress_tally_day d "
-            f"WHERE a.id = {row}.activity_id AND d.id = 1);"
+            f"{BUCKET.format(row=row, day='d.as_of')}, {row}.assignee_id % {SLOTS}, {sign} "
+            f"{source} ON CONFLICT ({ROLLED}) DO UPDATE SET n = n + excluded.n;"
         )
 
     op.execute(
         f"CREATE TRIGGER progress_tally_insert AFTER INSERT ON occurrence {kept} "
-        f"BEGIN {joins('NEW')} END"
+        f"BEGIN {count('NEW', 1)} END"
     )
     op.execute(
         f"CREATE TRIGGER progress_tally_delete AFTER DELETE ON occurrence {kept} "
-        f"BEGIN {leaves('OLD')} END"
+        f"BEGIN {count('OLD', -1)} END"
     )
     op.execute(
         f"CREATE TRIGGER progress_tally_update AFTER UPDATE ON occurrence "
-        f"{kept} AND ({MOVES}) BEGIN {leaves('OLD')} {joins('NEW')} END"
+        f"{kept} AND ({MOVES}) BEGIN {count('OLD', -1)} {count('NEW', 1)} END"
     )
     for table, columns in STALE.items():
         changed = " OR ".join(f"OLD.{c} IS NOT NEW.{c}" for c in columns.split(", "))
@@ -193,10 +225,11 @@ def downgrade() -> None:
             op.execute(f"DROP TRIGGER progress_tally_stale ON {table}")
         op.execute("DROP FUNCTION progress_tally_move()")
         op.execute("DROP FUNCTION progress_tally_add(progress_tally)")
-        op.execute("DROP FUNCTION progress_tally_leave(progress_tally)")
+        op.execute("DROP FUNCTION progress_rollup_add(progress_tally)")
         op.execute("DROP FUNCTION progress_tally_stale()")
     else:
         for name in ("insert", "delete", "update", *(f"stale_{t}" for t in STALE)):
             op.execute(f"DROP TRIGGER progress_tally_{name}")
     op.drop_table("progress_tally_day")
+    op.drop_table("progress_rollup")
     op.drop_table("progress_tally")
