@@ -239,10 +239,11 @@ def _expand(url: str, years: int) -> None:
 def _tally(url: str) -> None:
     """Build the dashboards' tally as the product's scheduler would: as of the real today,
     the day the served pages count against, so that every transition pays its trigger."""
-    today = datetime.now(ZoneInfo(Settings.from_env().timezone)).date()
+    zone = Settings.from_env().timezone
+    today = datetime.now(ZoneInfo(zone)).date()
     engine = make_engine(url)
     with unit_of_work(engine) as session:
-        refresh(session, today)
+        refresh(session, today, zone)
     engine.dispose()
 
 

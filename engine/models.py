@@ -328,6 +328,7 @@ class TransitionLog(SQLModel, table=True):
     __table_args__ = (
         Index("ix_transition_log_occurrence", "occurrence_id", "id"),
         Index("ix_transition_log_document", "document_id", "id"),
+        Index("ix_transition_log_at", "at"),
         CheckConstraint(_ONE_SUBJECT, name="transition_log_one_subject"),
     )
 
@@ -595,8 +596,28 @@ class ProgressRollup(SQLModel, table=True):
     n: int = 0
 
 
-#: Rows a municipality's count is spread over in `ProgressRollup`.
+#: Rows a municipality's count is spread over in `ProgressRollup` and `ProgressDaily`.
 ROLLUP_SLOTS = 8
+
+
+class ProgressDaily(SQLModel, table=True):
+    """How many occurrences entered each state on each day (in the product's time zone),
+    per municipality in slots as the rollup: the dashboard's approvals per week. Kept on
+    PostgreSQL only, by the tally's trigger; rebuilt from the transition log for the days
+    `DAILY_DAYS` back."""
+
+    __tablename__ = "progress_daily"
+
+    municipality_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    slot: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    day: date = Field(primary_key=True)
+    state: str = Field(sa_type=String(32), primary_key=True)
+    n: int = 0
+
+
+#: Days a rebuild of `ProgressDaily` counts back from the tally's day: twelve weeks and
+#: the current one, the chart's span.
+DAILY_DAYS = 13 * 7
 
 
 class ProgressTallyDay(SQLModel, table=True):
@@ -606,3 +627,5 @@ class ProgressTallyDay(SQLModel, table=True):
 
     id: int = Field(default=1, primary_key=True)
     as_of: date | None = None
+    #: The time zone whose days `ProgressDaily` counts.
+    zone: str | None = Field(default=None, sa_type=String(64))

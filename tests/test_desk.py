@@ -549,9 +549,9 @@ def tally_now(app, db) -> None:
 
     from engine.readmodels.tally import refresh
 
-    zone = ZoneInfo(app.config["ROADMAP_SETTINGS"].timezone)
+    zone = app.config["ROADMAP_SETTINGS"].timezone
     with unit_of_work(db) as session:
-        assert refresh(session, datetime.now(zone).date())
+        assert refresh(session, datetime.now(ZoneInfo(zone)).date(), zone)
 
 
 @pytest.mark.parametrize("tallied", [False, True], ids=["occurrences", "tally"])

@@ -67,7 +67,7 @@ from engine.readmodels.roadmaps import (
     roadmaps_of,
 )
 from engine.readmodels.worklist import WorkFilter
-from engine.usecases.escalations import acknowledge_many, escalation_board
+from engine.usecases.escalations import acknowledge_many, escalation_board, waiting
 from engine.usecases.importing import (
     import_job,
     preview_own,
@@ -114,9 +114,7 @@ def dashboard():  # type: ignore[no-untyped-def]
         sections = sections_progress(app, db, actor(), today(), narrow)
         trend = weekly_approvals(app, db, actor(), today(), user_zone())
         roadmaps = roadmaps_of(db, actor())
-        escalated = escalation_board(
-            app, db, actor(), narrow=BoardFilter(work=narrow), per_page=1
-        ).page.total
+        escalated = waiting(app, db, actor(), BoardFilter(work=narrow))
         municipality, _roadmap = _named(db, narrow)
     args = {k: v for k, v in request.args.items() if k in ("roadmap", "from", "to", "municipality")}
     return render_template(

@@ -54,7 +54,7 @@ def run_tally(app: App, now: datetime | None = None) -> bool:
     """Rebuild the progress tally as of today unless it is current; whether it was rebuilt."""
     day = (now or utcnow()).astimezone(ZoneInfo(app.settings.timezone)).date()
     with unit_of_work(app.db) as session:
-        rebuilt = refresh(session, day)
+        rebuilt = refresh(session, day, app.settings.timezone)
     if rebuilt:
         log.info("progress tally rebuilt as of %s", day)
     return rebuilt

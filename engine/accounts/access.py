@@ -48,6 +48,21 @@ def scope_clause(actor: Actor, org_column: ColumnElement[int]) -> ColumnElement[
     return _scope(actor.role, org_column, actor.id, actor.organization_id)
 
 
+def municipalities_clause(actor: Actor, column: ColumnElement[int]) -> Any:
+    """`scope_clause` for rows counted per municipality (`column`: a municipality, or the
+    region for its own work), for the roles whose territory is whole municipalities; None
+    for the others (schools, curators), whose territory is not."""
+    org = actor.organization_id
+    if actor.role == Role.ADMIN:
+        return true()
+    if actor.role == Role.MUNICIPAL_COORDINATOR:
+        return false() if org is None else column == org
+    if actor.role == Role.REGIONAL_COORDINATOR:
+        region = or_(Organization.id == org, Organization.parent_id == org)
+        return false() if org is None else column.in_(select(Organization.id).where(region))
+    return None
+
+
 def _scope(role: str, org_column: ColumnElement[int], actor_id: Any, org: Any) -> Any:
     """`scope_clause` for a role, with the actor's id and organization as values or binds."""
     if role == Role.ADMIN:

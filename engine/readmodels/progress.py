@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
+from itertools import pairwise
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -24,6 +25,7 @@ from engine.models import (
     Occurrence,
     Organization,
     OrganizationKind,
+    ProgressDaily,
     ProgressRollup,
     ProgressTally,
     Roadmap,
@@ -291,32 +293,46 @@ def _sections(app: App, session: Session, scope: Any) -> list[SectionProgress]:
 def weekly_approvals(
     app: App, session: Session, actor: Actor, today: date, zone: ZoneInfo
 ) -> list[tuple[date, int]]:
-    """Subjects done per week over the last twelve weeks, in the actor's territory."""
+    """Occurrences done per week (Monday to Sunday in `zone`) over the last twelve weeks,
+    in the actor's territory: from the daily counts where they answer, else from the log."""
+    this_week = today - timedelta(days=today.weekday())
+    mondays = [this_week - timedelta(weeks=n) for n in range(11, -2, -1)]  # and the next
     done = app.states(SubjectKind.OCCURRENCE, Phase.DONE)
-    rows = (
-        session.execute(
-            select(TransitionLog.at)
+    if tally.rolls_up(actor) and tally.counts_days(session, today, zone.key):
+        d = ProgressDaily
+        counts = session.execute(
+            select(
+                *(
+                    func.sum(case((and_(d.day >= start, d.day < end), d.n), else_=0))
+                    for start, end in pairwise(mondays)
+                )
+            ).where(
+                d.day >= mondays[0],
+                d.day < mondays[-1],
+                d.state.in_(done),
+                tally.scope(actor, d),
+            )
+        ).one()
+    else:
+        at = TransitionLog.at
+        starts = [datetime.combine(monday, time(), zone) for monday in mondays]
+        counts = session.execute(
+            select(
+                *(
+                    func.sum(case((and_(at >= start, at < end), 1), else_=0))
+                    for start, end in pairwise(starts)
+                )
+            )
             .join(Occurrence, Occurrence.id == TransitionLog.occurrence_id)
             .where(
+                at >= starts[0],
+                at < starts[-1],
                 TransitionLog.to_state.in_(done),
                 TransitionLog.from_state != TransitionLog.to_state,
                 scope_clause(actor, Occurrence.assignee_id),
             )
-            .order_by(TransitionLog.id.desc())
-            .limit(5000)
-        )
-        .scalars()
-        .all()
-    )
-    this_week = today - timedelta(days=today.weekday())
-    weeks = [this_week - timedelta(weeks=n) for n in range(11, -1, -1)]
-    counts = dict.fromkeys(weeks, 0)
-    for moment in rows:
-        day = moment.astimezone(zone).date()
-        monday = day - timedelta(days=day.weekday())
-        if monday in counts:
-            counts[monday] += 1
-    return list(counts.items())
+        ).one()
+    return [(week, n or 0) for week, n in zip(mondays[:-1], counts, strict=True)]
 
 
 @dataclass(frozen=True)

@@ -7,34 +7,35 @@ count the occurrences themselves: the figures are the same either way."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, time, timedelta
 from enum import IntEnum
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, case, delete, func, insert, literal, select, text, update
+from sqlalchemy import Date, and_, case, cast, delete, func, insert, literal, select, text, update
 from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
-from engine.accounts.access import Actor, Role, scope_clause
+from engine.accounts.access import Actor, municipalities_clause, scope_clause
 from engine.app import App
 from engine.lifecycle.definition import Phase, SubjectKind
 from engine.models import (
+    DAILY_DAYS,
     ROLLUP_SLOTS,
     Activity,
     Occurrence,
     Organization,
     OrganizationKind,
+    ProgressDaily,
     ProgressRollup,
     ProgressTally,
     ProgressTallyDay,
+    TransitionLog,
 )
 from engine.readmodels.worklist import WorkFilter
 
-#: Roles whose territory is made of whole municipalities: the rollup can answer for them.
-WHOLE_MUNICIPALITIES = (Role.ADMIN, Role.MUNICIPAL_COORDINATOR, Role.REGIONAL_COORDINATOR)
-
-#: Either table: both have the columns the figures and clauses read.
-Counts = type[ProgressTally] | type[ProgressRollup]
+#: Any of the tables: each has the columns its readers' scope and clauses read.
+Counts = type[ProgressTally] | type[ProgressRollup] | type[ProgressDaily]
 
 
 class DueBucket(IntEnum):
@@ -59,14 +60,18 @@ def holds(session: Session, today: date, narrow: WorkFilter) -> bool:
     return narrow.due_from is None and narrow.due_to is None and tally_day(session) == today
 
 
-def refresh(session: Session, today: date) -> bool:
+def refresh(session: Session, today: date, zone: str | None = None) -> bool:
     """Rebuild the tally as of `today` unless it is current already; whether it was rebuilt.
+    With `zone` (on PostgreSQL), the daily counts too, in that time zone's days.
 
     On PostgreSQL the occurrences are locked against writes for the rebuild (about a second
     at a million), so that no transition counted by a trigger is counted twice or lost."""
-    if tally_day(session) == today:
+    postgresql = session.get_bind().dialect.name == "postgresql"
+    if not postgresql:
+        zone = None  # SQLite counts no days: it knows no time zones
+    if counts_days(session, today, zone):
         return False
-    if session.get_bind().dialect.name == "postgresql":
+    if postgresql:
         session.execute(text("LOCK TABLE occurrence IN SHARE MODE"))
     owner = aliased(Organization)
     bucket = case(
@@ -126,22 +131,55 @@ def refresh(session: Session, today: date) -> bool:
             select(*rolled, func.sum(t.n)).group_by(*rolled),
         )
     )
-    if session.execute(update(ProgressTallyDay).values(as_of=today)).rowcount == 0:
-        session.execute(insert(ProgressTallyDay).values(id=1, as_of=today))
+    session.execute(delete(ProgressDaily))
+    if zone is not None:
+        _daily(session, today, zone)
+    if session.execute(update(ProgressTallyDay).values(as_of=today, zone=zone)).rowcount == 0:
+        session.execute(insert(ProgressTallyDay).values(id=1, as_of=today, zone=zone))
     return True
+
+
+def _daily(session: Session, today: date, zone: str) -> None:
+    """Count the transition log's entries into each state for `DAILY_DAYS` back."""
+    since = datetime.combine(today - timedelta(days=DAILY_DAYS), time(), ZoneInfo(zone))
+    owner = aliased(Organization)
+    municipality = case((owner.kind == OrganizationKind.SCHOOL, owner.parent_id), else_=owner.id)
+    slot = Occurrence.assignee_id % ROLLUP_SLOTS
+    day = cast(func.timezone(zone, TransitionLog.at), Date)
+    keys = [municipality, slot, day, TransitionLog.to_state]
+    counted = (
+        select(*keys, func.count())
+        .join(Occurrence, Occurrence.id == TransitionLog.occurrence_id)
+        .join(owner, owner.id == Occurrence.assignee_id)
+        .where(TransitionLog.at >= since, TransitionLog.from_state != TransitionLog.to_state)
+        .group_by(*keys)
+    )
+    session.execute(
+        insert(ProgressDaily).from_select(["municipality_id", "slot", "day", "state", "n"], counted)
+    )
+
+
+def counts_days(session: Session, today: date, zone: str | None) -> bool:
+    """Whether the tally is current today with daily counts in `zone` (None: without)."""
+    current = session.execute(
+        select(ProgressTallyDay.as_of, ProgressTallyDay.zone).where(ProgressTallyDay.id == 1)
+    ).one_or_none()
+    return current is not None and tuple(current) == (today, zone)
 
 
 def rolls_up(actor: Actor) -> bool:
     """Whether the rollup can answer for `actor`: their territory is whole municipalities."""
-    return actor.role in WHOLE_MUNICIPALITIES
+    return municipalities_clause(actor, ProgressRollup.municipality_id) is not None
 
 
 def scope(actor: Actor, t: Counts) -> Any:
-    """`scope_clause` on tally or rollup rows: by municipality where the territory allows
-    (the index's column, and the only one the rollup has), else by assignee."""
-    if rolls_up(actor):
-        return scope_clause(actor, t.municipality_id)
-    assert t is ProgressTally, "the rollup answers only for whole municipalities"
+    """`scope_clause` on tally, rollup or daily rows: by municipality where the territory
+    is whole municipalities (the index's column, and the only one the others have), else by
+    assignee."""
+    by_municipality = municipalities_clause(actor, t.municipality_id)
+    if by_municipality is not None:
+        return by_municipality
+    assert t is ProgressTally, "only the tally answers for a school or a curator"
     return scope_clause(actor, ProgressTally.assignee_id)
 
 

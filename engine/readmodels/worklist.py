@@ -65,7 +65,8 @@ def work_clauses(app: App, narrow: WorkFilter) -> list[Any]:
 
 
 def place_and_time(narrow: WorkFilter) -> list[Any]:
-    """The roadmap, due dates and municipality of `narrow`, on Occurrence joined with Activity."""
+    """The roadmap, due dates and municipality of `narrow`, on Occurrence joined with Activity.
+    A municipality's work is its own and its schools' (as the tally counts it)."""
     where: list[Any] = []
     if narrow.roadmap_id is not None:
         where.append(Activity.roadmap_id == narrow.roadmap_id)
@@ -74,7 +75,10 @@ def place_and_time(narrow: WorkFilter) -> list[Any]:
     if narrow.due_to is not None:
         where.append(Occurrence.due_on <= narrow.due_to)
     if narrow.municipality_id is not None:
-        schools = select(Organization.id).where(Organization.parent_id == narrow.municipality_id)
+        schools = select(Organization.id).where(
+            Organization.parent_id == narrow.municipality_id,
+            Organization.kind == OrganizationKind.SCHOOL,
+        )
         where.append(
             or_(
                 Occurrence.assignee_id == narrow.municipality_id,

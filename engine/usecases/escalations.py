@@ -34,16 +34,26 @@ def escalation_board(
     per_page: int = 50,
 ) -> Board:
     """A municipal coordinator sees their municipality; the region's people see all of it."""
-    municipality = actor.organization_id if actor.role == Role.MUNICIPAL_COORDINATOR else None
     rows = board_page(
         session,
         app.policies,
-        municipality_id=municipality,
+        municipality_id=_municipality(actor),
         narrow=narrow,
         page=page,
         per_page=per_page,
     )
     return Board(rows, assignment_targets(session, actor))
+
+
+def waiting(app: App, session: Session, actor: Actor, narrow: BoardFilter) -> int:
+    """How many escalations on the actor's board wait for a decision."""
+    return board_page(
+        session, app.policies, municipality_id=_municipality(actor), narrow=narrow, per_page=1
+    ).total
+
+
+def _municipality(actor: Actor) -> int | None:
+    return actor.organization_id if actor.role == Role.MUNICIPAL_COORDINATOR else None
 
 
 @dataclass

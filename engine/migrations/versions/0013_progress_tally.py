@@ -1,6 +1,7 @@
 """The progress tally: the dashboards count tally rows instead of every occurrence, and
 triggers on the occurrences keep it current. It starts empty with no day: the first refresh
-(`engine.readmodels.tally.refresh`, run by the scheduler) builds it.
+(`engine.readmodels.tally.refresh`, run by the scheduler) builds it. The transition log gets
+an index by time, which the approvals per week read where the tally cannot answer.
 
 Revision ID: 0013
 Revises: 0012
@@ -66,10 +67,20 @@ def upgrade() -> None:
         sa.Column("n", sa.Integer(), nullable=False),
     )
     op.create_table(
+        "progress_daily",
+        sa.Column("municipality_id", sa.Integer(), primary_key=True, autoincrement=False),
+        sa.Column("slot", sa.Integer(), primary_key=True, autoincrement=False),
+        sa.Column("day", sa.Date(), primary_key=True),
+        sa.Column("state", sa.String(length=32), primary_key=True),
+        sa.Column("n", sa.Integer(), nullable=False),
+    )
+    op.create_table(
         "progress_tally_day",
         sa.Column("id", sa.Integer(), primary_key=True),
         sa.Column("as_of", sa.Date(), nullable=True),
+        sa.Column("zone", sa.String(length=64), nullable=True),
     )
+    op.create_index("ix_transition_log_at", "transition_log", ["at"])
     if op.get_bind().dialect.name == "postgresql":
         _postgresql_triggers()
     else:
@@ -84,25 +95,33 @@ def _postgresql_triggers() -> None:
     op.execute(f"""
 CREATE FUNCTION progress_tally_move() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
-  day date;
+  as_of date;
+  tz text;
   was progress_tally%ROWTYPE;
   joins progress_tally%ROWTYPE;
 BEGIN
-  SELECT as_of INTO day FROM progress_tally_day WHERE id = 1;
-  IF day IS NULL THEN
+  SELECT d.as_of, d.zone INTO as_of, tz FROM progress_tally_day d WHERE d.id = 1;
+  IF as_of IS NULL THEN
     RETURN NULL;
   END IF;
   IF TG_OP <> 'INSERT' THEN
     SELECT OLD.assignee_id, a.roadmap_id, coalesce(a.section_id, 0), OLD.state, OLD.history,
-           {BUCKET.format(row="OLD", day="day")}, {MUNICIPALITY}, -1
+           {BUCKET.format(row="OLD", day="as_of")}, {MUNICIPALITY}, -1
       INTO was FROM activity a, organization o
      WHERE a.id = OLD.activity_id AND o.id = OLD.assignee_id;
   END IF;
   IF TG_OP <> 'DELETE' THEN
     SELECT NEW.assignee_id, a.roadmap_id, coalesce(a.section_id, 0), NEW.state, NEW.history,
-           {BUCKET.format(row="NEW", day="day")}, {MUNICIPALITY}, 1
+           {BUCKET.format(row="NEW", day="as_of")}, {MUNICIPALITY}, 1
       INTO joins FROM activity a, organization o
      WHERE a.id = NEW.activity_id AND o.id = NEW.assignee_id;
+  END IF;
+  -- the days an occurrence enters a state, where the tally counts days
+  IF TG_OP = 'UPDATE' AND tz IS NOT NULL AND OLD.state IS DISTINCT FROM NEW.state THEN
+    INSERT INTO progress_daily (municipality_id, slot, day, state, n)
+    VALUES (joins.municipality_id, NEW.assignee_id % {SLOTS},
+            (NEW.state_changed_at AT TIME ZONE tz)::date, NEW.state, 1)
+    ON CONFLICT (municipality_id, slot, day, state) DO UPDATE SET n = progress_daily.n + 1;
   END IF;
   IF TG_OP = 'INSERT' THEN
     PERFORM progress_tally_add(joins);
@@ -230,6 +249,8 @@ def downgrade() -> None:
     else:
         for name in ("insert", "delete", "update", *(f"stale_{t}" for t in STALE)):
             op.execute(f"DROP TRIGGER progress_tally_{name}")
+    op.drop_index("ix_transition_log_at", table_name="transition_log")
     op.drop_table("progress_tally_day")
+    op.drop_table("progress_daily")
     op.drop_table("progress_rollup")
     op.drop_table("progress_tally")
