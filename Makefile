@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: install vendor run demo test lint format services browser office graphviz bench bench-quick wrk i18n clean mutate bench-directory
+.PHONY: install vendor run demo test lint format services browser office graphviz bench bench-quick bench-national wrk i18n clean mutate bench-directory
 
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -70,6 +70,12 @@ bench: install services wrk
 bench-quick: install services wrk
 	$(BIN)/pip install --quiet -e '.[test,bench]'
 	$(BIN)/python -m bench --quick
+
+## bench-national: the same on 10,000 schools in 100 municipalities (about 5,100,000
+## occurrences), in about half an hour; writes bench/results-national.json. Not run in CI.
+bench-national: install services wrk
+	$(BIN)/pip install --quiet -e '.[test,bench]'
+	$(BIN)/python -m bench --national
 
 ## bench-directory: 5,000 schools and about 20,000 people imported, re-imported and listed
 bench-directory: install services

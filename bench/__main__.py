@@ -2,6 +2,7 @@
 
 python -m bench            # 2,000 schools, about 1,040,000 occurrences (make bench)
 python -m bench --quick    # 200 schools, shorter runs: about three minutes (make bench-quick)
+python -m bench --national # 10,000 schools in 100 municipalities, about 5,100,000 occurrences
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from bench.spread import verdict
 
 RESULTS = Path(__file__).with_name("results.json")
 QUICK_RESULTS = Path(__file__).with_name("results-quick.json")  # not committed
+NATIONAL_RESULTS = Path(__file__).with_name("results-national.json")
 DATABASE = "roadmap_bench"
 
 
@@ -39,12 +41,16 @@ def machine() -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="a smaller, shorter run")
-    parser.add_argument("--schools", type=int, help="default 2000 (quick: 200)")
+    parser.add_argument(
+        "--national", action="store_true", help="10,000 schools in 100 municipalities"
+    )
+    parser.add_argument("--schools", type=int, help="default 2000 (quick: 200; national: 10000)")
     parser.add_argument(
         "--redis-url", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
     )
     args = parser.parse_args()
-    schools = args.schools or (200 if args.quick else 2000)
+    schools = args.schools or (200 if args.quick else 10_000 if args.national else 2000)
+    municipalities = 100 if args.national else data.MUNICIPALITIES
     started = time.perf_counter()
     results: dict[str, object] = {
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -56,10 +62,10 @@ def main() -> None:
         print(f"[{time.perf_counter() - started:6.1f} s] {name}", flush=True)
 
     step(f"building the data set: {schools} schools")
-    dataset = data.build(DATABASE, schools)
+    dataset = data.build(DATABASE, schools, municipalities=municipalities)
     results["data"] = {
         "schools": schools,
-        "municipalities": data.MUNICIPALITIES,
+        "municipalities": municipalities,
         "occurrences": dataset.occurrences,
         "falling_due": dataset.falling_due,
         "seconds": {k: round(v, 1) for k, v in dataset.seconds.items()},
@@ -77,7 +83,7 @@ def main() -> None:
     step("HTTP under gunicorn")
     results["http"] = loadtest.run(dataset.url, args.redis_url, schools, 2 if args.quick else 5)
     results["seconds"] = round(time.perf_counter() - started, 1)
-    target = QUICK_RESULTS if args.quick else RESULTS
+    target = QUICK_RESULTS if args.quick else NATIONAL_RESULTS if args.national else RESULTS
     target.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
     step(f"done; the figures are in {target}")
     print()

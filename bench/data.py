@@ -1,10 +1,12 @@
 """The national-scale data set the benchmarks share, built on PostgreSQL.
 
-A region of 20 municipalities and N schools. Each municipality imports the three seed roadmaps
-through the real importer, with one school in it; that school's occurrences are the pattern
-every other school of the municipality gets, copied set-based in SQL, and the roadmaps are
-renewed for `years` consecutive years (due dates a whole year later each time). With the
-defaults (2,000 schools, 9 years) that is about 1,040,000 occurrences.
+A region of N schools in 20 municipalities (or as many as asked). Each municipality imports
+the three seed roadmaps through the real importer, with one school in it; that school's
+occurrences are the pattern every other school of the municipality gets, copied set-based
+in SQL, and the roadmaps are renewed for `years` consecutive years (due dates a whole year
+later each time). With the defaults (2,000 schools, 9 years) that is about 1,030,000
+occurrences; 10,000 schools in 100 municipalities (`make bench-national`) make about
+5,100,000.
 
 Everything due before the benchmark's "now" is approved history; of the rest, every
 next occurrence of some activities falls due yesterday instead, 1% of the table for the
@@ -51,6 +53,7 @@ class DataSet:
 
     url: str
     schools: int
+    municipalities: int = MUNICIPALITIES
     occurrences: int = 0
     falling_due: int = 0
     reported: int = 0
@@ -84,19 +87,20 @@ def seed_files() -> list[Path]:
     return files
 
 
-def build(name: str, schools: int, years: int = 9) -> DataSet:
-    """Create database `name` with `schools` schools and their occurrences over `years`."""
-    if schools < MUNICIPALITIES:
-        raise SystemExit(f"--schools must be at least {MUNICIPALITIES}")
+def build(name: str, schools: int, years: int = 9, municipalities: int = MUNICIPALITIES) -> DataSet:
+    """Create database `name` with `schools` schools in `municipalities` and their
+    occurrences over `years`."""
+    if schools < municipalities:
+        raise SystemExit(f"--schools must be at least {municipalities}")
     started = time.perf_counter()
-    data = DataSet(fresh_database(name), schools)
-    _organizations(data.url, schools)
+    data = DataSet(fresh_database(name), schools, municipalities)
+    _organizations(data.url, schools, municipalities)
     mark = time.perf_counter()
     _import_seeds(data)
     data.seconds["import through the importer"] = time.perf_counter() - mark
     mark = time.perf_counter()
-    _people(data.url, schools)
-    _expand(data.url, years)
+    _people(data.url, schools, municipalities)
+    _expand(data.url, years, municipalities)
     data.seconds["bulk load"] = time.perf_counter() - mark
     mark = time.perf_counter()
     _history_and_due(data)
@@ -111,27 +115,28 @@ def build(name: str, schools: int, years: int = 9) -> DataSet:
     return data
 
 
-def _organizations(url: str, schools: int) -> None:
+def _organizations(url: str, schools: int, municipalities: int) -> None:
     """The region, its municipalities and schools: the first school of each is the pattern."""
     with psycopg.connect(url) as conn, conn.cursor() as cur:
         cur.execute("INSERT INTO organization (id, kind, name) VALUES (1, 'region', 'Регион')")
         with cur.copy("COPY organization (id, kind, name, parent_id) FROM STDIN") as copy:
-            for m in range(MUNICIPALITIES):
+            for m in range(municipalities):
                 copy.write_row((2 + m, "municipality", f"Муниципальный район {m + 1}", 1))
             for n in range(schools):
-                copy.write_row((_school_id(n), "school", _school_name(n), 2 + n % MUNICIPALITIES))
+                school = (_school_id(n, municipalities), "school", _school_name(n, municipalities))
+                copy.write_row((*school, 2 + n % municipalities))
         cur.execute(
             "SELECT setval(pg_get_serial_sequence('organization', 'id'), "
             "(SELECT max(id) FROM organization))"
         )
 
 
-def _school_id(n: int) -> int:
-    return 2 + MUNICIPALITIES + n
+def _school_id(n: int, municipalities: int) -> int:
+    return 2 + municipalities + n
 
 
-def _school_name(n: int) -> str:
-    return f"МБОУ СОШ №{n // MUNICIPALITIES + 1} (район {n % MUNICIPALITIES + 1})"
+def _school_name(n: int, municipalities: int) -> str:
+    return f"МБОУ СОШ №{n // municipalities + 1} (район {n % municipalities + 1})"
 
 
 def _import_seeds(data: DataSet) -> None:
@@ -145,9 +150,9 @@ def _import_seeds(data: DataSet) -> None:
     with psycopg.connect(data.url) as conn:  # hide all but the pattern schools for now
         conn.execute(
             "UPDATE organization SET parent_id = NULL WHERE kind = 'school' AND id >= %s",
-            (_school_id(MUNICIPALITIES),),
+            (_school_id(data.municipalities, data.municipalities),),
         )
-    for m in range(MUNICIPALITIES):
+    for m in range(data.municipalities):
         for file_name, draft in drafts.items():
             mark = time.perf_counter()
             with unit_of_work(engine) as session:
@@ -161,11 +166,11 @@ def _import_seeds(data: DataSet) -> None:
     with psycopg.connect(data.url) as conn:
         conn.execute(
             "UPDATE organization SET parent_id = 2 + (id - %s) %% %s WHERE kind = 'school'",
-            (_school_id(0), MUNICIPALITIES),
+            (_school_id(0, data.municipalities), data.municipalities),
         )
 
 
-def _people(url: str, schools: int) -> None:
+def _people(url: str, schools: int, municipalities: int) -> None:
     """Staff for every school, a curator per ten schools, coordinators, and the approver."""
     secret = hash_password(PASSWORD)  # one hash: scrypt is slow on purpose
     now = datetime.now(UTC)
@@ -181,10 +186,10 @@ def _people(url: str, schools: int) -> None:
         )
         with cur.copy(f"COPY app_user ({columns}) FROM STDIN") as copy:
             copy.write_row(user("regional", "regional_coordinator", 1))
-            for m in range(MUNICIPALITIES):
+            for m in range(municipalities):
                 copy.write_row(user(f"municipal{m}", "municipal_coordinator", 2 + m))
             for n in range(schools):
-                copy.write_row(user(f"school{n}", "school", _school_id(n)))
+                copy.write_row(user(f"school{n}", "school", _school_id(n, municipalities)))
             for c in range((schools + 9) // 10):
                 copy.write_row(user(f"curator{c}", "curator", None))
             copy.write_row(user("approver", "curator", None))
@@ -193,17 +198,17 @@ def _people(url: str, schools: int) -> None:
             "SELECT u.id, %s + substr(u.login, 8)::int * 10 + k FROM app_user u "
             "CROSS JOIN generate_series(0, 9) k WHERE u.login LIKE 'curator%%' "
             "AND substr(u.login, 8)::int * 10 + k < %s",
-            (_school_id(0), schools),
+            (_school_id(0, municipalities), schools),
         )
         cur.execute(
             "INSERT INTO curator_school (curator_id, school_id) "
             "SELECT u.id, s.id FROM app_user u, organization s "
             "WHERE u.login = 'approver' AND s.kind = 'school' AND s.id >= %s",
-            (_school_id(max(MUNICIPALITIES, schools - APPROVER_SCHOOLS)),),
+            (_school_id(max(municipalities, schools - APPROVER_SCHOOLS), municipalities),),
         )
 
 
-def _expand(url: str, years: int) -> None:
+def _expand(url: str, years: int, municipalities: int) -> None:
     """Every school gets its pattern school's occurrences; then the roadmaps run `years`."""
     columns = (
         "activity_id, assignee_id, due_on, scheduled, due_revision, state, version, "
@@ -223,7 +228,7 @@ def _expand(url: str, years: int) -> None:
             "FROM occurrence o JOIN organization t ON t.id = o.assignee_id AND t.id < %s "
             "JOIN organization s ON s.parent_id = t.parent_id AND s.kind = 'school' "
             "AND s.id >= %s WHERE t.kind = 'school' ORDER BY s.id, o.id",
-            (_school_id(MUNICIPALITIES), _school_id(MUNICIPALITIES)),
+            (_school_id(municipalities, municipalities),) * 2,
         )
         conn.execute(
             f"INSERT INTO occurrence ({columns}) "

@@ -53,7 +53,7 @@ def test_the_deadline_timer_waits_beside_the_report() -> None:
 @pytest.mark.postgres_only
 def test_the_data_set_has_its_shape() -> None:
     name = f"roadmap_bench_test_{uuid.uuid4().hex[:8]}"
-    built = data.build(name, data.MUNICIPALITIES, years=2)
+    built = data.build(name, 10, years=2, municipalities=5)
     try:
         with psycopg.connect(built.url) as conn:
 
@@ -69,12 +69,16 @@ def test_the_data_set_has_its_shape() -> None:
             assert one("SELECT count(*) FROM occurrence WHERE due_on < %s AND state <> "
                        "'approved'", NOW.date()) == built.falling_due  # fmt: skip
             assert one("SELECT count(*) FROM occurrence WHERE state = 'reported'") > 0
-            assert one("SELECT count(*) FROM roadmap") == 3 * data.MUNICIPALITIES
+            assert one("SELECT count(*) FROM roadmap") == 3 * 5
+            assert one("SELECT count(*) FROM organization WHERE kind = 'municipality'") == 5
             schools = (
                 "SELECT count(DISTINCT assignee_id) FROM occurrence o "
                 "JOIN organization s ON s.id = o.assignee_id WHERE s.kind = 'school'"
             )
-            assert one(schools) == data.MUNICIPALITIES
+            assert one(schools) == 10
+            # the dashboards' tally is current, as the product's scheduler would leave it
+            assert one("SELECT count(*) FROM progress_tally_day WHERE as_of IS NOT NULL") == 1
+            assert one("SELECT sum(n) FROM progress_tally") == built.occurrences
             assert one("SELECT count(*) FROM app_user WHERE login = 'approver'") == 1
         assert set(built.imports) == {path.name for path in data.seed_files()}
     finally:
