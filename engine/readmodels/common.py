@@ -39,5 +39,6 @@ def overdue_clause(app: App, today: date) -> ColumnElement[bool]:
     return and_(open_clause(app), Occurrence.due_on < today, Occurrence.history.is_(False))
 
 
-def in_phase(app: App, phase: Phase) -> ColumnElement[bool]:
-    return Occurrence.state.in_(app.states(SubjectKind.OCCURRENCE, phase))
+def in_phase(app: App, phase: Phase, state: Any = Occurrence.state) -> ColumnElement[bool]:
+    """True where `state` (an occurrence's, or a tally row's) is one of `phase`'s states."""
+    return state.in_(app.states(SubjectKind.OCCURRENCE, phase))

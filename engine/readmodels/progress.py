@@ -171,8 +171,7 @@ def progress_by(
         )
     else:
         owner = aliased(Organization)
-        key = case((owner.kind == OrganizationKind.SCHOOL, owner.parent_id), else_=owner.id)
-        grouped = key if municipalities else owner.id
+        grouped = tally.municipality_of(owner) if municipalities else owner.id
         query = (
             select(grouped.label("area_id"), *_figures(app, today))
             .select_from(Occurrence)
@@ -255,7 +254,11 @@ def sections_progress(
         return _sections(app, session, scope)
     t: tally.Counts = ProgressRollup if tally.rolls_up(actor) else ProgressTally
     rows = session.execute(
-        select(_section_name(), func.sum(t.n), func.sum(case((_done(app, t.state), t.n), else_=0)))
+        select(
+            _section_name(),
+            func.sum(t.n),
+            func.sum(case((in_phase(app, Phase.DONE, t.state), t.n), else_=0)),
+        )
         .select_from(t)
         .outerjoin(Section, Section.id == t.section_key)
         .where(tally.scope(actor, t), *tally.clauses(app, active(narrow), t))
@@ -267,10 +270,6 @@ def sections_progress(
 
 def _section_name() -> Any:
     return func.coalesce(Section.number.concat(". ").concat(Section.title), "Без раздела")
-
-
-def _done(app: App, state: Any) -> Any:
-    return state.in_(app.states(SubjectKind.OCCURRENCE, Phase.DONE))
 
 
 def _sections(app: App, session: Session, scope: Any) -> list[SectionProgress]:

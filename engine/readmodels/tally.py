@@ -18,7 +18,7 @@ from sqlmodel import Session
 
 from engine.accounts.access import Actor, municipalities_clause, scope_clause
 from engine.app import App
-from engine.lifecycle.definition import Phase, SubjectKind
+from engine.lifecycle.definition import Phase
 from engine.models import (
     DAILY_DAYS,
     ROLLUP_SLOTS,
@@ -32,6 +32,7 @@ from engine.models import (
     ProgressTallyDay,
     TransitionLog,
 )
+from engine.readmodels.common import in_phase
 from engine.readmodels.worklist import WorkFilter
 
 #: Any of the tables: each has the columns its readers' scope and clauses read.
@@ -45,6 +46,12 @@ class DueBucket(IntEnum):
     TODAY = 1
     FUTURE = 2
     UNDATED = 3
+
+
+def municipality_of(owner: Any) -> Any:
+    """The municipality an assignee's work counts in: a school's, else the assignee itself
+    (a municipality's or the region's own work)."""
+    return case((owner.kind == OrganizationKind.SCHOOL, owner.parent_id), else_=owner.id)
 
 
 def tally_day(session: Session) -> date | None:
@@ -80,30 +87,20 @@ def refresh(session: Session, today: date, zone: str | None = None) -> bool:
         (Occurrence.due_on == today, DueBucket.TODAY.value),
         else_=DueBucket.FUTURE.value,
     )
-    section = func.coalesce(Activity.section_id, 0)
-    municipality = case((owner.kind == OrganizationKind.SCHOOL, owner.parent_id), else_=owner.id)
+    keys = [
+        Occurrence.assignee_id,
+        Activity.roadmap_id,
+        func.coalesce(Activity.section_id, 0),
+        Occurrence.state,
+        Occurrence.history,
+        bucket,
+        municipality_of(owner),
+    ]
     counted = (
-        select(
-            Occurrence.assignee_id,
-            Activity.roadmap_id,
-            section,
-            Occurrence.state,
-            Occurrence.history,
-            bucket,
-            municipality,
-            func.count(),
-        )
+        select(*keys, func.count())
         .join(Activity, Activity.id == Occurrence.activity_id)
         .join(owner, owner.id == Occurrence.assignee_id)
-        .group_by(
-            Occurrence.assignee_id,
-            Activity.roadmap_id,
-            section,
-            Occurrence.state,
-            Occurrence.history,
-            bucket,
-            municipality,
-        )
+        .group_by(*keys)
     )
     session.execute(delete(ProgressTally))
     session.execute(delete(ProgressRollup))
@@ -143,10 +140,9 @@ def _daily(session: Session, today: date, zone: str) -> None:
     """Count the transition log's entries into each state for `DAILY_DAYS` back."""
     since = datetime.combine(today - timedelta(days=DAILY_DAYS), time(), ZoneInfo(zone))
     owner = aliased(Organization)
-    municipality = case((owner.kind == OrganizationKind.SCHOOL, owner.parent_id), else_=owner.id)
     slot = Occurrence.assignee_id % ROLLUP_SLOTS
     day = cast(func.timezone(zone, TransitionLog.at), Date)
-    keys = [municipality, slot, day, TransitionLog.to_state]
+    keys = [municipality_of(owner), slot, day, TransitionLog.to_state]
     counted = (
         select(*keys, func.count())
         .join(Occurrence, Occurrence.id == TransitionLog.occurrence_id)
@@ -186,9 +182,9 @@ def scope(actor: Actor, t: Counts) -> Any:
 def figures(app: App, t: Counts = ProgressTally) -> list[Any]:
     """The dashboard's six figures (as in `progress._figures`), summed over tally or
     rollup rows."""
-    done = t.state.in_(app.states(SubjectKind.OCCURRENCE, Phase.DONE))
-    under_review = t.state.in_(app.states(SubjectKind.OCCURRENCE, Phase.UNDER_REVIEW))
-    is_open = t.state.in_(app.states(SubjectKind.OCCURRENCE, Phase.OPEN))
+    done = in_phase(app, Phase.DONE, t.state)
+    under_review = in_phase(app, Phase.UNDER_REVIEW, t.state)
+    is_open = in_phase(app, Phase.OPEN, t.state)
     is_due = t.due.in_((DueBucket.PAST.value, DueBucket.TODAY.value))
     overdue = and_(is_open, t.due == DueBucket.PAST.value, t.history.is_(False))
 
@@ -214,7 +210,7 @@ def clauses(app: App, narrow: WorkFilter, t: Counts = ProgressTally) -> list[Any
     if narrow.municipality_id is not None:
         where.append(t.municipality_id == narrow.municipality_id)
     if narrow.phase is not None:
-        where.append(t.state.in_(app.states(SubjectKind.OCCURRENCE, narrow.phase)))
+        where.append(in_phase(app, narrow.phase, t.state))
     if narrow.active_only:
-        where.append(~t.state.in_(app.states(SubjectKind.OCCURRENCE, Phase.CANCELLED)))
+        where.append(~in_phase(app, Phase.CANCELLED, t.state))
     return where
