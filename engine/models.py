@@ -219,6 +219,48 @@ class Activity(SQLModel, table=True):
     position: int = 0
 
 
+class IndicatorDirection(StrEnum):
+    """Which way an indicator's actual value must go to meet its target."""
+
+    AT_LEAST = "at_least"
+    AT_MOST = "at_most"
+    EXACTLY = "exactly"
+    INCREASE_BY = "increase_by"
+    DECREASE_BY = "decrease_by"
+
+
+class IndicatorScope(StrEnum):
+    """Whose value an indicator is: the municipality's as a whole, or each school's."""
+
+    MUNICIPALITY = "municipality"
+    SCHOOL = "school"
+
+
+class Indicator(SQLModel, table=True):
+    """A target indicator of a roadmap, from its list or from an activity's planned result;
+    the text it was read from is always kept."""
+
+    __table_args__ = (
+        Index("ix_indicator_roadmap", "roadmap_id", "position"),
+        Index("ix_indicator_activity", "activity_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    roadmap_id: int = Field(foreign_key="roadmap.id")
+    activity_id: int | None = Field(default=None, foreign_key="activity.id")
+    number: str | None = Field(default=None, sa_type=String(20))
+    title: str = Field(sa_type=Text)
+    text: str = Field(default="", sa_type=Text)
+    target_value: float | None = None
+    unit: str | None = Field(default=None, sa_type=String(16))
+    direction: str | None = Field(default=None, sa_type=String(16))
+    baseline: float | None = None
+    due: list[str] = Field(default_factory=list, sa_type=JSONType)
+    due_text: str | None = Field(default=None, sa_type=Text)
+    scope: str = Field(default=IndicatorScope.MUNICIPALITY, sa_type=String(16))
+    position: int = 0
+
+
 class Occurrence(SQLModel, table=True):
     """One activity for one assignee and one due date: the unit that moves through a lifecycle."""
 

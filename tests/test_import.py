@@ -94,7 +94,15 @@ def test_dry_run_json_contract_and_writes_nothing(roadmap, db) -> None:
     assert code == 0 and err == ""
     data = json.loads(out)
     assert _counts(db) == before
-    assert set(data) == {"title", "order", "period", "activities", "warnings", "summary"}
+    assert set(data) == {
+        "title",
+        "order",
+        "period",
+        "activities",
+        "indicators",
+        "warnings",
+        "summary",
+    }
     assert set(data["summary"]) == {"occurrences", "past_due_on_arrival", "assignees", "unresolved"}
     assert data["summary"]["occurrences"] >= data["summary"]["past_due_on_arrival"] > 0
     assert data["order"] == {"number": "159", "date": "2023-10-30"}

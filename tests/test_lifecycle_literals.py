@@ -22,6 +22,8 @@ ALLOWED = {
     ("engine/models.py", "draft"): "the roadmap's own status column, not a lifecycle",
     ("engine/models.py", "report"): "the kind of a written report among comments",
     ("engine/importing/structure.py", "activity"): "the dry-run JSON's activity field",
+    ("engine/importing/indicators.py", "activity"): "an indicator's activity in the dry run",
+    ("engine/importing/canonical.py", "activity"): "an indicator's activity in the file",
     ("cli/main.py", "start"): "the START argument of `roadmap calendar show`",
 }
 

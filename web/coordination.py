@@ -63,6 +63,7 @@ from engine.readmodels.roadmaps import (
     recent_imports,
     roadmap_activities,
     roadmap_admin,
+    roadmap_indicators,
     roadmap_sections,
     roadmaps_of,
 )
@@ -601,6 +602,7 @@ def roadmap(roadmap_id: int):  # type: ignore[no-untyped-def]
         admin = roadmap_admin(application(), db, actor(), roadmap_id)
         editable = may_edit(actor(), admin.roadmap)
         activities = roadmap_activities(db, roadmap_id)
+        indicators = roadmap_indicators(db, roadmap_id)
         sources = roadmap_sources(db, roadmap_id)
         changes = roadmap_changes(db, roadmap_id)
         sections = roadmap_sections(db, roadmap_id) if editable else []
@@ -608,6 +610,7 @@ def roadmap(roadmap_id: int):  # type: ignore[no-untyped-def]
         "roadmap.html",
         a=admin,
         activities=activities,
+        indicators=indicators,
         sources=sources,
         changes=changes,
         sections=sections,

@@ -10,7 +10,7 @@ from flask_login import login_required
 
 from engine.errors import DomainError
 from engine.readmodels.roadmaps import roadmap_sections
-from engine.usecases import roadmap_edits
+from engine.usecases import indicator_edits, roadmap_edits
 from engine.usecases.importing import source_document
 from engine.usecases.roadmap_edits import EDITABLE, EditResult
 from web.context import actor, application, work
@@ -105,6 +105,65 @@ def add(roadmap_id: int):  # type: ignore[no-untyped-def]
     else:
         flash(_done(result, _("Мероприятие добавлено.")), "success")
     return _roadmap_page(roadmap_id)
+
+
+def _indicator_texts() -> dict[str, str | None]:
+    return {name: request.form[name] for name in indicator_edits.FIELDS if name in request.form}
+
+
+def _indicators_page(roadmap_id: int):  # type: ignore[no-untyped-def]
+    return redirect(url_for("coordination.roadmap", roadmap_id=roadmap_id) + "#indicators", 303)
+
+
+@bp.get("/indicators/<int:indicator_id>/edit")
+def indicator_page(indicator_id: int):  # type: ignore[no-untyped-def]
+    """The form to correct one target indicator or remove it."""
+    with work(readonly=True) as db:
+        indicator = indicator_edits.indicator_to_edit(db, actor(), indicator_id)
+        db.expunge(indicator)
+    return render_template("indicator_edit.html", indicator=indicator)
+
+
+@bp.post("/indicators/<int:indicator_id>/edit")
+def edit_indicator(indicator_id: int):  # type: ignore[no-untyped-def]
+    """Save an indicator's target, unit, direction, baseline, due date and scope."""
+    try:
+        with work() as db:
+            indicator = indicator_edits.edit_indicator(
+                db, actor(), indicator_id, _indicator_texts()
+            )
+            roadmap_id = indicator.roadmap_id
+    except DomainError as error:
+        flash(russian(error), "error")
+        return redirect(url_for("corrections.indicator_page", indicator_id=indicator_id), 303)
+    flash(_("Показатель сохранён."), "success")
+    return _indicators_page(roadmap_id)
+
+
+@bp.post("/indicators/<int:indicator_id>/remove")
+def remove_indicator(indicator_id: int):  # type: ignore[no-untyped-def]
+    """Remove a target indicator."""
+    try:
+        with work() as db:
+            roadmap_id = indicator_edits.remove_indicator(db, actor(), indicator_id)
+    except DomainError as error:
+        flash(russian(error), "error")
+        return redirect(url_for("corrections.indicator_page", indicator_id=indicator_id), 303)
+    flash(_("Показатель удалён."), "success")
+    return _indicators_page(roadmap_id)
+
+
+@bp.post("/roadmaps/<int:roadmap_id>/indicators")
+def add_indicator(roadmap_id: int):  # type: ignore[no-untyped-def]
+    """Add a target indicator to a roadmap."""
+    try:
+        with work() as db:
+            indicator_edits.add_indicator(db, actor(), roadmap_id, _indicator_texts())
+    except DomainError as error:
+        flash(russian(error), "error")
+    else:
+        flash(_("Показатель добавлен."), "success")
+    return _indicators_page(roadmap_id)
 
 
 @bp.get("/roadmaps/<int:roadmap_id>/documents/<int:job_id>")

@@ -94,6 +94,38 @@ def history_action(entry: Any, definition: Any) -> str:
     return f"{gettext(before)} → {gettext(after)}"
 
 
+#: How a target reads: «не менее 80 %», «рост на 5 балл.».
+DIRECTION_NAMES = {
+    "at_least": N_("не менее"),
+    "at_most": N_("не более"),
+    "exactly": N_("ровно"),
+    "increase_by": N_("рост на"),
+    "decrease_by": N_("снижение на"),
+}
+UNIT_NAMES = {"%": "%", "people": N_("чел."), "schools": N_("ОО"), "points": N_("балл.")}
+SCOPE_NAMES = {"municipality": N_("муниципалитет в целом"), "school": N_("каждая школа")}
+
+
+def ru_number(value: float | None) -> str:
+    """80.0 → «80», 12.5 → «12,5»; nothing for no value."""
+    if value is None:
+        return ""
+    text = f"{value:.2f}".rstrip("0").rstrip(".")
+    return text.replace(".", ",")
+
+
+def target_text(value: float | None, unit: str | None, direction: str | None) -> str:
+    """An indicator's target as people write it: «не менее 80 %»."""
+    if value is None:
+        return ""
+    shown = direction in DIRECTION_NAMES and direction != "exactly"
+    words = [gettext(DIRECTION_NAMES[direction or ""]) if shown else ""]
+    words.append(ru_number(value))
+    if unit:
+        words.append(gettext(UNIT_NAMES.get(unit, unit)) if unit != "%" else "%")
+    return " ".join(w for w in words if w)
+
+
 def dict_without(values: dict[str, Any], *keys: str) -> dict[str, Any]:
     """`values` without `keys` (a link's query string with one filter dropped)."""
     return {key: value for key, value in values.items() if key not in keys}
@@ -107,6 +139,8 @@ def register(app: Flask) -> None:
     app.add_template_filter(next_action, "next_action")
     app.add_template_global(history_action, "history_action")
     app.add_template_filter(dict_without, "dict_without")
+    app.add_template_filter(ru_number, "ru_number")
+    app.add_template_global(target_text, "target_text")
 
     @app.context_processor
     def common():  # type: ignore[no-untyped-def]
@@ -120,4 +154,7 @@ def register(app: Flask) -> None:
             "kind_names": KIND_NAMES,
             "sort_names": SORT_NAMES,
             "board_sort_names": BOARD_SORT_NAMES,
+            "direction_names": DIRECTION_NAMES,
+            "unit_names": UNIT_NAMES,
+            "scope_names": SCOPE_NAMES,
         }

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import delete, exists, select
+from sqlalchemy import delete, exists, func, select
 from sqlmodel import Session
 
-from engine.deadlines.parser import Schedule, ScheduleKind
+from engine.deadlines.parser import Period, Schedule, ScheduleKind
 from engine.errors import NotFoundError, ValidationError
 from engine.importing.arrival import Arrival, PastDue, Summary
+from engine.importing.indicators import DraftIndicator, from_results
+from engine.importing.parties import School, resolve_assignees
 from engine.importing.structure import DraftActivity, RoadmapDraft
 from engine.lifecycle.definition import Lifecycle, SubjectKind, WorkflowRegistry
 from engine.models import (
@@ -21,6 +22,7 @@ from engine.models import (
     Comment,
     Escalation,
     Evidence,
+    Indicator,
     Occurrence,
     Organization,
     OrganizationKind,
@@ -32,66 +34,6 @@ from engine.models import (
     TransitionLog,
 )
 from engine.work.roadmaps import add_occurrences
-
-_MUNICIPAL_BODY = re.compile(
-    r"^(омо|рмо|ммо|мс|моц|руму|отдел|управлен|муниципальн|совет|специалист|член|методист"
-    r"|информационно|гл\.? специалист|ст\.? методист|начальник|зам\.? начальника)"
-)
-_SCHOOL_PARTY = re.compile(
-    r"(^|[^а-яa-z])(оо|оу)([^а-яa-z]|$)|школ|директор|образовательн\w* (организац|учрежден)"
-    r"|куратор"
-)
-_MUNICIPAL_COORDINATOR = re.compile(r"муниципальн\w*( и школьн\w*)? координатор")
-
-
-@dataclass(frozen=True)
-class School:
-    """A participating school, by id and name."""
-
-    id: int
-    name: str
-
-
-def resolve_assignees(
-    parties: list[str], schools: list[School], municipality_id: int
-) -> tuple[set[int], list[str]]:
-    """Organizations that execute an activity, and the parties that could not be resolved.
-
-    "Руководители ОО", "ОО", "школы" mean every participating school; "Директор МКОУ СОШ №8"
-    the school named so; the municipal coordinator, the department and anything unknown fall
-    to the municipality, whose coordinator sees it and can reassign it.
-    """
-    assignees: set[int] = set()
-    unresolved: list[str] = []
-    for party in parties:
-        low = party.lower().replace("ё", "е")
-        if _MUNICIPAL_COORDINATOR.search(low):
-            assignees.add(municipality_id)
-            if "школьн" in low:
-                assignees.update(s.id for s in schools)
-            continue
-        if _SCHOOL_PARTY.search(low) and not _MUNICIPAL_BODY.match(low):
-            named = re.search(r"№\s*(\d+)", party)
-            if named:
-                matching = [
-                    s.id for s in schools if re.search(rf"№\s*{named.group(1)}(\D|$)", s.name)
-                ]
-                if matching:
-                    assignees.update(matching)
-                    continue
-                unresolved.append(party)
-                assignees.add(municipality_id)
-                continue
-            assignees.update(s.id for s in schools)
-            continue
-        if _MUNICIPAL_BODY.match(low):
-            assignees.add(municipality_id)
-            continue
-        unresolved.append(party)
-        assignees.add(municipality_id)
-    if not parties:
-        assignees.add(municipality_id)
-    return assignees, unresolved
 
 
 def due_dates(schedule: Schedule) -> tuple[list[date], bool]:
@@ -241,6 +183,7 @@ def import_roadmap(
         ).scalars()
     )
     matched = _match(existing, draft.activities)
+    written: dict[int, int | None] = {}
     lifecycle = registry.for_subject(SubjectKind.OCCURRENCE)
     for position, item in enumerate(draft.activities, start=1):
         values = _activity_values(item)
@@ -270,6 +213,7 @@ def import_roadmap(
             activity.position = position
             if changed and not created:
                 report.changed.append(label)
+        written[id(item)] = activity.id
         assignees, unresolved = resolve_assignees(
             item.responsible_parties(), schools, municipality.id
         )
@@ -277,6 +221,7 @@ def import_roadmap(
             report.unresolved[label] = unresolved
         report.assignees |= assignees
         sync_occurrences(session, lifecycle, activity.id, assignees, item.schedule, report, arrival)
+    write_indicators(session, roadmap.id, draft.indicators, written)
     matched_ids = {a.id for a in matched.values()}
     report.missing = [
         f"{a.part + ': ' if a.part else ''}{a.number} {a.title[:60]}"
@@ -284,6 +229,84 @@ def import_roadmap(
         if a.id not in matched_ids
     ]
     return report
+
+
+def write_indicators(
+    session: Session,
+    roadmap_id: int,
+    drafts: list[DraftIndicator],
+    activity_ids: dict[int, int | None],
+) -> None:
+    """Make the roadmap's indicators those of the draft: an indicator read before (the same
+    activity and number, else the same title) is updated in place, the rest added or removed.
+    `activity_ids` gives the written activity of each draft activity (by its `id()`)."""
+    existing = list(
+        session.execute(select(Indicator).where(Indicator.roadmap_id == roadmap_id)).scalars()
+    )
+    free = {row.id: row for row in existing}
+    for position, draft in enumerate(drafts, start=1):
+        activity_id = activity_ids.get(id(draft.source)) if draft.source else None
+        row = next(
+            (r for r in free.values() if (r.activity_id, r.number) == (activity_id, draft.number)),
+            None,
+        ) or next((r for r in free.values() if r.title == draft.title), None)
+        if row is None:
+            row = Indicator(roadmap_id=roadmap_id, title=draft.title)
+            session.add(row)
+        else:
+            del free[row.id]
+        _fill(row, draft, activity_id)
+        row.position = position
+    for row in free.values():
+        session.delete(row)
+    session.flush()
+
+
+def follow_result(session: Session, roadmap: Roadmap, activity: Activity) -> None:
+    """After an activity's planned result or parties changed: the indicator its result states
+    is read again (added, updated, or removed when the result no longer states a target)."""
+    draft = DraftActivity(
+        activity.part,
+        None,
+        None,
+        activity.number,
+        activity.title,
+        None,
+        level=activity.level,
+        responsible_text=activity.responsible_text,
+        planned_result=activity.planned_result,
+    )
+    found = from_results([draft], Period(roadmap.period_start, roadmap.period_end)).indicators
+    row = session.execute(
+        select(Indicator).where(Indicator.activity_id == activity.id).limit(1)
+    ).scalar()
+    if not found:
+        if row is not None:
+            session.delete(row)
+        return
+    if row is None:
+        last = session.execute(
+            select(func.max(Indicator.position)).where(Indicator.roadmap_id == roadmap.id)
+        ).scalar()
+        row = Indicator(roadmap_id=roadmap.id, activity_id=activity.id, title="")
+        row.position = (last or 0) + 1
+        session.add(row)
+    _fill(row, found[0], activity.id)
+
+
+def _fill(row: Indicator, draft: DraftIndicator, activity_id: int | None) -> None:
+    target = draft.target
+    row.activity_id, row.number, row.title, row.text = (
+        activity_id,
+        draft.number,
+        draft.title,
+        draft.text,
+    )
+    row.target_value = target.value if target else None
+    row.unit = target.unit if target else None
+    row.direction = str(target.direction) if target else None
+    row.baseline, row.due_text, row.scope = draft.baseline, draft.due_text, str(draft.scope)
+    row.due = [d.isoformat() for d in draft.due]
 
 
 def _existing_roadmap(

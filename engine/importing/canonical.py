@@ -15,9 +15,17 @@ from sqlmodel import Session
 from engine.cells import append_text_row
 from engine.deadlines.parser import Period
 from engine.errors import NotFoundError
+from engine.importing.indicators import UNITS, DraftIndicator, Target
 from engine.importing.sources import DocumentError
 from engine.importing.structure import DraftActivity, RoadmapDraft, recover_schedules
-from engine.models import Activity, Roadmap, Section
+from engine.models import (
+    Activity,
+    Indicator,
+    IndicatorDirection,
+    IndicatorScope,
+    Roadmap,
+    Section,
+)
 
 FORMAT = "roadmap-engine/1"
 ACTIVITY_KEYS = (
@@ -32,6 +40,17 @@ ACTIVITY_KEYS = (
     "responsible",
     "result",
     "report_form",
+)
+INDICATOR_KEYS = (
+    "number",
+    "activity",
+    "title",
+    "text",
+    "target",
+    "baseline",
+    "due",
+    "due_text",
+    "scope",
 )
 
 
@@ -73,7 +92,42 @@ def export_dict(session: Session, roadmap_id: int) -> dict[str, Any]:
             }
             for activity, section in rows
         ],
+        "indicators": _indicators(session, roadmap_id, {a.id: a for a, _ in rows}),
     }
+
+
+def _indicators(
+    session: Session, roadmap_id: int, activities: dict[int | None, Activity]
+) -> list[dict[str, Any]]:
+    rows = session.execute(
+        select(Indicator)
+        .where(Indicator.roadmap_id == roadmap_id)
+        .order_by(Indicator.position, Indicator.id)
+    ).scalars()
+    out = []
+    for row in rows:
+        activity = activities.get(row.activity_id) if row.activity_id else None
+        target = (
+            {"value": row.target_value, "unit": row.unit, "direction": row.direction}
+            if row.target_value is not None
+            else None
+        )
+        out.append(
+            {
+                "number": row.number,
+                "activity": (
+                    {"part": activity.part, "number": activity.number} if activity else None
+                ),
+                "title": row.title,
+                "text": row.text,
+                "target": target,
+                "baseline": row.baseline,
+                "due": list(row.due),
+                "due_text": row.due_text,
+                "scope": row.scope,
+            }
+        )
+    return out
 
 
 def dump_yaml(data: dict[str, Any]) -> str:
@@ -134,6 +188,10 @@ def read_canonical(path: Path, period: Period | None = None) -> RoadmapDraft:
         )
     if not activities:
         raise DocumentError(f"{name}: the roadmap has no activities")
+    indicators = [
+        _read_indicator(name, index, item, activities, period or file_period)
+        for index, item in enumerate(data.get("indicators") or [], start=1)
+    ]
     draft = RoadmapDraft(
         name,
         str(data.get("title") or name),
@@ -144,7 +202,59 @@ def read_canonical(path: Path, period: Period | None = None) -> RoadmapDraft:
         [],
     )
     recover_schedules(draft)
+    draft.indicators = indicators
     return draft
+
+
+def _read_indicator(
+    name: str, index: int, item: Any, activities: list[DraftActivity], period: Period
+) -> DraftIndicator:
+    """One indicator of a canonical file; every problem names the file and the indicator."""
+    where = f"{name}: indicator {index}"
+    if not isinstance(item, dict) or not item.get("title"):
+        raise DocumentError(f"{where}: needs at least a title")
+    unknown = set(item) - set(INDICATOR_KEYS)
+    if unknown:
+        raise DocumentError(f"{where}: unknown fields {sorted(unknown)}")
+    try:
+        target = item.get("target")
+        read = (
+            Target(
+                float(target["value"]),
+                target.get("unit"),
+                IndicatorDirection(target.get("direction") or IndicatorDirection.AT_LEAST),
+            )
+            if target is not None
+            else None
+        )
+        if read is not None and read.unit is not None and read.unit not in UNITS:
+            raise ValueError(f"unit must be one of {', '.join(UNITS)}")
+        baseline = float(item["baseline"]) if item.get("baseline") is not None else None
+        due = [date.fromisoformat(str(d)) for d in item.get("due") or []] or [period.end]
+        scope = IndicatorScope(item.get("scope") or IndicatorScope.MUNICIPALITY)
+    except (KeyError, TypeError, ValueError, AttributeError) as error:
+        raise DocumentError(f"{where}: {error}") from None
+    source = None
+    if ref := item.get("activity"):
+        if not isinstance(ref, dict):
+            raise DocumentError(f"{where}: activity must be {{part, number}}")
+        key = (ref.get("part"), str(ref.get("number")))
+        source = next((a for a in activities if (a.part, a.number) == key), None)
+        if source is None:
+            raise DocumentError(f"{where}: no activity {key[1]} in this file")
+    indicator = DraftIndicator(
+        str(item["number"]) if item.get("number") is not None else None,
+        str(item["title"]),
+        str(item.get("text") or item["title"]),
+        read,
+        due,
+        str(item["due_text"]) if item.get("due_text") else None,
+        scope,
+        baseline,
+        source.number if source else None,
+    )
+    indicator.source = source
+    return indicator
 
 
 _COLUMNS = (

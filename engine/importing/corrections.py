@@ -102,4 +102,6 @@ def apply_texts(draft: RoadmapDraft, corrections: Corrections) -> RoadmapDraft:
         if not kept:
             raise DocumentError(f"{draft.source}: every activity was left out; nothing to import")
         draft.activities = kept
+    if corrections.texts or corrections.dropped:
+        draft.read_indicators()
     return draft

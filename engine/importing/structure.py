@@ -17,6 +17,7 @@ from engine.deadlines.parser import (
     normalize,
     parse_deadline,
 )
+from engine.importing.indicators import DraftIndicator, Found, from_blocks, from_results
 from engine.importing.sources import Block, DocumentError, Paragraph, Table
 
 FIELDS = (
@@ -187,6 +188,22 @@ class RoadmapDraft:
     activities: list[DraftActivity] = field(default_factory=list)
     warnings: list[DraftWarning] = field(default_factory=list)
     tables: list[TableLayout] = field(default_factory=list)
+    indicators: list[DraftIndicator] = field(default_factory=list)
+
+    def read_indicators(self, blocks: list[Block] | None = None) -> None:
+        """Read the indicators: the document's list (from `blocks`, kept when not given) and
+        the planned results that state a target, read again from the activities."""
+        listed = (
+            from_blocks(blocks, self.period)
+            if blocks is not None
+            else Found([i for i in self.indicators if i.activity is None])
+        )
+        results = from_results(self.activities, self.period)
+        self.indicators = listed.indicators + results.indicators
+        for row, label, message in listed.warnings + results.warnings:
+            warning = DraftWarning(row, label, message)
+            if warning not in self.warnings:
+                self.warnings.append(warning)
 
     def to_dict(self) -> dict[str, Any]:
         """The dry-run JSON contract."""
@@ -198,6 +215,7 @@ class RoadmapDraft:
             },
             "period": {"start": self.period.start.isoformat(), "end": self.period.end.isoformat()},
             "activities": [a.to_dict() for a in self.activities],
+            "indicators": [i.to_dict() for i in self.indicators],
             "warnings": [w.to_dict() for w in self.warnings],
         }
 
@@ -481,6 +499,7 @@ def recover(
             f"{source}: no roadmap table found (a table with «Мероприятие» and «Сроки» columns)"
         )
     recover_schedules(draft)
+    draft.read_indicators(blocks)
     return draft
 
 

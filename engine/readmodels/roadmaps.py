@@ -13,6 +13,7 @@ from engine.errors import NotFoundError
 from engine.models import (
     Activity,
     ImportJob,
+    Indicator,
     Occurrence,
     Organization,
     OrganizationKind,
@@ -183,3 +184,18 @@ def roadmap_sections(session: Session, roadmap_id: int) -> list[tuple[int, str]]
             select(Section).where(Section.roadmap_id == roadmap_id).order_by(Section.position)
         ).scalars()
     ]
+
+
+def roadmap_indicators(session: Session, roadmap_id: int) -> list[Indicator]:
+    """The indicators of a roadmap in their order (the caller checked reach)."""
+    rows = list(
+        session.execute(
+            select(Indicator)
+            .where(Indicator.roadmap_id == roadmap_id)
+            .order_by(Indicator.position, Indicator.id)
+            .limit(1_000)
+        ).scalars()
+    )
+    for row in rows:
+        session.expunge(row)
+    return rows

@@ -25,19 +25,15 @@ from engine.errors import (
     ValidationError,
     check_length,
 )
-from engine.importing.apply import (
-    ImportReport,
-    School,
-    resolve_assignees,
-    sync_occurrences,
-    untouched,
-)
+from engine.importing.apply import ImportReport, follow_result, sync_occurrences, untouched
 from engine.importing.arrival import Arrival
+from engine.importing.parties import School, resolve_assignees
 from engine.importing.structure import split_parties
 from engine.lifecycle.definition import SubjectKind
 from engine.models import (
     Activity,
     ActivityChange,
+    Indicator,
     Occurrence,
     Organization,
     Roadmap,
@@ -231,6 +227,8 @@ def edit_activity(
     for name, value in changed.items():
         setattr(activity, name, value)
     _log(session, actor, activity, "edited", {n: before[n] for n in changed}, changed)
+    if {"planned_result", "responsible_text", "number"} & set(changed):
+        follow_result(session, roadmap, activity)
     if {"deadline_text", "responsible_text"} & set(changed):
         return _follow(app, session, activity, roadmap)
     return EditResult(activity.id, None, 0, 0, 0)
@@ -260,6 +258,7 @@ def add_activity(
     )
     session.add(activity)
     session.flush()
+    follow_result(session, roadmap, activity)
     result = _follow(app, session, activity, roadmap)
     _log(session, actor, activity, "added", None, _values(activity))
     return result
@@ -298,6 +297,7 @@ def remove_activity(app: App, session: Session, actor: Actor, activity_id: int) 
     _log(session, actor, activity, "removed", _values(activity), None)
     if removable:
         session.execute(delete(Occurrence).where(Occurrence.id.in_(removable)))
+    session.execute(delete(Indicator).where(Indicator.activity_id == activity.id))
     session.delete(activity)
     session.flush()
     return EditResult(None, None, 0, len(removable), 0)

@@ -18,7 +18,8 @@ from engine.accounts.access import (
 from engine.accounts.audit import log_change
 from engine.deadlines.parser import Schedule
 from engine.errors import ConflictError, NotFoundError, ValidationError, required_remark
-from engine.importing.apply import School, due_dates, resolve_assignees
+from engine.importing.apply import due_dates
+from engine.importing.parties import School, resolve_assignees
 from engine.importing.structure import split_parties
 from engine.lifecycle.definition import Event, Phase, SubjectKind, WorkflowRegistry
 from engine.lifecycle.fire import log_event
