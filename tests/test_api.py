@@ -150,6 +150,7 @@ def test_openapi_document_is_valid_and_covers_the_endpoints(api) -> None:
         "/occurrences/{occurrence_id}/transitions",
         "/occurrences/{occurrence_id}/evidence",
         "/occurrences/{occurrence_id}/history",
+        "/roadmaps/{roadmap_id}/indicators",
         "/schools",
         "/people",
         "/people/{user_id}",
@@ -221,3 +222,33 @@ def test_a_coordinator_takes_a_curator_out_school_by_school_over_the_api(api, de
     assert done.status_code == 200 and done.json["active"] is False
     mine = api("GET", f"/people/{successor}", "coordinator").json["schools"]
     assert set(schools) <= set(mine)
+
+
+def test_a_roadmaps_indicators_are_read_in_its_territory(api, db, registry) -> None:
+    from engine.importing.apply import write_indicators
+    from engine.importing.indicators import DraftIndicator, Target
+    from engine.models import IndicatorDirection, IndicatorScope, Roadmap
+
+    with unit_of_work(db) as session:
+        roadmap = session.execute(select(Roadmap).order_by(Roadmap.id)).scalars().first()
+        target = Target(80, "%", IndicatorDirection.AT_LEAST)
+        draft = DraftIndicator(
+            "1",
+            "Доля ОО",
+            "1. Доля ОО до 80%",
+            target,
+            [roadmap.period_end],
+            None,
+            IndicatorScope.MUNICIPALITY,
+            baseline=40,
+        )
+        write_indicators(session, roadmap.id, [draft], {})
+        roadmap_id = roadmap.id
+    answer = api("GET", f"/roadmaps/{roadmap_id}/indicators", "coordinator")
+    assert answer.status_code == 200, answer.json
+    [item] = answer.json["items"]
+    assert item["target"] == {"value": 80.0, "unit": "%", "direction": "at_least"}
+    assert item["baseline"] == 40 and item["scope"] == "municipality"
+    assert api("GET", f"/roadmaps/{roadmap_id}/indicators", "school1").status_code == 403
+    missing = api("GET", "/roadmaps/999999/indicators", "coordinator")
+    assert missing.status_code == 404 and missing.json["error"]["code"] == "not_found"

@@ -30,9 +30,11 @@ from engine.lifecycle.definition import SubjectKind
 from engine.lifecycle.fire import fire
 from engine.models import Role, User, utcnow
 from engine.readmodels.directory import people_page, person_card, schools_page
+from engine.readmodels.roadmaps import roadmap_indicators
 from engine.readmodels.subjects import history, occurrence_detail
 from engine.readmodels.worklist import task_list
 from engine.usecases.people import take_out_as
+from engine.usecases.roadmap_edits import check_can_see
 from engine.work import evidence as evidence_service
 from web import apischema as shapes
 from web.apischema import SPEC, answers
@@ -269,6 +271,37 @@ def _coordinator_or_admin() -> Actor:
     if who.role not in (Role.MUNICIPAL_COORDINATOR, Role.REGIONAL_COORDINATOR, Role.ADMIN):
         raise PermissionDeniedError(f"role '{who.role}' does not read the directory")
     return who
+
+
+@bp.get("/roadmaps/<int:roadmap_id>/indicators")
+@SPEC.validate(resp=answers(HTTP_200=shapes.IndicatorList, errors=(403, 404)))
+def list_indicators(roadmap_id: int):  # type: ignore[no-untyped-def]
+    """The target indicators of a roadmap in the token's territory, in the document's order."""
+    with work(readonly=True) as db:
+        check_can_see(db, _actor(), roadmap_id)
+        rows = roadmap_indicators(db, roadmap_id)
+    return shapes.IndicatorList(
+        roadmap_id=roadmap_id,
+        items=[
+            shapes.Indicator(
+                id=row.id,
+                number=row.number,
+                title=row.title,
+                text=row.text,
+                target=(
+                    shapes.Target(value=row.target_value, unit=row.unit, direction=row.direction)
+                    if row.target_value is not None and row.direction
+                    else None
+                ),
+                baseline=row.baseline,
+                due=row.due,
+                due_text=row.due_text,
+                scope=row.scope,
+                activity_id=row.activity_id,
+            )
+            for row in rows
+        ],
+    )
 
 
 @bp.get("/schools")

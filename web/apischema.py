@@ -12,6 +12,7 @@ from spectree.model_adapter.pydantic_adapter import BaseFile
 
 from engine.db import MAX_ID
 from engine.errors import MAX_REMARK, MAX_REPORT
+from engine.models import IndicatorDirection, IndicatorScope
 from web.converters import MAX_PAGE
 
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
@@ -160,6 +161,32 @@ class School(BaseModel):
     programme: str | None
     programme_year: int | None
     archived: bool
+
+
+class Target(BaseModel):
+    value: float
+    unit: Literal["%", "people", "schools", "points"] | None
+    direction: IndicatorDirection
+
+
+class Indicator(BaseModel):
+    """A target indicator as the document states it, and what was read of it."""
+
+    id: int
+    number: str | None
+    title: str
+    text: str
+    target: Target | None
+    baseline: float | None
+    due: list[dt.date]
+    due_text: str | None
+    scope: IndicatorScope
+    activity_id: int | None
+
+
+class IndicatorList(BaseModel):
+    roadmap_id: int
+    items: list[Indicator]
 
 
 class SchoolPage(BaseModel):
