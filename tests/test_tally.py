@@ -297,3 +297,33 @@ def test_the_scheduler_rebuilds_the_tally_once_a_day_where_the_product_is(demo) 
     with unit_of_work(demo, readonly=True) as session:
         assert tally_day(session) == day
         assert counted(session)
+
+
+def test_the_region_sees_one_bar_per_section_however_many_copies(demo) -> None:
+    """Each municipality's copy of the same roadmap adds to one section, not a bar each."""
+    with unit_of_work(demo) as session:
+        first = session.execute(select(Roadmap)).scalars().first()
+        draft = recover(
+            read_text(SECOND_ROADMAP), "plan.md", Period(first.period_start, first.period_end)
+        )
+        for name in ("Первый район", "Второй район"):
+            municipality, home = neighbour(session, name)
+            import_roadmap(session, REGISTRY, draft, municipality)
+            session.add(
+                Organization(name=f"Школа ({name})", kind="school", parent_id=municipality.id)
+            )
+        import_roadmap(session, REGISTRY, draft, session.get(Organization, home))
+    product = app_for(demo)
+    with unit_of_work(demo) as session:
+        regional = load_actor(session, "regional")
+        live = sections_progress(product, session, regional, DEMO_DAY, WorkFilter())
+        refresh(session, DEMO_DAY)
+        tallied = sections_progress(product, session, regional, DEMO_DAY, WorkFilter())
+        per_roadmap = (
+            session.execute(select(Roadmap.id).where(Roadmap.title == draft.title)).scalars().all()
+        )
+    names = [s.section for s in live]
+    assert len(per_roadmap) == 3 and len(names) == len(set(names))
+    assert tallied == live
+    seeded = [s for s in live if s.section in {f"{a.section}" for a in draft.activities}]
+    assert seeded and all(s.total >= 3 for s in seeded)

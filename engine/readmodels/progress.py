@@ -262,14 +262,21 @@ def sections_progress(
         .select_from(t)
         .outerjoin(Section, Section.id == t.section_key)
         .where(tally.scope(actor, t), *tally.clauses(app, active(narrow), t))
-        .group_by(Section.id, Section.number, Section.title)
-        .order_by(Section.id)
+        .group_by(Section.number, Section.title)
+        .order_by(_first_section())
     ).all()
     return [SectionProgress(r[0], r[1], r[2] or 0) for r in rows]
 
 
 def _section_name() -> Any:
+    """A section as people name it: the same number and title across roadmaps (each
+    municipality's copy of a regional template, each year's renewal) is one section."""
     return func.coalesce(Section.number.concat(". ").concat(Section.title), "Без раздела")
+
+
+def _first_section() -> Any:
+    """Sections in the order they first appear; work outside any section last."""
+    return func.coalesce(func.min(Section.id), 2**62)
 
 
 def _sections(app: App, session: Session, scope: Any) -> list[SectionProgress]:
@@ -283,8 +290,8 @@ def _sections(app: App, session: Session, scope: Any) -> list[SectionProgress]:
         .join(Activity, Activity.id == Occurrence.activity_id)
         .outerjoin(Section, Section.id == Activity.section_id)
         .where(scope, counted)
-        .group_by(Section.id, Section.number, Section.title)
-        .order_by(Section.id)
+        .group_by(Section.number, Section.title)
+        .order_by(_first_section())
     ).all()
     return [SectionProgress(r[0], r[1], r[2] or 0) for r in rows]
 
