@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import or_, select
@@ -108,18 +109,41 @@ def roadmap_admin(app: App, session: Session, actor: Actor, roadmap_id: int) -> 
     )
 
 
-def assignment_targets(session: Session, actor: Actor) -> list[tuple[int, str]]:
-    """The schools and municipalities in the actor's territory that may take work."""
-    return [
-        (row.id, row.name)
+def assignment_targets(
+    session: Session, actor: Actor, assignees: Iterable[int]
+) -> dict[int, list[tuple[int, str]]]:
+    """For each of `assignees`, whom its work may be handed to: its municipality and that
+    municipality's schools still in the directory, within the actor's territory."""
+    wanted = set(assignees)
+    if not wanted:
+        return {}
+    own = {
+        row.id: row.id if row.kind == OrganizationKind.MUNICIPALITY else row.parent_id
         for row in session.execute(
-            select(Organization.id, Organization.name)
-            .where(
-                Organization.kind != OrganizationKind.REGION, scope_clause(actor, Organization.id)
+            select(Organization.id, Organization.kind, Organization.parent_id).where(
+                Organization.id.in_(wanted)
             )
-            .order_by(Organization.kind, Organization.name)
         )
-    ]
+    }
+    municipalities = {m for m in own.values() if m is not None}
+    rows = session.execute(
+        select(Organization.id, Organization.name, Organization.kind, Organization.parent_id)
+        .where(
+            or_(
+                Organization.id.in_(municipalities),
+                (Organization.parent_id.in_(municipalities))
+                & (Organization.kind == OrganizationKind.SCHOOL),
+            ),
+            Organization.archived_at.is_(None),
+            scope_clause(actor, Organization.id),
+        )
+        .order_by(Organization.kind, Organization.name)
+    ).all()
+    by_municipality: dict[int, list[tuple[int, str]]] = {m: [] for m in municipalities}
+    for row in rows:
+        key = row.id if row.kind == OrganizationKind.MUNICIPALITY else row.parent_id
+        by_municipality[key].append((row.id, row.name))
+    return {a: by_municipality.get(m, []) for a, m in own.items() if m is not None}
 
 
 def recent_imports(session: Session, actor: Actor, limit: int = 5) -> list[ImportJob]:

@@ -21,7 +21,8 @@ class Board:
     """A page of the escalations of the actor's territory, and whom work may go to."""
 
     page: Page
-    targets: list[tuple[int, str]]
+    #: By the organization that has the work: whom it may be handed to.
+    targets: dict[int, list[tuple[int, str]]]
 
 
 def escalation_board(
@@ -42,7 +43,7 @@ def escalation_board(
         page=page,
         per_page=per_page,
     )
-    return Board(rows, assignment_targets(session, actor))
+    return Board(rows, assignment_targets(session, actor, {row.school_id for row in rows.rows}))
 
 
 def waiting(app: App, session: Session, actor: Actor, narrow: BoardFilter) -> int:

@@ -178,6 +178,14 @@ def date_occurrence(
     )
 
 
+def _municipality_of(organization: Organization | None) -> int | None:
+    if organization is None:
+        return None
+    if organization.kind == OrganizationKind.MUNICIPALITY:
+        return organization.id
+    return organization.parent_id
+
+
 def reassign(
     session: Session,
     registry: WorkflowRegistry,
@@ -201,11 +209,16 @@ def reassign(
     require_reach(session, actor, assignee_id, target.name)
     if assignee_id == occurrence.assignee_id:
         raise ValidationError("the occurrence is assigned there already", reason="same_assignee")
+    was = session.get(Organization, occurrence.assignee_id)
+    if _municipality_of(target) != _municipality_of(was):
+        raise ValidationError(
+            f"{target.name} is not of the municipality whose roadmap this is",
+            reason="other_municipality",
+        )
     open_states = registry.states_in(SubjectKind.OCCURRENCE, Phase.OPEN)
     if occurrence.state not in open_states:
         raise ValidationError("only unfinished work can be reassigned", reason="finished_work")
     _slot_free(session, occurrence, assignee_id, occurrence.due_on)
-    was = session.get(Organization, occurrence.assignee_id)
     # a new assignee starts a new escalation cycle: they are reminded and escalated afresh
     _guarded_update(
         session,
