@@ -462,3 +462,29 @@ def test_the_web_previews_lists_and_corrects_indicators(web_app, demo) -> None:
     with unit_of_work(demo, readonly=True) as session:
         assert session.get(Indicator, first.id).target_value == 85
     assert coordinator.get("/indicators/99999999999999999999/edit").status_code == 404
+
+
+def test_the_spreadsheet_export_reads_back_with_its_indicators(world, registry, tmp_path) -> None:
+    from engine.importing.canonical import export_xlsx
+    from engine.importing.document import read_roadmap
+
+    roadmap_id = _import(world, registry)
+    first = _rows(world, roadmap_id)[0]
+    with unit_of_work(world.engine) as session:
+        edit_indicator(
+            session, world.actor("coord_m1"), first.id, {"baseline": "40,5", "due_text": ""}
+        )
+        exported = export_dict(session, roadmap_id)
+    path = tmp_path / "roadmap.xlsx"
+    path.write_bytes(export_xlsx(exported))
+    draft = read_roadmap(path)
+    assert [a.number for a in draft.activities] == ["1.1", "1.2"]  # no indicator as activity
+
+    def shown(items) -> list:  # type: ignore[no-untyped-def]
+        return [(i["number"], i["title"], i["target"], i["baseline"], i["due"]) for i in items]
+
+    again = [i.to_dict() for i in draft.indicators]
+    for item in again:
+        if item["target"]:
+            item["target"]["value"] = float(item["target"]["value"])
+    assert shown(again) == shown(exported["indicators"])

@@ -10,6 +10,7 @@ from flask_babel import format_date, gettext
 from flask_login import current_user
 
 from engine.db import single_read
+from engine.importing.indicators import DIRECTION_WORDS, UNIT_WORDS, plain_number, target_words
 from engine.lifecycle.definition import Event, SubjectKind
 from engine.notices.inbox import unread_count
 from web.context import application, engine, user_zone
@@ -94,36 +95,17 @@ def history_action(entry: Any, definition: Any) -> str:
     return f"{gettext(before)} → {gettext(after)}"
 
 
-#: How a target reads: «не менее 80 %», «рост на 5 балл.».
-DIRECTION_NAMES = {
-    "at_least": N_("не менее"),
-    "at_most": N_("не более"),
-    "exactly": N_("ровно"),
-    "increase_by": N_("рост на"),
-    "decrease_by": N_("снижение на"),
-}
-UNIT_NAMES = {"%": "%", "people": N_("чел."), "schools": N_("ОО"), "points": N_("балл.")}
 SCOPE_NAMES = {"municipality": N_("муниципалитет в целом"), "school": N_("каждая школа")}
 
 
 def ru_number(value: float | None) -> str:
     """80.0 → «80», 12.5 → «12,5»; nothing for no value."""
-    if value is None:
-        return ""
-    text = f"{value:.2f}".rstrip("0").rstrip(".")
-    return text.replace(".", ",")
+    return "" if value is None else plain_number(value)
 
 
 def target_text(value: float | None, unit: str | None, direction: str | None) -> str:
     """An indicator's target as people write it: «не менее 80 %»."""
-    if value is None:
-        return ""
-    shown = direction in DIRECTION_NAMES and direction != "exactly"
-    words = [gettext(DIRECTION_NAMES[direction or ""]) if shown else ""]
-    words.append(ru_number(value))
-    if unit:
-        words.append(gettext(UNIT_NAMES.get(unit, unit)) if unit != "%" else "%")
-    return " ".join(w for w in words if w)
+    return "" if value is None else target_words(value, unit, direction, gettext)
 
 
 def dict_without(values: dict[str, Any], *keys: str) -> dict[str, Any]:
@@ -154,7 +136,7 @@ def register(app: Flask) -> None:
             "kind_names": KIND_NAMES,
             "sort_names": SORT_NAMES,
             "board_sort_names": BOARD_SORT_NAMES,
-            "direction_names": DIRECTION_NAMES,
-            "unit_names": UNIT_NAMES,
+            "direction_names": DIRECTION_WORDS,
+            "unit_names": UNIT_WORDS,
             "scope_names": SCOPE_NAMES,
         }

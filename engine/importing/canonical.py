@@ -15,7 +15,13 @@ from sqlmodel import Session
 from engine.cells import append_text_row
 from engine.deadlines.parser import Period
 from engine.errors import NotFoundError
-from engine.importing.indicators import UNITS, DraftIndicator, Target
+from engine.importing.indicators import (
+    UNITS,
+    DraftIndicator,
+    Target,
+    plain_number,
+    target_words,
+)
 from engine.importing.sources import DocumentError
 from engine.importing.structure import DraftActivity, RoadmapDraft, recover_schedules
 from engine.models import (
@@ -317,6 +323,51 @@ def export_xlsx(data: dict[str, Any]) -> bytes:
             cell.alignment = Alignment(wrap_text=True, vertical="top")
     for letter, width in zip("ABCDEFGH", (8, 16, 50, 40, 20, 30, 35, 30), strict=True):
         sheet.column_dimensions[letter].width = width
+    indicators = [i for i in data.get("indicators") or [] if i["activity"] is None]
+    if indicators:
+        _indicator_sheet(workbook.create_sheet("Целевые показатели"), indicators)
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
+
+
+_INDICATOR_COLUMNS = (
+    "№",
+    "Наименование показателя",
+    "Базовое значение",
+    "Целевое значение",
+    "Срок",
+)
+
+
+def _indicator_sheet(sheet: Any, indicators: list[dict[str, Any]]) -> None:
+    """The roadmap's own target indicators, in the table the importer reads back; those that
+    planned results state come back with their activities."""
+    from openpyxl.styles import Alignment, Font
+
+    append_text_row(sheet, ["Целевые показатели"])
+    sheet[1][0].font = Font(bold=True)
+    append_text_row(sheet, list(_INDICATOR_COLUMNS))
+    for cell in sheet[2]:
+        cell.font = Font(bold=True)
+    for item in indicators:
+        target = item["target"]
+        due = item["due_text"] or ", ".join(
+            date.fromisoformat(d).strftime("%d.%m.%Y") for d in item["due"]
+        )
+        append_text_row(
+            sheet,
+            [
+                item["number"],
+                item["title"],
+                plain_number(item["baseline"]) if item["baseline"] is not None else None,
+                target_words(target["value"], target["unit"], target["direction"])
+                if target
+                else None,
+                due,
+            ],
+        )
+        for cell in sheet[sheet.max_row]:
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+    for letter, width in zip("ABCDE", (8, 60, 16, 20, 24), strict=True):
+        sheet.column_dimensions[letter].width = width

@@ -6,12 +6,13 @@ read is a warning, never a guess.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from engine.deadlines.parser import Period, ScheduleKind, parse_deadline
+from engine.errors import N_
 from engine.importing.parties import is_school_party
 from engine.importing.sources import Block, Paragraph, Table, clean_cell
 from engine.models import IndicatorDirection, IndicatorScope
@@ -26,6 +27,16 @@ _UNIT = (
 )
 #: The units an indicator's value may have (None: a plain count or an index).
 UNITS = ("%", "people", "schools", "points")
+#: How a target is written: «не менее 80 %», «рост на 5 балл.» (Russian, as the documents
+#: say it; the web translates the same words).
+DIRECTION_WORDS = {
+    IndicatorDirection.AT_LEAST: N_("не менее"),
+    IndicatorDirection.AT_MOST: N_("не более"),
+    IndicatorDirection.EXACTLY: N_("ровно"),
+    IndicatorDirection.INCREASE_BY: N_("рост на"),
+    IndicatorDirection.DECREASE_BY: N_("снижение на"),
+}
+UNIT_WORDS = {"%": "%", "people": N_("чел."), "schools": N_("ОО"), "points": N_("балл.")}
 _UNITS = (
     ("%", r"^(%|процент)"),
     ("points", r"^балл"),
@@ -181,6 +192,33 @@ def read_cell(text: str) -> Reading:
     return reading
 
 
+def plain_number(value: float) -> str:
+    """80.0 → «80», 12.5 → «12,5»."""
+    return f"{value:.2f}".rstrip("0").rstrip(".").replace(".", ",")
+
+
+def target_words(
+    value: float,
+    unit: str | None,
+    direction: str | None,
+    translate: Callable[[str], str] = str,
+) -> str:
+    """A target as people write it: «не менее 80 %»; a bare value for «exactly»; it reads
+    back as the same target."""
+    words = []
+    if direction in DIRECTION_WORDS and direction != IndicatorDirection.EXACTLY:
+        words.append(translate(DIRECTION_WORDS[IndicatorDirection(direction)]))
+    words.append(plain_number(value))
+    if unit:
+        words.append("%" if unit == "%" else translate(UNIT_WORDS.get(unit, unit)))
+    return " ".join(words)
+
+
+def indicator_heading(text: str) -> bool:
+    """Whether a paragraph heads the roadmap's list or table of target indicators."""
+    return bool(_HEADING.match(text.strip()))
+
+
 def _shown(target: Target) -> str:
     unit = {"%": " %", None: ""}.get(target.unit, f" {target.unit}")
     return f"{_plain(target.value)}{unit}"
@@ -261,7 +299,7 @@ def from_blocks(blocks: list[Block], period: Period) -> Found:
     bulleted paragraphs or as a table."""
     found = Found()
     for index, block in enumerate(blocks):
-        if not (isinstance(block, Paragraph) and _HEADING.match(block.text.strip())):
+        if not (isinstance(block, Paragraph) and indicator_heading(block.text)):
             continue
         following = blocks[index + 1 : index + 60]
         if following and isinstance(following[0], Table):

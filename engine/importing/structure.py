@@ -17,7 +17,13 @@ from engine.deadlines.parser import (
     normalize,
     parse_deadline,
 )
-from engine.importing.indicators import DraftIndicator, Found, from_blocks, from_results
+from engine.importing.indicators import (
+    DraftIndicator,
+    Found,
+    from_blocks,
+    from_results,
+    indicator_heading,
+)
 from engine.importing.sources import Block, DocumentError, Paragraph, Table
 
 FIELDS = (
@@ -557,12 +563,15 @@ def _read_tables(
     blocks = _split_at_headers(blocks)
     cursor = _Cursor()
     headed_tables: list[tuple[str | None, bool, list[DraftActivity]]] = []
+    indicators_next = False
     for block in blocks:
         if isinstance(block, Paragraph):
+            indicators_next = indicator_heading(block.text)
             _read_paragraph(block.text, cursor)
             continue
         rows = list(zip(block.rows, block.lines, block.bold, strict=True))
-        if not rows:
+        if not rows or indicators_next:
+            indicators_next = False  # the table of target indicators: not activities
             continue
         header = match_header(rows[0][0])
         headed = False
