@@ -47,7 +47,8 @@ _RAISE = r"(увелич|повыш|рост|прирост|улучш|дост�
 _LOWER = r"(сниж|уменьш|сокращ)"
 #: A date, a year, a number of a school: numbers that are never targets.
 _NOT_A_VALUE = re.compile(
-    r"\d{1,2}\.\d{1,2}\.\d{2,4}|№\s*\d+|\b(19|20)\d{2}\s*(г\.?|год\w*|-\s*(19|20)?\d{2})?"
+    r"\d{1,2}\s+(?i:январ|феврал|март|апрел|ма[яй]|июн|июл|август|сентябр|октябр|ноябр|декабр"
+    r"|числ|раз\b|квартал|полугоди|класс|этап)\w*|\d{1,2}\.\d{1,2}\.\d{2,4}|№\s*\d+|\b(19|20)\d{2}\s*(г\.?|год\w*|-\s*(19|20)?\d{2})?"
     r"|\b(19|20)\d{2}\b|[А-ЯA-Z]{2,}-\d+"
 )
 #: The phrase that says by when: «к 01.10.2023», «ежегодно», «к 2025 году».
@@ -160,9 +161,11 @@ def read_target(text: str) -> Reading:
     for m in re.finditer(rf"\b(на|до)\s+{_NUMBER}{_UNIT}", low):
         before = low[: m.start()]
         lowering = bool(re.search(_LOWER, before)) and not re.search(_RAISE, before[-60:])
+        if not (lowering or re.search(_RAISE, before)) and (
+            m.group(1) == "на" or m.group(3) is None
+        ):
+            continue  # «выполнение плана на 100%» is a bare value, «до 3» no target
         if m.group(1) == "на":
-            if not (lowering or re.search(_RAISE, before)):
-                continue  # «выполнение плана на 100%» is a bare value
             by = IndicatorDirection.DECREASE_BY if lowering else IndicatorDirection.INCREASE_BY
             add(m, by, 2)
         else:
