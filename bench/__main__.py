@@ -11,6 +11,7 @@ import argparse
 import json
 import os
 import platform
+import shutil
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -49,6 +50,8 @@ def main() -> None:
         "--redis-url", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
     )
     args = parser.parse_args()
+    if shutil.which("wrk") is None:  # the HTTP step comes last: say so before the rest runs
+        parser.exit(2, "bench: wrk is not installed (make bench installs it from Debian)\n")
     schools = args.schools or (200 if args.quick else 10_000 if args.national else 2000)
     municipalities = 100 if args.national else data.MUNICIPALITIES
     started = time.perf_counter()
