@@ -425,6 +425,8 @@ def _print_summary(
     kinds = Counter(str(a.schedule.kind) for a in draft.activities if a.schedule)
     for kind in ("date", "range", "recurring", "continuous", "on_demand", "none"):
         click.echo(f"  {kind:<11} {kinds.get(kind, 0)}")
+    from_results = sum(1 for i in draft.indicators if i.activity is not None)
+    click.echo(f"indicators: {len(draft.indicators)} ({from_results} from planned results)")
     summary = preview.summary()
     would = "" if report is not None else " would be"
     click.echo(

@@ -103,6 +103,12 @@ def test_the_dry_run_of_seed_000_writes_no_indicator(demo_roadmap, db) -> None:
     assert _counts(db)["indicator"] == before["indicator"] + 18
 
 
+def test_the_plain_dry_run_counts_the_indicators(demo_roadmap) -> None:
+    code, out, err = demo_roadmap("import", SEED_FILES["000"], "--dry-run")
+    assert code == 0, err
+    assert "indicators: 18 (13 from planned results)" in out
+
+
 def test_a_second_target_in_one_indicator_is_a_warning_not_a_guess(demo_roadmap) -> None:
     result = _dry_run(demo_roadmap, SEED_FILES["000"])
     warned = [w for w in result["warnings"] if w["message"].startswith("indicator 3:")]
