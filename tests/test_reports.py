@@ -123,3 +123,49 @@ def test_printed_every_page_is_a4_and_no_column_is_cut(app, demo, tmp_path, suff
     assert any(w.startswith("Подтвержда") for w in words)  # the last column is on the page
     assert right <= A4_LANDSCAPE[0]  # and nothing runs off its edge
     assert pages <= 60
+
+
+def _with_indicators(demo) -> list[str]:  # type: ignore[no-untyped-def]
+    """Give the demo roadmap two target indicators, one of them hostile text."""
+    from engine.importing.apply import write_indicators
+    from engine.importing.indicators import DraftIndicator, Target
+    from engine.models import IndicatorDirection, IndicatorScope
+
+    titles = ["Доля ОО с обновлённой материально-технической базой", '=HYPERLINK("x","y")']
+    with unit_of_work(demo) as session:
+        roadmap = session.execute(select(Roadmap)).scalar_one()
+        drafts = [
+            DraftIndicator(
+                "1", titles[0], titles[0], Target(80, "%", IndicatorDirection.AT_LEAST),
+                [date(2024, 6, 30)], None, IndicatorScope.MUNICIPALITY, baseline=40,
+            ),
+            DraftIndicator(
+                "2", titles[1], titles[1], Target(3, "points", IndicatorDirection.INCREASE_BY),
+                [date(2024, 6, 30)], "к 30.06.2024", IndicatorScope.SCHOOL,
+            ),
+        ]  # fmt: skip
+        write_indicators(session, roadmap.id, drafts, {})
+    return titles
+
+
+def test_the_report_lists_the_target_indicators(app, demo, tmp_path) -> None:
+    titles = _with_indicators(demo)
+    book = openpyxl.load_workbook(io.BytesIO(_download(app, demo, "xlsx")))
+    sheet = book["Целевые показатели"]
+    rows = [[c.value for c in row] for row in sheet.iter_rows(min_row=3)]
+    assert rows[0] == ["№", "Показатель", "Базовое значение", "Цель", "Срок", "Чьё значение"]
+    assert rows[1] == ["1", titles[0], "40", "не менее 80 %", "30.06.2024", "муниципалитет в целом"]
+    assert rows[2][1] != titles[1] and rows[2][1].endswith(titles[1])  # stays text
+    assert rows[2][3:] == ["рост на 3 балл.", "к 30.06.2024", "каждая школа"]
+    assert str(sheet.page_setup.paperSize) == sheet.PAPERSIZE_A4
+    document = docx.Document(io.BytesIO(_download(app, demo, "docx")))
+    targets = document.tables[-1]
+    assert [c.text for c in targets.rows[1].cells][:4] == ["1", titles[0], "40", "не менее 80 %"]
+    if shutil.which("soffice"):  # printed, the sheet fits the page
+        source = tmp_path / "otchet.xlsx"
+        source.write_bytes(_download(app, demo, "xlsx"))
+        pdf = print_to_pdf(source, tmp_path)
+        with pdfplumber.open(pdf) as printed:
+            last = printed.pages[-1]
+            assert "Целевые показатели" in (last.extract_text() or "")
+            assert max(w["x1"] for w in last.extract_words()) <= A4_LANDSCAPE[0]

@@ -569,8 +569,17 @@ def _report_file(roadmap_id: int, render, suffix: str, mimetype: str):  # type: 
     with work(readonly=True) as db:
         roadmap_row, lines = execution_report(application(), db, actor(), roadmap_id, today())
         heading = report_heading(db, roadmap_row)
+        indicators = roadmap_indicators(db, roadmap_id)
     labels = application().registry.for_subject(SubjectKind.OCCURRENCE).definition
-    data = render(roadmap_row, lines, labels.state_label, user_zone(), utcnow(), heading)
+    data = render(
+        roadmap_row,
+        lines,
+        labels.state_label,
+        user_zone(),
+        utcnow(),
+        heading,
+        indicators=indicators,
+    )
     return send_file(
         io.BytesIO(data),
         as_attachment=True,

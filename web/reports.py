@@ -4,9 +4,9 @@ with the sender's header, totals by executor and by section, and the roadmap's o
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -16,7 +16,8 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from engine.cells import append_typed_row
-from engine.models import Roadmap
+from engine.importing.indicators import plain_number, target_words
+from engine.models import Indicator, IndicatorScope, Roadmap
 from engine.readmodels.progress import ReportHeading, ReportLine
 from engine.readmodels.progress import Totals as AreaTotals
 
@@ -156,8 +157,9 @@ def report_xlsx(
     zone: ZoneInfo,
     now: datetime,
     heading: ReportHeading | None = None,
+    indicators: Sequence[Indicator] = (),
 ) -> bytes:
-    """The workbook's bytes: the detail table, then the totals."""
+    """The workbook's bytes: the detail table, the totals, then the target indicators."""
     heading = heading or ReportHeading("", None)
     local = now.astimezone(zone)
     book = Workbook()
@@ -204,6 +206,8 @@ def report_xlsx(
     sheet.freeze_panes = f"A{header + 1}"
     _a4(sheet, f"{header}:{header}")
     _totals_sheet(book.create_sheet("Итоги"), roadmap, lines, local)
+    if indicators:
+        _indicators_sheet(book.create_sheet("Целевые показатели"), roadmap, indicators)
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
@@ -236,6 +240,56 @@ def _totals_sheet(
     _a4(sheet, None)
 
 
+#: The target indicators' table: its columns and their widths (characters, millimetres).
+INDICATOR_COLUMNS = (
+    ("№", 6, 10),
+    ("Показатель", 80, 105),
+    ("Базовое значение", 14, 25),
+    ("Цель", 18, 32),
+    ("Срок", 22, 40),
+    ("Чьё значение", 22, 35),
+)
+_SCOPES = {
+    IndicatorScope.MUNICIPALITY: "муниципалитет в целом",
+    IndicatorScope.SCHOOL: "каждая школа",
+}
+
+
+def _indicator_cells(indicator: Indicator) -> list[object]:
+    target = indicator.target_value
+    due = indicator.due_text or ", ".join(
+        date.fromisoformat(d).strftime("%d.%m.%Y") for d in indicator.due
+    )
+    return [
+        indicator.number or "",
+        indicator.title,
+        plain_number(indicator.baseline) if indicator.baseline is not None else "—",
+        target_words(target, indicator.unit, indicator.direction) if target is not None else "—",
+        due,
+        _SCOPES.get(IndicatorScope(indicator.scope), indicator.scope),
+    ]
+
+
+def _indicators_sheet(sheet: Worksheet, roadmap: Roadmap, indicators: Sequence[Indicator]) -> None:
+    append_typed_row(sheet, [f"Целевые показатели: {roadmap.title}"])
+    sheet["A1"].font = Font(bold=True, size=12)
+    sheet.append([])
+    header = 3
+    append_typed_row(sheet, [title for title, _, _ in INDICATOR_COLUMNS])
+    _header_row(sheet, header)
+    for indicator in indicators:
+        append_typed_row(sheet, _indicator_cells(indicator))
+    for row in sheet.iter_rows(min_row=header + 1):
+        for cell in row:
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+            cell.border = GRID
+    widths = [width for _, width, _ in INDICATOR_COLUMNS]
+    for index, width in enumerate(widths, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = width
+    _fit_rows(sheet, header, widths)
+    _a4(sheet, f"{header}:{header}")
+
+
 def report_docx(
     roadmap: Roadmap,
     lines: list[ReportLine],
@@ -243,9 +297,10 @@ def report_docx(
     zone: ZoneInfo,
     now: datetime,
     heading: ReportHeading | None = None,
+    indicators: Sequence[Indicator] = (),
 ) -> bytes:
     """The same report as a Word document: A4 landscape, the sender's header, the totals
-    first, the table, and a signature block."""
+    first, the table, the target indicators, and a signature block."""
     import docx
     from docx.enum.section import WD_ORIENT
     from docx.enum.text import WD_ALIGN_PARAGRAPH
@@ -309,6 +364,15 @@ def report_docx(
     _widths(table, [Mm(width) for _, width in columns])
     repeat = table.rows[0]._tr.get_or_add_trPr()  # the header row repeats on every page
     repeat.append(OxmlElement("w:tblHeader"))
+
+    if indicators:
+        document.add_heading("Целевые показатели", level=2)
+        targets = document.add_table(rows=1, cols=len(INDICATOR_COLUMNS))
+        targets.style = "Table Grid"
+        _docx_row(targets.rows[0].cells, [t for t, _, _ in INDICATOR_COLUMNS], bold=True)
+        for indicator in indicators:
+            _docx_row(targets.add_row().cells, _indicator_cells(indicator))
+        _widths(targets, [Mm(width) for _, _, width in INDICATOR_COLUMNS])
 
     document.add_paragraph()
     document.add_paragraph("Руководитель органа управления образованием")
