@@ -286,6 +286,9 @@ def test_the_canonical_format_carries_indicators_back_unchanged(world, registry,
         ({"title": "x", "colour": "red"}, "unknown fields ['colour']"),
         ({"title": "x", "activity": {"number": "9.9"}}, "no activity 9.9"),
         ({"target": {"value": 5}}, "needs at least a title"),
+        ({"title": "x", "target": {"value": "nan"}}, "target value must lie within"),
+        ({"title": "x", "baseline": 1e12}, "baseline must lie within"),
+        ({"title": "т" * 5_001}, "title is 5001 characters"),
     ],
 )
 def test_a_bad_indicator_in_a_canonical_file_names_itself(tmp_path, indicator, message) -> None:

@@ -14,11 +14,12 @@ from sqlmodel import Session
 
 from engine.cells import append_text_row
 from engine.deadlines.parser import Period
-from engine.errors import NotFoundError
+from engine.errors import NotFoundError, ValidationError, check_length
 from engine.importing.indicators import (
     UNITS,
     DraftIndicator,
     Target,
+    checked_value,
     plain_number,
     target_words,
 )
@@ -226,7 +227,7 @@ def _read_indicator(
         target = item.get("target")
         read = (
             Target(
-                float(target["value"]),
+                checked_value("target value", float(target["value"])),
                 target.get("unit"),
                 IndicatorDirection(target.get("direction") or IndicatorDirection.AT_LEAST),
             )
@@ -235,10 +236,16 @@ def _read_indicator(
         )
         if read is not None and read.unit is not None and read.unit not in UNITS:
             raise ValueError(f"unit must be one of {', '.join(UNITS)}")
-        baseline = float(item["baseline"]) if item.get("baseline") is not None else None
+        baseline = (
+            checked_value("baseline", float(item["baseline"]))
+            if item.get("baseline") is not None
+            else None
+        )
+        for name, limit in (("title", 5_000), ("text", 10_000), ("due_text", 1_000)):
+            check_length(name.replace("_", " "), str(item.get(name) or ""), limit)
         due = [date.fromisoformat(str(d)) for d in item.get("due") or []] or [period.end]
         scope = IndicatorScope(item.get("scope") or IndicatorScope.MUNICIPALITY)
-    except (KeyError, TypeError, ValueError, AttributeError) as error:
+    except (KeyError, TypeError, ValueError, AttributeError, ValidationError) as error:
         raise DocumentError(f"{where}: {error}") from None
     source = None
     if ref := item.get("activity"):

@@ -5,6 +5,7 @@ read is a warning, never a guess.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -12,7 +13,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from engine.deadlines.parser import Period, ScheduleKind, parse_deadline
-from engine.errors import N_
+from engine.errors import N_, ValidationError
 from engine.importing.parties import is_school_party
 from engine.importing.sources import Block, Paragraph, Table, clean_cell
 from engine.models import IndicatorDirection, IndicatorScope
@@ -25,6 +26,9 @@ _UNIT = (
     r"\s*(%|процент\w*|балл\w*|чел\.?|человек\w*|педагог\w*|учител\w*|обучающ\w*|школ\w*"
     r"|ОО\b|ОУ\b|организаци\w*|учреждени\w*)?"
 )
+#: The largest value a target or a baseline may have.
+LARGEST = 1e9
+
 #: The units an indicator's value may have (None: a plain count or an index).
 UNITS = ("%", "people", "schools", "points")
 #: How a target is written: «не менее 80 %», «рост на 5 балл.» (Russian, as the documents
@@ -114,6 +118,13 @@ class Reading:
     warnings: list[str] = field(default_factory=list)
 
 
+def checked_value(name: str, value: float) -> float:
+    """`value`, if it is a finite number within ±LARGEST; else a ValidationError."""
+    if not math.isfinite(value) or abs(value) > LARGEST:
+        raise ValidationError(f"the {name} must lie within ±{LARGEST:.0e}", reason="not_a_number")
+    return value
+
+
 def _plain(value: float) -> float | int:
     return int(value) if float(value).is_integer() else value
 
@@ -142,6 +153,8 @@ def read_target(text: str) -> Reading:
             return
         taken.append(span)
         value = _value(match.group(number))
+        if value > LARGEST:
+            return  # a phone number or a register's id, not a target
         found.append((span[0], Target(value, _unit(match.group(number + 1)), direction)))
 
     if m := re.search(rf"\bс\s+{_NUMBER}\s*%?\s*до\s+{_NUMBER}{_UNIT}", low):

@@ -3,7 +3,6 @@ due date and scope; adds and removes them. Each change is logged beside the acti
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -13,7 +12,7 @@ from sqlmodel import Session
 from engine.accounts.access import Actor
 from engine.deadlines.parser import Period
 from engine.errors import NotFoundError, ValidationError, check_length
-from engine.importing.indicators import UNITS, parse_due
+from engine.importing.indicators import UNITS, checked_value, parse_due
 from engine.models import (
     ActivityChange,
     Indicator,
@@ -32,8 +31,6 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "scope": tuple(str(s) for s in IndicatorScope),
 }
 FIELDS = (*TEXTS, *NUMBERS, *CHOICES)
-#: The largest value a target or baseline may have.
-LARGEST = 1e9
 
 
 def values(indicator: Indicator) -> dict[str, Any]:
@@ -51,11 +48,7 @@ def _number(name: str, text: str) -> float | None:
         raise ValidationError(
             f"the {name.replace('_', ' ')} is not a number: {text[:40]!r}", reason="not_a_number"
         ) from None
-    if not math.isfinite(value) or abs(value) > LARGEST:
-        raise ValidationError(
-            f"the {name.replace('_', ' ')} must lie within ±{LARGEST:.0e}", reason="not_a_number"
-        )
-    return value
+    return checked_value(name.replace("_", " "), value)
 
 
 def _clean(changes: Mapping[str, str | None]) -> dict[str, Any]:
