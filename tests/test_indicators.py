@@ -239,7 +239,7 @@ def _rows(world, roadmap_id: int) -> list[Indicator]:  # type: ignore[no-untyped
         return rows
 
 
-def test_import_writes_indicators_and_reimport_updates_them_in_place(world, registry) -> None:
+def test_import_writes_indicators_and_reimport_updates_them_keeping_the_rest(world, registry) -> None:
     roadmap_id = _import(world, registry)
     rows = _rows(world, roadmap_id)
     assert [(r.number, r.target_value, r.direction, r.scope) for r in rows] == [
@@ -253,8 +253,9 @@ def test_import_writes_indicators_and_reimport_updates_them_in_place(world, regi
     )
     assert _import(world, registry, changed) == roadmap_id
     again = _rows(world, roadmap_id)
-    assert [(r.number, r.target_value) for r in again] == [("2", 40), ("1.1", 90)]
-    assert [r.id for r in again] == [rows[1].id, rows[2].id]
+    # the one the document no longer has is kept, last: a re-import loses nothing
+    assert [(r.number, r.target_value) for r in again] == [("2", 40), ("1.1", 90), ("1", 80)]
+    assert [r.id for r in again] == [rows[1].id, rows[2].id, rows[0].id]
 
 
 def test_the_canonical_format_carries_indicators_back_unchanged(world, registry, tmp_path) -> None:

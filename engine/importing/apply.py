@@ -237,8 +237,9 @@ def write_indicators(
     drafts: list[DraftIndicator],
     activity_ids: dict[int, int | None],
 ) -> None:
-    """Make the roadmap's indicators those of the draft: an indicator read before (the same
-    activity and number, else the same title) is updated in place, the rest added or removed.
+    """Write the draft's indicators: one read before (the same activity and number, else the
+    same title) is updated in place, the rest added. An indicator the document no longer has
+    (or one a coordinator added) is kept, after the others: nothing is lost by a re-import.
     `activity_ids` gives the written activity of each draft activity (by its `id()`)."""
     existing = list(
         session.execute(select(Indicator).where(Indicator.roadmap_id == roadmap_id)).scalars()
@@ -257,8 +258,8 @@ def write_indicators(
             del free[row.id]
         _fill(row, draft, activity_id)
         row.position = position
-    for row in free.values():
-        session.delete(row)
+    for position, row in enumerate(sorted(free.values(), key=lambda r: r.position), start=1):
+        row.position = len(drafts) + position
     session.flush()
 
 
