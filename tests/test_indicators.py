@@ -239,7 +239,7 @@ def _rows(world, roadmap_id: int) -> list[Indicator]:  # type: ignore[no-untyped
         return rows
 
 
-def test_import_writes_indicators_and_reimport_updates_them_keeping_the_rest(world, registry) -> None:
+def test_reimport_updates_indicators_and_keeps_the_rest(world, registry) -> None:
     roadmap_id = _import(world, registry)
     rows = _rows(world, roadmap_id)
     assert [(r.number, r.target_value, r.direction, r.scope) for r in rows] == [
