@@ -263,6 +263,14 @@ def write_indicators(
     session.flush()
 
 
+def next_indicator_position(session: Session, roadmap_id: int | None) -> int:
+    """The place after the roadmap's last indicator."""
+    last = session.execute(
+        select(func.max(Indicator.position)).where(Indicator.roadmap_id == roadmap_id)
+    ).scalar()
+    return int(last or 0) + 1
+
+
 def follow_result(session: Session, roadmap: Roadmap, activity: Activity) -> None:
     """After an activity's planned result or parties changed: the indicator its result states
     is read again (added, updated, or removed when the result no longer states a target)."""
@@ -286,11 +294,8 @@ def follow_result(session: Session, roadmap: Roadmap, activity: Activity) -> Non
             session.delete(row)
         return
     if row is None:
-        last = session.execute(
-            select(func.max(Indicator.position)).where(Indicator.roadmap_id == roadmap.id)
-        ).scalar()
         row = Indicator(roadmap_id=roadmap.id, activity_id=activity.id, title="")
-        row.position = (last or 0) + 1
+        row.position = next_indicator_position(session, roadmap.id)
         session.add(row)
     _fill(row, found[0], activity.id)
 

@@ -282,8 +282,8 @@ def _indicator(
     *,
     activity: str | None = None,
     row: int | None = None,
-    title: str | None = None,
     reading: Reading | None = None,
+    source: DraftActivity | None = None,
 ) -> DraftIndicator:
     reading = reading or read_target(text)
     due, phrase = read_due(text, period)
@@ -296,7 +296,7 @@ def _indicator(
         )
     indicator = DraftIndicator(
         number,
-        _clean_title(title or text),
+        _clean_title(text),
         text.strip(),
         reading.target,
         due,
@@ -305,6 +305,7 @@ def _indicator(
         reading.baseline,
         activity,
         row,
+        source,
     )
     found.indicators.append(indicator)
     return indicator
@@ -376,7 +377,6 @@ def _from_table(found: Found, table: Table, period: Period) -> None:
             period,
             IndicatorScope.MUNICIPALITY,
             row=line,
-            title=title,
             reading=read_cell(target_text) if target_text else None,
         )
         indicator.text = " | ".join(p for p in (title, target_text) if p)
@@ -415,7 +415,8 @@ def from_results(activities: Sequence[DraftActivity], period: Period) -> Found:
     found = Found()
     for activity in activities:
         text = activity.planned_result or ""
-        if not read_target(text).target:
+        reading = read_target(text)
+        if not reading.target:
             continue
         school = names_school(activity.level, activity.responsible_parties())
         _indicator(
@@ -426,5 +427,7 @@ def from_results(activities: Sequence[DraftActivity], period: Period) -> Found:
             IndicatorScope.SCHOOL if school else IndicatorScope.MUNICIPALITY,
             activity=activity.number,
             row=activity.row,
-        ).source = activity
+            reading=reading,
+            source=activity,
+        )
     return found

@@ -6,21 +6,20 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import func, select
 from sqlmodel import Session
 
 from engine.accounts.access import Actor
 from engine.deadlines.parser import Period
 from engine.errors import NotFoundError, ValidationError, check_length
+from engine.importing.apply import next_indicator_position
 from engine.importing.indicators import UNITS, checked_value, parse_due
 from engine.models import (
-    ActivityChange,
     Indicator,
     IndicatorDirection,
     IndicatorScope,
     Roadmap,
 )
-from engine.usecases.roadmap_edits import check_can_edit
+from engine.usecases.roadmap_edits import check_can_edit, log_change
 
 #: What a coordinator may change of an indicator; texts with their longest length.
 TEXTS = {"number": 20, "title": 5_000, "due_text": 1_000}
@@ -112,17 +111,8 @@ def _log(
     before: dict[str, Any] | None,
     after: dict[str, Any] | None,
 ) -> None:
-    label = f"{indicator.number + ' ' if indicator.number else ''}{indicator.title}"[:300]
-    session.add(
-        ActivityChange(
-            roadmap_id=indicator.roadmap_id,
-            user_id=actor.id,
-            action=action,
-            label=label,
-            before=before,
-            after=after,
-        )
-    )
+    label = f"{indicator.number + ' ' if indicator.number else ''}{indicator.title}"
+    log_change(session, actor, indicator.roadmap_id, label, action, before, after)
 
 
 def edit_indicator(
@@ -155,10 +145,8 @@ def add_indicator(
     """A new indicator at the end of the roadmap's list."""
     roadmap = check_can_edit(session, actor, roadmap_id)
     cleaned = _clean({"title": "", "due_text": "", **changes})
-    last = session.execute(
-        select(func.max(Indicator.position)).where(Indicator.roadmap_id == roadmap.id)
-    ).scalar()
-    indicator = Indicator(roadmap_id=roadmap_id, title="", position=(last or 0) + 1)
+    position = next_indicator_position(session, roadmap.id)
+    indicator = Indicator(roadmap_id=roadmap_id, title="", position=position)
     _apply(indicator, roadmap, cleaned)
     session.add(indicator)
     session.flush()

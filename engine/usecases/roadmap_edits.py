@@ -127,7 +127,31 @@ def _values(activity: Activity) -> dict[str, Any]:
 
 def _label(activity: Activity) -> str:
     part = f"{activity.part}: " if activity.part else ""
-    return f"{part}{activity.number} {activity.title}"[:300]
+    return f"{part}{activity.number} {activity.title}"
+
+
+def log_change(
+    session: Session,
+    actor: Actor,
+    roadmap_id: int,
+    label: str,
+    action: str,
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None,
+    activity_id: int | None = None,
+) -> None:
+    """One correction in the roadmap's change log: who, what, before and after."""
+    session.add(
+        ActivityChange(
+            roadmap_id=roadmap_id,
+            activity_id=activity_id,
+            user_id=actor.id,
+            action=action,
+            label=label[:300],
+            before=before,
+            after=after,
+        )
+    )
 
 
 def _log(
@@ -138,17 +162,8 @@ def _log(
     before: dict[str, Any] | None,
     after: dict[str, Any] | None,
 ) -> None:
-    session.add(
-        ActivityChange(
-            roadmap_id=activity.roadmap_id,
-            activity_id=activity.id,
-            user_id=actor.id,
-            action=action,
-            label=_label(activity),
-            before=before,
-            after=after,
-        )
-    )
+    label = _label(activity)
+    log_change(session, actor, activity.roadmap_id, label, action, before, after, activity.id)
 
 
 def _clean(changes: Mapping[str, str | None]) -> dict[str, str | None]:
