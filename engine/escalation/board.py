@@ -13,10 +13,10 @@ from engine.accounts.access import Actor, require_coordinator
 from engine.errors import ConflictError, NotFoundError, ValidationError, required_remark
 from engine.escalation.policy import PolicyBook
 from engine.lifecycle.definition import Event, SubjectKind
-from engine.lifecycle.fire import log_event
+from engine.lifecycle.fire import load_subject, log_event
+from engine.lifecycle.kinds import SUBJECTS, kind_of, subject_id_of
 from engine.models import (
     Activity,
-    Document,
     Escalation,
     EscalationKind,
     Occurrence,
@@ -114,16 +114,10 @@ def acknowledge(
     escalation = session.get(Escalation, escalation_id)
     if escalation is None:
         raise NotFoundError(f"escalation {escalation_id} does not exist")
-    subject: Occurrence | Document | None
-    if escalation.occurrence_id is not None:
-        kind, subject = SubjectKind.OCCURRENCE, session.get(Occurrence, escalation.occurrence_id)
-        assert subject is not None
-        owner = subject.assignee_id
-    else:
-        kind, subject = SubjectKind.DOCUMENT, session.get(Document, escalation.document_id)
-        assert subject is not None
-        owner = subject.school_id
-    require_coordinator(session, actor, owner, f"{kind.value} {subject.id}")
+    kind = kind_of(escalation)
+    ref = load_subject(session, kind, subject_id_of(escalation))
+    owner = ref.owner_id
+    require_coordinator(session, actor, owner, f"{kind.value} {ref.id}")
     done = session.execute(
         update(Escalation)
         .where(Escalation.id == escalation_id, Escalation.acknowledged_at.is_(None))
@@ -133,14 +127,15 @@ def acknowledge(
         raise ConflictError(
             f"escalation {escalation_id} was acknowledged already", reason="already_acknowledged"
         )
-    if escalation.kind == EscalationKind.OVERDUE and isinstance(subject, Occurrence):
+    spec = SUBJECTS[kind]
+    if escalation.kind == EscalationKind.OVERDUE and spec.ladder:
         session.execute(
-            update(Occurrence).where(Occurrence.id == subject.id).values(escalation_held=True)
+            update(spec.table).where(spec.table.id == ref.id).values(escalation_held=True)
         )
     what = ESCALATION_NAMES.get(escalation.kind, escalation.kind)
     log_event(
         session,
-        subject,
+        ref,
         Event.ACKNOWLEDGE,
         actor,
         f"{what}, уровень {escalation.level}: {comment}",

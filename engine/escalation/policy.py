@@ -36,6 +36,8 @@ class EscalationPolicy:
     review_days: int = 5
     open_states: tuple[str, ...] = ()
     review_states: tuple[str, ...] = ()
+    #: The kind of subject its workflow governs (filled by `PolicyBook`).
+    subject: str = ""
 
     def __post_init__(self) -> None:
         for name in ("reminder_days", "municipal_after_days", "regional_after_days", "review_days"):
@@ -170,6 +172,7 @@ def _resolve(policy: EscalationPolicy, registry: WorkflowRegistry) -> Escalation
     subject = definition.subject
     return replace(
         policy,
+        subject=subject,
         open_states=registry.states_in(subject, policy.due_phase) if policy.due_phase else (),
         review_states=registry.states_in(subject, policy.review_phase),
     )

@@ -25,11 +25,11 @@ from sqlmodel import Session
 from engine.db import unit_of_work
 from engine.deadlines.calendar import WorkCalendar
 from engine.escalation.policy import EscalationPolicy, PolicyBook
+from engine.lifecycle.definition import SubjectKind
+from engine.lifecycle.kinds import SUBJECTS, SubjectSpec
 from engine.models import (
-    Document,
     Escalation,
     EscalationKind,
-    Occurrence,
     Organization,
     OrganizationKind,
 )
@@ -108,7 +108,7 @@ def sweep(
     result = SweepResult()
     for policy, municipalities, include in groups:
         scope = (municipalities, include)
-        if policy.open_states:
+        if policy.open_states and _spec(policy).ladder:
             result.reminders += _batches(
                 engine,
                 context,
@@ -126,15 +126,14 @@ def sweep(
                     after_batch,
                     result,
                 )
-        for table in (Occurrence, Document):
-            result.review_escalations += _batches(
-                engine,
-                context,
-                _review_step(policy, context, scope, table),
-                batch_size,
-                after_batch,
-                result,
-            )
+        result.review_escalations += _batches(
+            engine,
+            context,
+            _review_step(policy, context, scope),
+            batch_size,
+            after_batch,
+            result,
+        )
     return result
 
 
@@ -159,27 +158,23 @@ class _Step:
     order: tuple[Any, ...]
 
 
-#: ix_occurrence_escalation, then the id.
-_LADDER_ORDER = (
-    Occurrence.state,
-    Occurrence.escalation_level,
-    Occurrence.due_on,
-    Occurrence.id,
-)
+def _spec(policy: EscalationPolicy) -> SubjectSpec:
+    return SUBJECTS[SubjectKind(policy.subject)]
 
 
-def _owner_column(table: Any) -> Any:
-    return table.assignee_id if table is Occurrence else table.school_id
+def _ladder_order(table: Any) -> tuple[Any, ...]:
+    """The escalation index (state, level, due date), then the id."""
+    return (table.state, table.escalation_level, table.due_on, table.id)
 
 
-def _in_scope(table: Any, scope: tuple[list[int] | None, bool]) -> Any:
+def _in_scope(owner_column: Any, scope: tuple[list[int] | None, bool]) -> Any:
     """Restrict a step to the municipalities a policy applies to."""
     municipalities, include = scope
     if municipalities is None:
         return literal(True)
     owner = aliased(Organization)
     municipality = case((owner.kind == OrganizationKind.SCHOOL, owner.parent_id), else_=owner.id)
-    belongs = exists().where(owner.id == _owner_column(table), municipality.in_(municipalities))
+    belongs = exists().where(owner.id == owner_column, municipality.in_(municipalities))
     return belongs if include else ~belongs
 
 
@@ -190,31 +185,33 @@ def _workflow(table: Any, policy: EscalationPolicy) -> Any:
 def _reminder_step(
     policy: EscalationPolicy, context: SweepContext, scope: tuple[list[int] | None, bool]
 ) -> _Step:
+    spec = _spec(policy)
+    table = spec.table
     horizon = context.calendar.add_working_days(context.today, policy.reminder_days)
     reminded = exists().where(
-        Escalation.occurrence_id == Occurrence.id,
+        spec.linked(Escalation) == table.id,
         Escalation.kind == EscalationKind.REMINDER,
-        Escalation.cycle == Occurrence.due_revision,
+        Escalation.cycle == table.due_revision,
     )
     needs = and_(
-        Occurrence.state.in_(policy.open_states),
-        Occurrence.escalation_level == 0,
-        Occurrence.due_on >= context.today,
-        Occurrence.due_on <= horizon,
-        _workflow(Occurrence, policy),
+        table.state.in_(policy.open_states),
+        table.escalation_level == 0,
+        table.due_on >= context.today,
+        table.due_on <= horizon,
+        _workflow(table, policy),
         ~reminded,
-        _in_scope(Occurrence, scope),
+        _in_scope(_spec(policy).owner, scope),
     )
     return _Step(
         "reminder",
-        Occurrence,
+        table,
         needs,
         EscalationKind.REMINDER,
         0,
-        Occurrence.due_revision,
-        Occurrence.due_on,
+        table.due_revision,
+        table.due_on,
         raise_level=False,
-        order=_LADDER_ORDER,
+        order=_ladder_order(table),
     )
 
 
@@ -224,25 +221,26 @@ def _overdue_step(
     scope: tuple[list[int] | None, bool],
     level: int,
 ) -> _Step:
+    table = _spec(policy).table
     latest_due = context.calendar.latest_due_escalated(context.today, policy.offsets()[level])
     needs = and_(
-        Occurrence.state.in_(policy.open_states),
-        Occurrence.escalation_level == level - 1,
-        Occurrence.escalation_held.is_(False),
-        Occurrence.due_on <= latest_due,
-        _workflow(Occurrence, policy),
-        _in_scope(Occurrence, scope),
+        table.state.in_(policy.open_states),
+        table.escalation_level == level - 1,
+        table.escalation_held.is_(False),
+        table.due_on <= latest_due,
+        _workflow(table, policy),
+        _in_scope(_spec(policy).owner, scope),
     )
     return _Step(
         f"overdue-{level}",
-        Occurrence,
+        table,
         needs,
         EscalationKind.OVERDUE,
         level,
-        Occurrence.due_revision,
-        Occurrence.due_on,
+        table.due_revision,
+        table.due_on,
         raise_level=True,
-        order=_LADDER_ORDER,
+        order=_ladder_order(table),
     )
 
 
@@ -250,14 +248,14 @@ def _review_step(
     policy: EscalationPolicy,
     context: SweepContext,
     scope: tuple[list[int] | None, bool],
-    table: Any,
 ) -> _Step:
+    spec = _spec(policy)
+    table = spec.table
     latest_day = context.calendar.latest_due_escalated(context.today, policy.review_days)
     # reported on or before `latest_day` (local date) = before the next local midnight
     cutoff = datetime.combine(latest_day + timedelta(days=1), time(), tzinfo=context.timezone)
-    link = Escalation.occurrence_id if table is Occurrence else Escalation.document_id
     escalated = exists().where(
-        link == table.id,
+        spec.linked(Escalation) == table.id,
         Escalation.kind == EscalationKind.REVIEW,
         Escalation.cycle == table.version,
     )
@@ -266,9 +264,8 @@ def _review_step(
         table.state_changed_at < cutoff,
         _workflow(table, policy),
         ~escalated,
-        _in_scope(table, scope),
+        _in_scope(_spec(policy).owner, scope),
     )
-    due = table.due_on if table is Occurrence else literal(None)
     return _Step(
         f"review-{table.__tablename__}",
         table,
@@ -276,7 +273,7 @@ def _review_step(
         EscalationKind.REVIEW,
         1,
         table.version,
-        due,
+        table.due_on if spec.ladder else literal(None),
         raise_level=False,
         order=(table.state, table.state_changed_at, table.id),
     )
@@ -317,7 +314,7 @@ def _batches(
             )
             if not ids:
                 return inserted_total
-            link = "occurrence_id" if step.table is Occurrence else "document_id"
+            link = next(spec.link for spec in SUBJECTS.values() if spec.table is step.table)
             rows = select(
                 step.table.id,
                 literal(step.kind),

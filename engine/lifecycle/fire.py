@@ -231,7 +231,7 @@ def _forget(session: Session, kind: SubjectKind, subject_id: int) -> None:
 
 def log_event(
     session: Session,
-    occurrence: Any,
+    subject: Any,
     event: Event,
     actor: Actor,
     comment: str,
@@ -246,14 +246,14 @@ def log_event(
     definition (`_log_values`)."""
     session.flush()  # the statement bypasses the ORM: pending changes must be in the rows
     params = {
-        "subject_id": occurrence.id,
-        "from_state": occurrence.state,
-        "to_state": occurrence.state,
+        "subject_id": subject.id,
+        "from_state": subject.state,
+        "to_state": subject.state,
         "trigger": event.value,
         "actor_id": actor.id,
         "now": now,
         "comment": comment,
-        "wf_name": occurrence.workflow_name,
-        "wf_version": occurrence.workflow_version,
+        "wf_name": subject.workflow_name,
+        "wf_version": subject.workflow_version,
     }
     LOGGING[kind].run(session.connection(), params)

@@ -26,12 +26,13 @@ from sqlalchemy.sql.dml import Insert
 from engine.accounts.access import standing_columns
 from engine.db import Prepared
 from engine.lifecycle.definition import SubjectKind
-from engine.models import Comment, CommentKind, Document, Occurrence, TransitionLog
+from engine.lifecycle.kinds import SUBJECTS
+from engine.models import Comment, CommentKind, TransitionLog
 from engine.notices.notify import transition_notices
 
-TABLES = {SubjectKind.OCCURRENCE: Occurrence, SubjectKind.DOCUMENT: Document}
-OWNER = {SubjectKind.OCCURRENCE: Occurrence.assignee_id, SubjectKind.DOCUMENT: Document.school_id}
-LINK_COLUMN = {SubjectKind.OCCURRENCE: "occurrence_id", SubjectKind.DOCUMENT: "document_id"}
+TABLES = {kind: spec.table for kind, spec in SUBJECTS.items()}
+OWNER = {kind: spec.owner for kind, spec in SUBJECTS.items()}
+LINK_COLUMN = {kind: spec.link for kind, spec in SUBJECTS.items()}
 
 
 @functools.cache

@@ -32,13 +32,12 @@ from sqlalchemy.sql.dml import Insert
 from sqlmodel import Session
 
 from engine.lifecycle.definition import Party
+from engine.lifecycle.kinds import SUBJECTS
 from engine.models import (
     CuratorAssignment,
-    Document,
     Escalation,
     EscalationKind,
     Notification,
-    Occurrence,
     Organization,
     OrganizationKind,
     Role,
@@ -89,18 +88,18 @@ def notify_escalations(session: Session, escalation_ids: Sequence[int], now: dat
     owner = aliased(Organization)
     municipality_id = case((owner.kind == OrganizationKind.SCHOOL, owner.parent_id), else_=owner.id)
     municipality = aliased(Organization)
+    joined = select(
+        Escalation.id.label("escalation_id"),
+        Escalation.kind,
+        Escalation.level,
+        owner.id.label("owner_id"),
+        municipality.id.label("municipality_id"),
+        municipality.parent_id.label("region_id"),
+    ).select_from(Escalation)
+    for spec in SUBJECTS.values():
+        joined = joined.outerjoin(spec.table, spec.table.id == spec.linked(Escalation))
     base = (
-        select(
-            Escalation.id.label("escalation_id"),
-            Escalation.kind,
-            Escalation.level,
-            owner.id.label("owner_id"),
-            municipality.id.label("municipality_id"),
-            municipality.parent_id.label("region_id"),
-        )
-        .outerjoin(Occurrence, Occurrence.id == Escalation.occurrence_id)
-        .outerjoin(Document, Document.id == Escalation.document_id)
-        .join(owner, owner.id == func.coalesce(Occurrence.assignee_id, Document.school_id))
+        joined.join(owner, owner.id == func.coalesce(*(s.owner for s in SUBJECTS.values())))
         .join(municipality, municipality.id == municipality_id)
         .where(Escalation.id.in_(escalation_ids))
         .subquery()

@@ -7,19 +7,17 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import String, and_, func, literal, not_, or_, select
+from sqlalchemy import and_, func, literal, not_, or_, select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
 from engine.escalation.policy import PolicyBook
 from engine.lifecycle.definition import SubjectKind
+from engine.lifecycle.kinds import SUBJECTS
 from engine.models import (
-    Activity,
     CuratorAssignment,
-    Document,
     Escalation,
     EscalationKind,
-    Occurrence,
     Organization,
     User,
 )
@@ -133,33 +131,21 @@ def _part(
         .where(CuratorAssignment.school_id == owner.id)
         .scalar_subquery()
     )
-    number: Any
-    if kind is SubjectKind.OCCURRENCE:
-        subject: Any = Occurrence
-        link, owner_id = Escalation.occurrence_id, Occurrence.assignee_id
-        number, title = Activity.number, Activity.title
-        current = or_(
-            and_(
-                Escalation.kind == EscalationKind.OVERDUE,
-                Escalation.level == Occurrence.escalation_level,
-                Escalation.cycle == Occurrence.due_revision,
-                Occurrence.state.in_(policy.open_states),
-            ),
-            and_(
-                Escalation.kind == EscalationKind.REVIEW,
-                Escalation.cycle == Occurrence.version,
-                Occurrence.state.in_(policy.review_states),
-            ),
+    spec = SUBJECTS[kind]
+    subject, link, owner_id = spec.table, spec.linked(Escalation), spec.owner
+    current: Any = and_(
+        Escalation.kind == EscalationKind.REVIEW,
+        Escalation.cycle == subject.version,
+        subject.state.in_(policy.review_states),
+    )
+    if spec.ladder:
+        overdue = and_(
+            Escalation.kind == EscalationKind.OVERDUE,
+            Escalation.level == subject.escalation_level,
+            Escalation.cycle == subject.due_revision,
+            subject.state.in_(policy.open_states),
         )
-    else:
-        subject = Document
-        link, owner_id = Escalation.document_id, Document.school_id
-        number, title = literal(None, String), Document.title
-        current = and_(
-            Escalation.kind == EscalationKind.REVIEW,
-            Escalation.cycle == Document.version,
-            Document.state.in_(policy.review_states),
-        )
+        current = or_(overdue, current)
     query = select(
         Escalation.id,
         literal(kind.value).label("subject_kind"),
@@ -174,15 +160,15 @@ def _part(
         owner.id.label("school_id"),
         owner.name.label("school"),
         curator.label("curator"),
-        number.label("number"),
-        title.label("title"),
+        spec.number.label("number"),
+        spec.title.label("title"),
         subject.state.label("state"),
         current.label("current"),
     ).join(subject, subject.id == link)
-    if kind is SubjectKind.OCCURRENCE:
-        query = query.join(Activity, Activity.id == Occurrence.activity_id)
-    query = query.join(owner, owner.id == owner_id).outerjoin(
-        acknowledger, acknowledger.id == Escalation.acknowledged_by
+    query = (
+        spec.join(query)
+        .join(owner, owner.id == owner_id)
+        .outerjoin(acknowledger, acknowledger.id == Escalation.acknowledged_by)
     )
     shown = Escalation.kind != EscalationKind.REMINDER
     if narrow.view == "done":

@@ -7,7 +7,7 @@ from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Date, String, and_, false, func, literal, or_, select
+from sqlalchemy import and_, false, func, literal, or_, select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
@@ -15,7 +15,8 @@ from engine.accounts.access import Actor, review_clause
 from engine.app import App
 from engine.deadlines.calendar import WorkCalendar
 from engine.lifecycle.definition import Phase, SubjectKind
-from engine.models import Activity, Document, Evidence, Occurrence, Organization, ReviewView
+from engine.lifecycle.kinds import SUBJECTS
+from engine.models import Evidence, Organization, ReviewView
 from engine.readmodels.common import Page
 
 #: The queue's orders, by the name its page sends.
@@ -160,8 +161,8 @@ def next_in_queue(
 def _waiting(app: App, actor: Actor, kind: SubjectKind, narrow: QueueFilter) -> Any:
     """The SELECT of one kind's items under review, in the union's columns."""
     school = aliased(Organization)
-    subject: Any = Occurrence if kind is SubjectKind.OCCURRENCE else Document
-    owner = Occurrence.assignee_id if kind is SubjectKind.OCCURRENCE else Document.school_id
+    spec = SUBJECTS[kind]
+    subject, owner, title = spec.table, spec.owner, spec.title
     opened = (
         select(literal(1))
         .where(
@@ -172,30 +173,21 @@ def _waiting(app: App, actor: Actor, kind: SubjectKind, narrow: QueueFilter) -> 
         )
         .exists()
     )
-    link = Evidence.occurrence_id if kind is SubjectKind.OCCURRENCE else Evidence.document_id
-    files = select(func.count()).where(link == subject.id).scalar_subquery()
-    title: Any
-    number: Any
-    due: Any
-    if kind is SubjectKind.OCCURRENCE:
-        title, number, due = Activity.title, Activity.number, Occurrence.due_on
-    else:
-        title, number, due = Document.title, literal(None, String), literal(None, Date)
+    files = select(func.count()).where(spec.linked(Evidence) == subject.id).scalar_subquery()
     query = select(
         literal(kind.value).label("kind"),
         subject.id.label("id"),
         school.id.label("school_id"),
         school.name.label("school"),
         title.label("title"),
-        number.label("number"),
-        due.label("due_on"),
+        spec.number.label("number"),
+        spec.due.label("due_on"),
         subject.state_changed_at.label("waiting_since"),
         school.parent_id.label("municipality_id"),
         opened.label("opened"),
         files.label("files"),
     )
-    if kind is SubjectKind.OCCURRENCE:
-        query = query.join(Activity, Activity.id == Occurrence.activity_id)
+    query = spec.join(query.select_from(subject))
     query = query.join(school, school.id == owner).where(
         subject.state.in_(app.states(kind, Phase.UNDER_REVIEW)),
         review_clause(actor, owner),

@@ -12,6 +12,7 @@ from engine.accounts.access import Actor, require_reach, scope_clause
 from engine.errors import NotFoundError, PermissionDeniedError
 from engine.lifecycle.definition import SubjectKind
 from engine.lifecycle.fire import load_subject
+from engine.lifecycle.kinds import SUBJECTS, kind_of, subject_id_of
 from engine.lifecycle.statements import LINK_COLUMN
 from engine.models import (
     Activity,
@@ -137,7 +138,7 @@ def occurrence_detail(session: Session, actor: Actor, occurrence_id: int) -> Occ
 
 def evidence_list(session: Session, kind: SubjectKind, subject_id: int) -> list[EvidenceItem]:
     """The files of one subject, oldest first (the caller has checked the tenant)."""
-    link = Evidence.occurrence_id if kind == SubjectKind.OCCURRENCE else Evidence.document_id
+    link = SUBJECTS[kind].linked(Evidence)
     return [
         EvidenceItem(*r)
         for r in session.execute(
@@ -165,8 +166,7 @@ def evidence_for_download(session: Session, actor: Actor, evidence_id: int) -> E
     evidence = session.get(Evidence, evidence_id)
     if evidence is None:
         raise NotFoundError(f"file {evidence_id} does not exist")
-    kind = SubjectKind.OCCURRENCE if evidence.occurrence_id else SubjectKind.DOCUMENT
-    ref = load_subject(session, kind, evidence.occurrence_id or evidence.document_id)
+    ref = load_subject(session, kind_of(evidence), subject_id_of(evidence))
     try:
         require_reach(session, actor, ref.owner_id, f"file {evidence_id}")
     except PermissionDeniedError:
