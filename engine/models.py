@@ -321,7 +321,115 @@ class Document(SQLModel, table=True):
     state_changed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
-_ONE_SUBJECT = "(occurrence_id IS NULL) <> (document_id IS NULL)"
+class QuestionKind(StrEnum):
+    """How a survey question is answered."""
+
+    SINGLE = "single"
+    MULTIPLE = "multiple"
+    NUMBER = "number"
+    TEXT = "text"
+
+
+class MonitoringRound(SQLModel, table=True):
+    """A monitoring round of a roadmap: a window in which each participant reports the actual
+    values of some indicators and answers a short survey."""
+
+    __tablename__ = "monitoring_round"
+    __table_args__ = (Index("ix_monitoring_round_roadmap", "roadmap_id", "opens_on"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    roadmap_id: int = Field(foreign_key="roadmap.id")
+    title: str = Field(sa_type=Text)
+    opens_on: date
+    closes_on: date
+    #: Who reports: each school of the roadmap, or the municipality as a whole.
+    scope: str = Field(default=IndicatorScope.SCHOOL, sa_type=String(16))
+    created_by: int = Field(foreign_key="app_user.id")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class RoundIndicator(SQLModel, table=True):
+    """An indicator a round asks for."""
+
+    __tablename__ = "round_indicator"
+
+    round_id: int = Field(foreign_key="monitoring_round.id", primary_key=True)
+    indicator_id: int = Field(foreign_key="indicator.id", primary_key=True)
+    position: int = 0
+
+
+class RoundQuestion(SQLModel, table=True):
+    """A survey question of a round; `choices` for single and multiple choice."""
+
+    __tablename__ = "round_question"
+    __table_args__ = (Index("ix_round_question_round", "round_id", "position"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    round_id: int = Field(foreign_key="monitoring_round.id")
+    position: int = 0
+    text: str = Field(sa_type=Text)
+    kind: str = Field(sa_type=String(16))
+    choices: list[str] = Field(default_factory=list, sa_type=JSONType)
+
+
+class Submission(SQLModel, table=True):
+    """One participant's answer to a round: its values and survey, moving through a lifecycle
+    like an occurrence, due on the round's closing day."""
+
+    __table_args__ = (
+        UniqueConstraint("round_id", "assignee_id", name="uq_submission_round_assignee"),
+        Index("ix_submission_assignee_state", "assignee_id", "state"),
+        Index("ix_submission_escalation", "state", "escalation_level", "due_on"),
+        Index("ix_submission_state_changed", "state", "state_changed_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    round_id: int = Field(foreign_key="monitoring_round.id")
+    assignee_id: int = Field(foreign_key="organization.id")
+    due_on: date | None = None
+    #: Bumped when the round's window is extended: escalations of the earlier date are past.
+    due_revision: int = 0
+    state: str = Field(sa_type=String(32))
+    version: int = 1
+    escalation_level: int = 0
+    escalation_held: bool = False
+    workflow_name: str = Field(sa_type=String(50))
+    workflow_version: int
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    state_changed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class SubmissionValue(SQLModel, table=True):
+    """The actual value of one indicator in one submission."""
+
+    __tablename__ = "submission_value"
+    __table_args__ = (Index("ix_submission_value_indicator", "indicator_id"),)
+
+    submission_id: int = Field(foreign_key="submission.id", primary_key=True)
+    indicator_id: int = Field(foreign_key="indicator.id", primary_key=True)
+    value: float
+    comment: str | None = Field(default=None, sa_type=Text)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class SurveyAnswer(SQLModel, table=True):
+    """One participant's answer to one survey question: a number, a text or chosen options."""
+
+    __tablename__ = "survey_answer"
+    __table_args__ = (Index("ix_survey_answer_question", "question_id"),)
+
+    submission_id: int = Field(foreign_key="submission.id", primary_key=True)
+    question_id: int = Field(foreign_key="round_question.id", primary_key=True)
+    answer: Any = Field(sa_type=JSONType)
+
+
+#: Exactly one subject: an occurrence, a document or a submission.
+_ONE_SUBJECT = (
+    "(CASE WHEN occurrence_id IS NULL THEN 0 ELSE 1 END)"
+    " + (CASE WHEN document_id IS NULL THEN 0 ELSE 1 END)"
+    " + (CASE WHEN submission_id IS NULL THEN 0 ELSE 1 END) = 1"
+)
 
 
 class Evidence(SQLModel, table=True):
@@ -330,12 +438,14 @@ class Evidence(SQLModel, table=True):
     __table_args__ = (
         Index("ix_evidence_occurrence", "occurrence_id"),
         Index("ix_evidence_document", "document_id"),
+        Index("ix_evidence_submission", "submission_id"),
         CheckConstraint(_ONE_SUBJECT, name="evidence_one_subject"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
     occurrence_id: int | None = Field(default=None, foreign_key="occurrence.id")
     document_id: int | None = Field(default=None, foreign_key="document.id")
+    submission_id: int | None = Field(default=None, foreign_key="submission.id")
     original_name: str = Field(sa_type=String(255))
     stored_name: str = Field(sa_type=String(100), unique=True)
     content_type: str = Field(sa_type=String(100))
@@ -351,12 +461,14 @@ class Comment(SQLModel, table=True):
     __table_args__ = (
         Index("ix_comment_occurrence", "occurrence_id"),
         Index("ix_comment_document", "document_id"),
+        Index("ix_comment_submission", "submission_id"),
         CheckConstraint(_ONE_SUBJECT, name="comment_one_subject"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
     occurrence_id: int | None = Field(default=None, foreign_key="occurrence.id")
     document_id: int | None = Field(default=None, foreign_key="document.id")
+    submission_id: int | None = Field(default=None, foreign_key="submission.id")
     author_id: int = Field(foreign_key="app_user.id")
     kind: str = Field(default=CommentKind.COMMENT, sa_type=String(16))
     body: str = Field(sa_type=Text)
@@ -370,6 +482,7 @@ class TransitionLog(SQLModel, table=True):
     __table_args__ = (
         Index("ix_transition_log_occurrence", "occurrence_id", "id"),
         Index("ix_transition_log_document", "document_id", "id"),
+        Index("ix_transition_log_submission", "submission_id", "id"),
         Index("ix_transition_log_at", "at"),
         CheckConstraint(_ONE_SUBJECT, name="transition_log_one_subject"),
     )
@@ -377,6 +490,7 @@ class TransitionLog(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     occurrence_id: int | None = Field(default=None, foreign_key="occurrence.id")
     document_id: int | None = Field(default=None, foreign_key="document.id")
+    submission_id: int | None = Field(default=None, foreign_key="submission.id")
     from_state: str = Field(sa_type=String(32))
     to_state: str = Field(sa_type=String(32))
     trigger: str = Field(sa_type=String(50))
@@ -401,6 +515,7 @@ class Escalation(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("occurrence_id", "kind", "level", "cycle", name="uq_escalation_occ"),
         UniqueConstraint("document_id", "kind", "level", "cycle", name="uq_escalation_doc"),
+        UniqueConstraint("submission_id", "kind", "level", "cycle", name="uq_escalation_sub"),
         Index("ix_escalation_open", "acknowledged_at", "kind", "level"),
         Index("ix_escalation_created", "created_at"),
         CheckConstraint(_ONE_SUBJECT, name="escalation_one_subject"),
@@ -409,6 +524,7 @@ class Escalation(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     occurrence_id: int | None = Field(default=None, foreign_key="occurrence.id")
     document_id: int | None = Field(default=None, foreign_key="document.id")
+    submission_id: int | None = Field(default=None, foreign_key="submission.id")
     kind: str = Field(sa_type=String(16))
     level: int
     #: The due-date revision (reminders, overdue) or the reported version (review).

@@ -36,4 +36,4 @@ def test_downgrade_to_nothing_and_back(db, db_url) -> None:
     assert current_revision(db) is None
     assert "occurrence" not in inspect(db).get_table_names()
     command.upgrade(config, "head")
-    assert current_revision(db) == head_revision() == "0014"
+    assert current_revision(db) == head_revision() == "0015"

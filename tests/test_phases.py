@@ -79,7 +79,8 @@ def _under_review_state() -> str:
 
 def test_renaming_the_reported_state_carries_through(db: Engine) -> None:
     old = _under_review_state()
-    registry = WorkflowRegistry([renamed(ACTIVITY_V1, old, NEW_NAME), DOCUMENT_REVIEW_V1], GUARDS)
+    others = [d for d in workflows.DEFINITIONS if d is not ACTIVITY_V1]
+    registry = WorkflowRegistry([renamed(ACTIVITY_V1, old, NEW_NAME), *others], GUARDS)
     policies = PolicyBook(workflows.POLICIES, registry)
     app = App(SETTINGS, db, registry, policies)
     world = build_world(db, registry)

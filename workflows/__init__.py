@@ -12,8 +12,9 @@ from workflows.activity import ACTIVITY_V1
 from workflows.document_review import DOCUMENT_REVIEW_V1
 from workflows.escalation import POLICIES
 from workflows.guards import GUARDS
+from workflows.monitoring import MONITORING_V1
 
 #: Every workflow version the product knows; subjects keep the version they started under.
-DEFINITIONS = (ACTIVITY_V1, DOCUMENT_REVIEW_V1)
+DEFINITIONS = (ACTIVITY_V1, DOCUMENT_REVIEW_V1, MONITORING_V1)
 
 CATALOG = Catalog(definitions=DEFINITIONS, guards=GUARDS, policies=POLICIES)

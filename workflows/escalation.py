@@ -6,6 +6,7 @@ from engine.escalation.policy import EscalationPolicy
 from engine.lifecycle.definition import Phase
 from workflows.activity import ACTIVITY_V1
 from workflows.document_review import DOCUMENT_REVIEW_V1
+from workflows.monitoring import MONITORING_V1
 
 ACTIVITY_POLICY = EscalationPolicy(
     workflow=ACTIVITY_V1.name,
@@ -24,4 +25,15 @@ DOCUMENT_REVIEW_POLICY = EscalationPolicy(
     review_days=5,
 )
 
-POLICIES = (ACTIVITY_POLICY, DOCUMENT_REVIEW_POLICY)
+#: A round closes on its own day: a reminder two working days before, then the ladder.
+MONITORING_POLICY = EscalationPolicy(
+    workflow=MONITORING_V1.name,
+    due_phase=Phase.OPEN,
+    review_phase=Phase.UNDER_REVIEW,
+    reminder_days=2,
+    municipal_after_days=3,
+    regional_after_days=3,
+    review_days=5,
+)
+
+POLICIES = (ACTIVITY_POLICY, DOCUMENT_REVIEW_POLICY, MONITORING_POLICY)

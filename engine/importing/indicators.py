@@ -125,6 +125,21 @@ def checked_value(name: str, value: float) -> float:
     return value
 
 
+def read_number(name: str, text: str) -> float | None:
+    """A number as people type it («12,5», «80 %», «1 200»); None for a blank, else a
+    ValidationError naming `name`."""
+    text = text.strip().replace(",", ".").replace(" ", "").replace("\u00a0", "").rstrip("%")
+    if not text:
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValidationError(
+            f"the {name.replace('_', ' ')} is not a number: {text[:40]!r}", reason="not_a_number"
+        ) from None
+    return checked_value(name.replace("_", " "), value)
+
+
 def _plain(value: float) -> float | int:
     return int(value) if float(value).is_integer() else value
 

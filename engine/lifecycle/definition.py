@@ -23,6 +23,7 @@ class SubjectKind(StrEnum):
 
     OCCURRENCE = "occurrence"
     DOCUMENT = "document"
+    SUBMISSION = "submission"
 
 
 class Event(StrEnum):

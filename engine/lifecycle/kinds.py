@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import Date, String, literal
 
 from engine.lifecycle.definition import SubjectKind
-from engine.models import Activity, Document, Occurrence
+from engine.models import Activity, Document, MonitoringRound, Occurrence, Submission
 
 
 @dataclass(frozen=True)
@@ -65,6 +65,17 @@ SUBJECTS: dict[SubjectKind, SubjectSpec] = {
         Document.title,
         literal(None, String),
         literal(None, Date),
+    ),
+    SubjectKind.SUBMISSION: SubjectSpec(
+        SubjectKind.SUBMISSION,
+        Submission,
+        Submission.assignee_id,
+        "submission_id",
+        MonitoringRound.title,
+        literal(None, String),
+        Submission.due_on,
+        joins=((MonitoringRound, MonitoringRound.id == Submission.round_id),),
+        ladder=True,
     ),
 }
 

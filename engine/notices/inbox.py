@@ -18,9 +18,11 @@ from engine.models import (
     Document,
     Escalation,
     EscalationKind,
+    MonitoringRound,
     Notification,
     Occurrence,
     Organization,
+    Submission,
     TransitionLog,
     User,
 )
@@ -109,6 +111,9 @@ def render(
             Document.id.label("doc_id"),
             Document.kind.label("doc_kind"),
             Document.title.label("doc_title"),
+            Submission.id.label("sub_id"),
+            Submission.due_on.label("sub_due"),
+            MonitoringRound.title.label("round_title"),
             owner.name.label("owner_name"),
         )
         .join(User, User.id == Notification.user_id)
@@ -124,7 +129,16 @@ def render(
             Document,
             Document.id == func.coalesce(Escalation.document_id, TransitionLog.document_id),
         )
-        .outerjoin(owner, owner.id == func.coalesce(Occurrence.assignee_id, Document.school_id))
+        .outerjoin(
+            Submission,
+            Submission.id == func.coalesce(Escalation.submission_id, TransitionLog.submission_id),
+        )
+        .outerjoin(MonitoringRound, MonitoringRound.id == Submission.round_id)
+        .outerjoin(
+            owner,
+            owner.id
+            == func.coalesce(Occurrence.assignee_id, Document.school_id, Submission.assignee_id),
+        )
         .where(Notification.id.in_(ids))
         .order_by(Notification.id)
     ).all()
@@ -134,22 +148,27 @@ def render(
 def _message(row: Any, registry: WorkflowRegistry, base_url: str) -> Message:
     note: Notification = row.Notification
     state_then = None
+    due, short = row.due_on, f"{row.number} {_cut(row.title or '', 60)}"
     if row.occ_id is not None:
         what = f"мероприятие {row.number} «{row.title}»"
         path = f"/occurrences/{row.occ_id}"
     elif row.doc_id is not None:
         what = f"документ «{_DOCUMENT_KINDS.get(row.doc_kind, row.doc_kind)}: {row.doc_title}»"
         path = f"/documents/{row.doc_id}"
+    elif row.sub_id is not None:
+        what = f"мониторинг «{row.round_title}»"
+        path = f"/submissions/{row.sub_id}"
+        due, short = row.sub_due, f"мониторинг «{_cut(row.round_title, 60)}»"
     else:
         what, path = "", "/inbox"
     link = f"{base_url}{path}"
     lines = [f"Здравствуйте, {row.full_name}!", ""]
     if note.kind == EscalationKind.REMINDER:
-        subject = f"Напоминание: срок {_ru(row.due_on)} — {row.number} {_cut(row.title, 60)}"
+        subject = f"Напоминание: срок {_ru(due)} — {short}"
         lines.append(f"Приближается срок: {what}.")
-        summary = f"Срок {_ru(row.due_on)} приближается: {what}"
+        summary = f"Срок {_ru(due)} приближается: {what}"
     elif note.kind == EscalationKind.OVERDUE:
-        subject = f"Просрочено ({_LEVELS[row.esc_level]}): {row.number} {_cut(row.title, 60)}"
+        subject = f"Просрочено ({_LEVELS[row.esc_level]}): {short}"
         lines.append(f"Не выполнено в срок: {what}. Эскалация: {_LEVELS[row.esc_level]}.")
         summary = f"Просрочено, {_LEVELS[row.esc_level]}: {what}"
     elif note.kind == EscalationKind.REVIEW:
@@ -158,7 +177,8 @@ def _message(row: Any, registry: WorkflowRegistry, base_url: str) -> Message:
         summary = f"Ждёт решения куратора слишком долго: {what} ({row.owner_name})"
     elif note.kind == "transition":
         verb = notice_of(registry, row.tr_workflow, row.tr_version, row.trigger)
-        subject = f"{verb.capitalize()}: {_cut(row.title or row.doc_title or '', 70)}"
+        title = row.title or row.doc_title or row.round_title or ""
+        subject = f"{verb.capitalize()}: {_cut(title, 70)}"
         lines.append(f"{row.actor_name}: {verb} — {what}.")
         summary = f"{row.actor_name}: {verb} — {what}"
         if row.tr_to is not None:
@@ -175,6 +195,8 @@ def _message(row: Any, registry: WorkflowRegistry, base_url: str) -> Message:
         path = link.removeprefix(base_url) if link.startswith(base_url) else path
     if row.owner_name and note.kind != "digest":
         lines.append(f"Организация: {row.owner_name}")
+    if row.sub_id is not None:
+        lines.append(f"Срок: {_ru(due)}")
     if row.occ_id is not None:
         lines.append(f"Срок: {_ru(row.due_on)}")
         definition = registry.get(row.workflow_name, row.workflow_version).definition

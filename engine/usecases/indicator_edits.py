@@ -12,7 +12,7 @@ from engine.accounts.access import Actor
 from engine.deadlines.parser import Period
 from engine.errors import NotFoundError, ValidationError, check_length
 from engine.importing.apply import next_indicator_position
-from engine.importing.indicators import UNITS, checked_value, parse_due
+from engine.importing.indicators import UNITS, parse_due, read_number
 from engine.models import (
     Indicator,
     IndicatorDirection,
@@ -37,19 +37,6 @@ def values(indicator: Indicator) -> dict[str, Any]:
     return {"indicator": True, **{name: getattr(indicator, name) for name in FIELDS}}
 
 
-def _number(name: str, text: str) -> float | None:
-    text = text.strip().replace(",", ".").replace(" ", "").rstrip("%")
-    if not text:
-        return None
-    try:
-        value = float(text)
-    except ValueError:
-        raise ValidationError(
-            f"the {name.replace('_', ' ')} is not a number: {text[:40]!r}", reason="not_a_number"
-        ) from None
-    return checked_value(name.replace("_", " "), value)
-
-
 def _clean(changes: Mapping[str, str | None]) -> dict[str, Any]:
     unknown = sorted(set(changes) - set(FIELDS))
     if unknown:
@@ -61,7 +48,7 @@ def _clean(changes: Mapping[str, str | None]) -> dict[str, Any]:
             check_length(name.replace("_", " "), text, TEXTS[name])
             cleaned[name] = text or (None if name != "title" else "")
         elif name in NUMBERS:
-            cleaned[name] = _number(name, text)
+            cleaned[name] = read_number(name, text)
         else:
             if text and text not in CHOICES[name]:
                 raise ValidationError(
