@@ -24,6 +24,9 @@ from engine.lifecycle.definition import Phase, SubjectKind, WorkflowRegistry
 from engine.lifecycle.fire import fire, load_subject
 from engine.models import (
     Activity,
+    Indicator,
+    IndicatorDirection,
+    IndicatorScope,
     Occurrence,
     Organization,
     OrganizationKind,
@@ -316,8 +319,48 @@ def load_demo(session: Session, registry: WorkflowRegistry, today: date) -> list
             session.flush()
             if due_dates:
                 add_occurrences(session, lifecycle, activity.id, school_ids, due_dates)
+    _indicators(session, roadmap.id, y1)
     _play_first_month(session, registry, y1)
     return logins
+
+
+def _indicators(session: Session, roadmap_id: int, y1: int) -> None:
+    """Two target indicators of each school, for the demo's monitoring rounds."""
+    due = date(y1 + 1, 5, 31)
+    teachers = (
+        "Доля педагогов, прошедших курсы повышения квалификации по работе "
+        "с обучающимися с трудностями в учёбе"
+    )
+    grades = "Доля обучающихся, успевающих на «4» и «5»"
+    session.add_all(
+        [
+            Indicator(
+                roadmap_id=roadmap_id,
+                title=teachers,
+                text=f"{teachers} — не менее 90 % к {due:%d.%m.%Y}",
+                target_value=90,
+                unit="%",
+                direction=IndicatorDirection.AT_LEAST,
+                due=[due.isoformat()],
+                due_text=f"к {due:%d.%m.%Y}",
+                scope=IndicatorScope.SCHOOL,
+                position=0,
+            ),
+            Indicator(
+                roadmap_id=roadmap_id,
+                title=grades,
+                text=f"{grades}: рост на 5 % к концу учебного года (в {y1} году — 38 %)",
+                target_value=5,
+                unit="%",
+                direction=IndicatorDirection.INCREASE_BY,
+                baseline=38,
+                due=[due.isoformat()],
+                due_text="к концу учебного года",
+                scope=IndicatorScope.SCHOOL,
+                position=1,
+            ),
+        ]
+    )
 
 
 def _play_first_month(session: Session, registry: WorkflowRegistry, y1: int) -> None:

@@ -30,6 +30,7 @@ REASONS: dict[str, str] = {
     "file_empty": N_("Файл пустой."),
     "file_type": N_("Принимаются только файлы PDF, DOCX, XLSX, JPG и PNG."),
     "files_not_accepted": N_("Файлы прикладываются, пока мероприятие в работе."),
+    "date_required": N_("Укажите дату."),
     "date_not_later": N_("Новый срок должен быть позже текущего."),
     "date_taken": N_("На эту дату уже назначено такое же мероприятие."),
     "already_acknowledged": N_("Эскалация уже принята к сведению."),

@@ -638,3 +638,146 @@ def test_every_main_page_fits_the_screen_and_passes_axe(browser, site, db, viewp
             name = re.sub(r"\W+", "-", path.format(**ids)).strip("-") or "home"
             person.shot(f"pages/{login}-{name}")
         person.close()
+
+
+def test_a_monitoring_round_from_opening_to_plan_against_actual(browser, site, db, tmp_path):
+    """Two indicators and a three-question survey for five schools: two submit with a file,
+    one is returned and sent again, both accepted; a silent one is reminded and escalated
+    once per level; the dashboard and the report hold the same numbers."""
+    from engine.deadlines.calendar import WorkCalendar
+    from engine.models import Indicator, MonitoringRound, Submission
+    from tests.sweeping import MSK
+
+    with unit_of_work(db, readonly=True) as session:
+        roadmap_id = session.execute(select(func.min(Roadmap.id))).scalar_one()
+        indicators = session.execute(
+            select(Indicator.id).where(Indicator.roadmap_id == roadmap_id)
+        ).scalars()
+        assert len(list(indicators)) == 2
+    evidence = tmp_path / "Справка о курсах.pdf"
+    evidence.write_bytes(b"%PDF-1.4\n% courses\n")
+    with unit_of_work(db, readonly=True) as session:
+        calendar = WorkCalendar.load(session)
+    opens = datetime.now(MSK).date()
+    closes = calendar.add_working_days(opens, 10)
+
+    coordinator = Person(browser, site, "coordinator")
+    coordinator.go(f"/roadmaps/{roadmap_id}")
+    coordinator.page.click("#new-round")
+    coordinator.page.fill("input[name=title]", "Мониторинг, I этап")
+    coordinator.page.fill("input[name=opens_on]", opens.isoformat())
+    coordinator.page.fill("input[name=closes_on]", closes.isoformat())
+    for box in coordinator.page.locator("input[name=indicator]").all():
+        box.check()
+    for n, (text, kind, choices) in enumerate(
+        [
+            ("Проведён ли педсовет по итогам четверти?", "single", "да\nнет"),
+            ("Какие курсы прошли педагоги?", "multiple", "ИКТ\nФГОС\nИнклюзия"),
+            ("Сколько родителей пришло на собрание?", "number", ""),
+        ]
+    ):
+        coordinator.page.fill(f"input[name=q{n}-text]", text)
+        coordinator.page.select_option(f"select[name=q{n}-kind]", kind)
+        coordinator.page.fill(f"textarea[name=q{n}-choices]", choices)
+    coordinator.shot("30-round-new")
+    coordinator.page.click("#open-round button[type=submit]")
+    assert "участников: 5" in coordinator.page.inner_text(".summary")
+    round_url = coordinator.page.url
+    round_id = int(round_url.rsplit("/", 1)[-1])
+
+    def submission_of(name: str) -> int:
+        with unit_of_work(db, readonly=True) as session:
+            return session.execute(
+                select(Submission.id)
+                .join(Organization, Organization.id == Submission.assignee_id)
+                .where(Submission.round_id == round_id, Organization.name == name)
+            ).scalar_one()
+
+    def enter(person: Person, values: list[str], courses: list[str], parents: str) -> None:
+        person.go("/tasks")
+        person.page.click("#round-tasks a")
+        fields = person.page.locator("#values input[name^=value-]").all()
+        for field, value in zip(fields, values, strict=True):
+            field.fill(value)
+        person.page.check("#survey input[value='да']")
+        for course in courses:
+            person.page.check(f"#survey input[value='{course}']")
+        person.page.fill("#survey input[inputmode=decimal]", parents)
+        person.page.set_input_files("#entries input[type=file]", str(evidence))
+
+    school1 = Person(browser, site, "school1", PHONE)
+    enter(school1, ["85", "40"], ["ИКТ", "ФГОС"], "41")
+    school1.shot("31-submission")
+    school1.page.click("#entries button.primary")
+    assert school1.page.inner_text("#state") == "На проверке"
+    school2 = Person(browser, site, "school2")
+    enter(school2, ["95", "45"], ["ИКТ"], "30")
+    school2.page.click("#entries button.primary")
+    assert school2.page.inner_text("#state") == "На проверке"
+
+    first, second = submission_of("МБОУ Ершичская СШ"), submission_of("МБОУ Руссковская СШ")
+    curator = Person(browser, site, "curator1")
+    curator.go("/queue")
+    assert curator.page.locator(f"a[href='/submissions/{first}']").count() == 1
+    curator.page.click(f"a[href='/submissions/{first}']")
+    curator.shot("32-submission-review")
+    curator.page.fill("#verdict textarea[name=comment]", "Доля педагогов не сходится со справкой")
+    curator.page.click("#verdict button:has-text('Вернуть на доработку') >> nth=0")
+    assert curator.page.inner_text("#state") == "На доработке"
+    curator.go(f"/submissions/{second}")
+    curator.page.click("#verdict button:has-text('Принять') >> nth=0")
+    assert curator.page.inner_text("#state") == "ПРИНЯТО"
+
+    school1.go(f"/submissions/{first}")
+    assert "не сходится со справкой" in school1.page.inner_text("#returned-with")
+    school1.page.fill("#values input[name^=value-] >> nth=0", "88")
+    school1.page.click("#entries button.primary")
+    assert school1.page.inner_text("#state") == "На проверке"
+    curator.go(f"/submissions/{first}")
+    curator.page.click("#verdict button:has-text('Принять') >> nth=0")
+    assert curator.page.inner_text("#state") == "ПРИНЯТО"
+
+    # the third school never submits: reminded, then escalated once per level
+    silent = submission_of("МБОУ Поселковская СШ")
+    policy = POLICIES.for_subject("submission")
+    reminded = closes
+    for _ in range(policy.reminder_days):
+        reminded -= timedelta(days=1)
+        while not calendar.is_working_day(reminded):
+            reminded -= timedelta(days=1)
+    steps = {
+        ("reminder", 0): reminded,
+        ("overdue", 1): calendar.add_working_days(closes, 1),
+        ("overdue", 2): calendar.add_working_days(closes, 1 + policy.municipal_after_days),
+        ("overdue", 3): calendar.add_working_days(
+            closes, 1 + policy.municipal_after_days + policy.regional_after_days
+        ),
+    }
+    reached: set[tuple[str, int]] = set()
+    for step, day in steps.items():
+        reached.add(step)
+        for _ in range(2):
+            sweep(db, POLICIES, datetime.combine(day, datetime.min.time(), MSK).replace(hour=10))
+        with unit_of_work(db, readonly=True) as session:
+            rows = session.execute(
+                select(Escalation.kind, Escalation.level).where(Escalation.submission_id == silent)
+            ).all()
+        assert sorted(rows) == sorted(reached), step
+
+    coordinator.go(f"/dashboard?roadmap={roadmap_id}")
+    shown = coordinator.page.locator("#indicators td.value").all_inner_texts()
+    assert shown == ["91,5", "42,5"]  # (88 + 95) / 2 and (40 + 45) / 2
+    coordinator.shot("33-dashboard-indicators")
+    coordinator.page.click("#plan-link")
+    assert coordinator.page.locator("[data-mark]").all_inner_texts() == ["в графике", "под угрозой"]
+    coordinator.shot("34-plan")
+    coordinator.page.goto(round_url)
+    coordinator.shot("35-round")
+    report = coordinator.page.request.get(f"{site}/roadmaps/{roadmap_id}/report.xlsx")
+    sheet = openpyxl.load_workbook(io.BytesIO(report.body()))["Мониторинг показателей"]
+    values = [row[3].value for row in sheet.iter_rows(min_row=5)]
+    assert [str(v).replace(".", ",") for v in values] == shown
+    with unit_of_work(db, readonly=True) as session:
+        assert session.get(MonitoringRound, round_id).title == "Мониторинг, I этап"
+    for person in (coordinator, school1, school2, curator):
+        person.close()

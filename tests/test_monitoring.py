@@ -33,6 +33,7 @@ from engine.notices.inbox import render
 from engine.readmodels.review import review_queue
 from engine.readmodels.rounds import (
     Mark,
+    goal_of,
     plan_against_actual,
     round_detail,
     round_tasks,
@@ -388,8 +389,8 @@ def test_plan_against_actual_takes_accepted_values_round_by_round(world):
                 fire(session, REGISTRY, SUB, submission, "accept", world.actor(curator))
     app = app_for(world.engine)
     with unit_of_work(world.engine, readonly=True) as session:
-        tracks = plan_against_actual(app, session, world.actor("coord_m1"), roadmap_id)
-        mine = plan_against_actual(app, session, world.actor("school_a"), roadmap_id)
+        tracks = plan_against_actual(app, session, world.actor("coord_m1"), roadmap_id).tracks
+        mine = plan_against_actual(app, session, world.actor("school_a"), roadmap_id).tracks
     by_indicator = {t.indicator.id: t for t in tracks}
     assert [r.value for r in by_indicator[shares].rounds] == [75.0, 86.0]
     assert [r.count for r in by_indicator[shares].rounds] == [2, 1]
@@ -421,6 +422,20 @@ def test_plan_against_actual_takes_accepted_values_round_by_round(world):
 )
 def test_track_mark_follows_its_rule(direction, target, baseline, value, mark):
     assert track_mark(direction, target, baseline, value) == mark
+
+
+@pytest.mark.parametrize(
+    ("direction", "target", "baseline", "goal"),
+    [
+        ("at_least", 90, 10, 90),
+        ("increase_by", 5, 38, 43),
+        ("decrease_by", 5, 20, 15),
+        ("increase_by", 5, None, None),
+        (None, 5, None, None),
+    ],
+)
+def test_the_goal_is_the_target_or_the_baseline_moved_by_it(direction, target, baseline, goal):
+    assert goal_of(direction, target, baseline) == goal
 
 
 def test_the_survey_is_added_up_over_what_was_sent(world):

@@ -92,6 +92,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         inbox,
         occurrences,
         review,
+        rounds,
         template_helpers,
     )
 
@@ -99,6 +100,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         auth.bp,
         occurrences.bp,
         documents.bp,
+        rounds.bp,
         review.bp,
         coordination.bp,
         corrections.bp,

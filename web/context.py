@@ -9,7 +9,7 @@ from datetime import date
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from flask import current_app, request
+from flask import current_app, request, url_for
 from flask_login import UserMixin, current_user
 from sqlalchemy import Engine
 from sqlmodel import Session
@@ -17,6 +17,7 @@ from sqlmodel import Session
 from engine.accounts.access import CURATING, RANK, Actor, Power, may
 from engine.app import App
 from engine.db import unit_of_work
+from engine.lifecycle.definition import SubjectKind
 from engine.models import Role, utcnow
 from engine.settings import Settings
 
@@ -139,3 +140,17 @@ def safe_next(default: str) -> str:
     if parts.scheme or parts.netloc:
         return default
     return target
+
+
+#: The page of each kind of subject: its endpoint and the name of its id.
+_SUBJECT_PAGES = {
+    SubjectKind.OCCURRENCE: ("occurrences.occurrence", "occurrence_id"),
+    SubjectKind.DOCUMENT: ("documents.document", "document_id"),
+    SubjectKind.SUBMISSION: ("rounds.submission", "submission_id"),
+}
+
+
+def subject_url(kind: str, subject_id: int) -> str:
+    """The page of one occurrence, document or submission."""
+    endpoint, name = _SUBJECT_PAGES[SubjectKind(kind)]
+    return url_for(endpoint, **{name: subject_id})

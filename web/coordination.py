@@ -67,6 +67,7 @@ from engine.readmodels.roadmaps import (
     roadmap_sections,
     roadmaps_of,
 )
+from engine.readmodels.rounds import plan_against_actual, roadmap_rounds, with_rounds
 from engine.readmodels.worklist import WorkFilter
 from engine.usecases.escalations import acknowledge_many, escalation_board, waiting
 from engine.usecases.importing import (
@@ -117,9 +118,17 @@ def dashboard():  # type: ignore[no-untyped-def]
         roadmaps = roadmaps_of(db, actor())
         escalated = waiting(app, db, actor(), BoardFilter(work=narrow))
         municipality, _roadmap = _named(db, narrow)
+        measured = with_rounds(db, [r.id for r in roadmaps])
+        plan = (
+            plan_against_actual(app, db, actor(), narrow.roadmap_id)
+            if narrow.roadmap_id in measured
+            else None
+        )
     args = {k: v for k, v in request.args.items() if k in ("roadmap", "from", "to", "municipality")}
     return render_template(
         "dashboard.html",
+        plan=plan,
+        measured=[r for r in roadmaps if r.id in measured],
         totals=totals,
         areas=areas,
         by_municipality=by_municipality,
@@ -570,6 +579,7 @@ def _report_file(roadmap_id: int, render, suffix: str, mimetype: str):  # type: 
         roadmap_row, lines = execution_report(application(), db, actor(), roadmap_id, today())
         heading = report_heading(db, roadmap_row)
         indicators = roadmap_indicators(db, roadmap_id)
+        plan = plan_against_actual(application(), db, actor(), roadmap_id)
     labels = application().registry.for_subject(SubjectKind.OCCURRENCE).definition
     data = render(
         roadmap_row,
@@ -579,6 +589,7 @@ def _report_file(roadmap_id: int, render, suffix: str, mimetype: str):  # type: 
         utcnow(),
         heading,
         indicators=indicators,
+        plan=plan,
     )
     return send_file(
         io.BytesIO(data),
@@ -615,8 +626,10 @@ def roadmap(roadmap_id: int):  # type: ignore[no-untyped-def]
         sources = roadmap_sources(db, roadmap_id)
         changes = roadmap_changes(db, roadmap_id)
         sections = roadmap_sections(db, roadmap_id) if editable else []
+        rounds = roadmap_rounds(application(), db, actor(), roadmap_id)
     return render_template(
         "roadmap.html",
+        rounds=rounds,
         a=admin,
         activities=activities,
         indicators=indicators,

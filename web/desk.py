@@ -10,7 +10,7 @@ from werkzeug.datastructures import MultiDict
 
 from engine.lifecycle.definition import SubjectKind
 from engine.readmodels.review import SEARCH_LIMIT, SORTS, QueueFilter, next_in_queue
-from web.context import actor, application, user_zone, work
+from web.context import actor, application, subject_url, user_zone, work
 from web.converters import query_id
 
 #: The queue's query parameters that make its filter.
@@ -60,9 +60,7 @@ def next_url(kind: SubjectKind, subject_id: int) -> str:
         )
     if item is None:
         return queue_url()
-    if item.kind == SubjectKind.OCCURRENCE:
-        return url_for("occurrences.occurrence", occurrence_id=item.id)
-    return url_for("documents.document", document_id=item.id)
+    return subject_url(item.kind, item.id)
 
 
 def wants_next() -> bool:

@@ -24,6 +24,7 @@ from engine.errors import DomainError
 from engine.lifecycle.definition import Party, Phase, Rule, SubjectKind, WorkflowDefinition
 from engine.lifecycle.fire import TransitionResult, load_subject, permitted_rules
 from engine.models import Organization
+from engine.readmodels.rounds import round_tasks
 from engine.readmodels.subjects import evidence_for_download, occurrence_detail
 from engine.readmodels.worklist import WorkFilter, sections_for, task_list
 from engine.usecases.report import Upload, act_with_evidence
@@ -91,9 +92,14 @@ def task_list_view():  # type: ignore[no-untyped-def]
             per_page=PER_PAGE,
         )
         sections = sections_for(db, actor())
+        rounds = round_tasks(application(), db, actor())
     definition = application().registry.for_subject(SubjectKind.OCCURRENCE).definition
+    monitoring = application().registry.for_subject(SubjectKind.SUBMISSION).definition
     return render_template(
         "tasks.html",
+        rounds=rounds,
+        monitoring=monitoring,
+        today=today(),
         page=page,
         overdue=overdue,
         sections=sections,

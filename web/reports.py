@@ -20,6 +20,7 @@ from engine.importing.indicators import plain_number, target_words
 from engine.models import Indicator, IndicatorScope, Roadmap
 from engine.readmodels.progress import ReportHeading, ReportLine
 from engine.readmodels.progress import Totals as AreaTotals
+from engine.readmodels.rounds import Mark, Plan
 
 #: The detail table: (title, width in characters).
 COLUMNS = (
@@ -158,8 +159,10 @@ def report_xlsx(
     now: datetime,
     heading: ReportHeading | None = None,
     indicators: Sequence[Indicator] = (),
+    plan: Plan | None = None,
 ) -> bytes:
-    """The workbook's bytes: the detail table, the totals, then the target indicators."""
+    """The workbook's bytes: the detail table, the totals, the target indicators, and their
+    values in each monitoring round."""
     heading = heading or ReportHeading("", None)
     local = now.astimezone(zone)
     book = Workbook()
@@ -208,6 +211,8 @@ def report_xlsx(
     _totals_sheet(book.create_sheet("Итоги"), roadmap, lines, local)
     if indicators:
         _indicators_sheet(book.create_sheet("Целевые показатели"), roadmap, indicators)
+    if plan is not None and plan.tracks:
+        _rounds_sheet(book.create_sheet("Мониторинг показателей"), roadmap, plan)
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
@@ -290,6 +295,60 @@ def _indicators_sheet(sheet: Worksheet, roadmap: Roadmap, indicators: Sequence[I
     _a4(sheet, f"{header}:{header}")
 
 
+#: How an indicator stands against its target, as the report says it.
+MARK_WORDS = {Mark.ON_TRACK: "в графике", Mark.AT_RISK: "под угрозой", Mark.OFF_TRACK: "отстаёт"}
+
+
+def round_table(plan: Plan) -> tuple[list[str], list[list[object]]]:
+    """The header and rows of the values per round: mean of the accepted values of each."""
+    rounds = plan.tracks[0].rounds if plan.tracks else []
+    header = [
+        "№",
+        "Показатель",
+        "Цель",
+        *(f"{r.round_title} (до {r.closes_on:%d.%m.%Y})" for r in rounds),
+        "Оценка",
+    ]
+    rows: list[list[object]] = []
+    for track in plan.tracks:
+        indicator = track.indicator
+        target = indicator.target_value
+        rows.append(
+            [
+                indicator.number or "",
+                indicator.title,
+                target_words(target, indicator.unit, indicator.direction)
+                if target is not None
+                else "—",
+                *(round(r.value, 2) if r.value is not None else "—" for r in track.rounds),
+                MARK_WORDS.get(track.mark, "—") if track.mark else "—",
+            ]
+        )
+    return header, rows
+
+
+def _rounds_sheet(sheet: Worksheet, roadmap: Roadmap, plan: Plan) -> None:
+    append_typed_row(sheet, [f"Значения показателей по этапам мониторинга: {roadmap.title}"])
+    sheet["A1"].font = Font(bold=True, size=12)
+    append_typed_row(sheet, ["Среднее принятых значений участников за этап"])
+    header_row = 4
+    sheet.append([])
+    header, rows = round_table(plan)
+    append_typed_row(sheet, header)
+    _header_row(sheet, header_row)
+    for row in rows:
+        append_typed_row(sheet, row)
+    widths = [6, 60, 18, *[16] * (len(header) - 4), 14]
+    for row in sheet.iter_rows(min_row=header_row + 1):
+        for cell in row:
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+            cell.border = GRID
+    for index, width in enumerate(widths, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = width
+    _fit_rows(sheet, header_row, widths)
+    _a4(sheet, f"{header_row}:{header_row}")
+
+
 def report_docx(
     roadmap: Roadmap,
     lines: list[ReportLine],
@@ -298,6 +357,7 @@ def report_docx(
     now: datetime,
     heading: ReportHeading | None = None,
     indicators: Sequence[Indicator] = (),
+    plan: Plan | None = None,
 ) -> bytes:
     """The same report as a Word document: A4 landscape, the sender's header, the totals
     first, the table, the target indicators, and a signature block."""
@@ -373,6 +433,19 @@ def report_docx(
         for indicator in indicators:
             _docx_row(targets.add_row().cells, _indicator_cells(indicator))
         _widths(targets, [Mm(width) for _, _, width in INDICATOR_COLUMNS])
+
+    if plan is not None and plan.tracks:
+        document.add_heading("Значения показателей по этапам мониторинга", level=2)
+        document.add_paragraph("Среднее принятых значений участников за этап.")
+        header, rows = round_table(plan)
+        values = document.add_table(rows=1, cols=len(header))
+        values.style = "Table Grid"
+        _docx_row(values.rows[0].cells, header, bold=True)
+        for row in rows:
+            shown = [plain_number(v) if isinstance(v, float) else v for v in row]
+            _docx_row(values.add_row().cells, shown)
+        rest = (267 - 10 - 90 - 32 - 25) / max(1, len(header) - 4)
+        _widths(values, [Mm(10), Mm(90), Mm(32), *[Mm(rest)] * (len(header) - 4), Mm(25)])
 
     document.add_paragraph()
     document.add_paragraph("Руководитель органа управления образованием")

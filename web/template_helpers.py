@@ -13,7 +13,8 @@ from engine.db import single_read
 from engine.importing.indicators import DIRECTION_WORDS, UNIT_WORDS, plain_number, target_words
 from engine.lifecycle.definition import Event, SubjectKind
 from engine.notices.inbox import unread_count
-from web.context import application, engine, user_zone
+from engine.readmodels.rounds import Mark
+from web.context import application, engine, subject_url, user_zone
 from web.messages import N_
 
 ROLE_NAMES = {
@@ -28,6 +29,18 @@ ROLE_NAMES = {
 KIND_NAMES = {
     SubjectKind.OCCURRENCE.value: N_("задачи"),
     SubjectKind.DOCUMENT.value: N_("документы"),
+    SubjectKind.SUBMISSION.value: N_("мониторинг"),
+}
+#: How an indicator stands against its target (engine.readmodels.rounds.Mark).
+MARK_NAMES = {
+    Mark.ON_TRACK: N_("в графике"),
+    Mark.AT_RISK: N_("под угрозой"),
+    Mark.OFF_TRACK: N_("отстаёт"),
+}
+#: How a list names an item that is not an occurrence, before its title.
+SUBJECT_PREFIX = {
+    SubjectKind.DOCUMENT.value: N_("Документ:"),
+    SubjectKind.SUBMISSION.value: N_("Мониторинг:"),
 }
 SORT_NAMES = {
     "oldest": N_("сначала давние"),
@@ -123,6 +136,7 @@ def register(app: Flask) -> None:
     app.add_template_filter(dict_without, "dict_without")
     app.add_template_filter(ru_number, "ru_number")
     app.add_template_global(target_text, "target_text")
+    app.add_template_global(subject_url, "subject_url")
 
     @app.context_processor
     def common():  # type: ignore[no-untyped-def]
@@ -134,6 +148,8 @@ def register(app: Flask) -> None:
             "unread": unread,
             "role_names": ROLE_NAMES,
             "kind_names": KIND_NAMES,
+            "subject_prefix": SUBJECT_PREFIX,
+            "mark_names": MARK_NAMES,
             "sort_names": SORT_NAMES,
             "board_sort_names": BOARD_SORT_NAMES,
             "direction_names": DIRECTION_WORDS,

@@ -83,6 +83,17 @@ def track_mark(
     return Mark.OFF_TRACK
 
 
+def goal_of(direction: str | None, target: float | None, baseline: float | None) -> float | None:
+    """The value an actual must reach: the target, or the baseline moved by it."""
+    if target is None or direction is None:
+        return None
+    if direction == IndicatorDirection.INCREASE_BY:
+        return None if baseline is None else baseline + target
+    if direction == IndicatorDirection.DECREASE_BY:
+        return None if baseline is None else baseline - target
+    return target
+
+
 @dataclass(frozen=True)
 class RoundRow:
     """A round in a roadmap's list, counted for the actor's territory."""
@@ -523,6 +534,9 @@ class IndicatorTrack:
     #: Per municipality (the region's view): its name and its mean per round, in order.
     places: list[tuple[str, list[float | None]]]
     mark: str | None
+    #: The value the target means: the target itself, or the baseline moved by it («increase
+    #: by», «decrease by»); None when there is no baseline to move.
+    goal: float | None = None
 
     @property
     def latest(self) -> float | None:
@@ -530,9 +544,16 @@ class IndicatorTrack:
         return next((r.value for r in reversed(self.rounds) if r.value is not None), None)
 
 
-def plan_against_actual(
-    app: App, session: Session, actor: Actor, roadmap_id: int
-) -> list[IndicatorTrack]:
+@dataclass(frozen=True)
+class Plan:
+    """A roadmap's indicators against their values."""
+
+    roadmap_id: int
+    title: str
+    tracks: list[IndicatorTrack]
+
+
+def plan_against_actual(app: App, session: Session, actor: Actor, roadmap_id: int) -> Plan:
     """For each indicator a round of `roadmap_id` asked for: target, baseline and the mean of
     the accepted values of each round among the participants the actor sees, per municipality
     too, and its mark by `track_mark` on the latest round. Added up in SQL."""
@@ -560,7 +581,7 @@ def plan_against_actual(
         .limit(100)
     ).all()
     if not rounds:
-        return []
+        return Plan(roadmap_id, roadmap.title, [])
     owner = aliased(Organization)
     municipality = aliased(Organization)
     place_id = func.coalesce(municipality.id, owner.id)
@@ -634,9 +655,10 @@ def plan_against_actual(
                     if any((r.id, indicator.id, p) in by_place for r in rounds)
                 ],
                 track_mark(indicator.direction, indicator.target_value, baseline, latest),
+                goal_of(indicator.direction, indicator.target_value, baseline),
             )
         )
-    return tracks
+    return Plan(roadmap_id, roadmap.title, tracks)
 
 
 def _asked_of(session: Session, round_ids: Iterable[int]) -> list[AskedIndicator]:
@@ -651,3 +673,15 @@ def _asked_of(session: Session, round_ids: Iterable[int]) -> list[AskedIndicator
         .order_by(Indicator.position, Indicator.id)
     ).all()
     return [AskedIndicator(*row) for row in rows]
+
+
+def with_rounds(session: Session, roadmap_ids: Iterable[int]) -> set[int]:
+    """Those of the roadmaps that have had a monitoring round."""
+    ids = list(roadmap_ids)
+    if not ids:
+        return set()
+    return set(
+        session.execute(
+            select(MonitoringRound.roadmap_id).where(MonitoringRound.roadmap_id.in_(ids)).distinct()
+        ).scalars()
+    )
