@@ -16,7 +16,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import data, loadtest, sweep, transitions
+from bench import data, loadtest, rounds, sweep, transitions
 from bench.spread import verdict
 
 RESULTS = Path(__file__).with_name("results.json")
@@ -85,6 +85,15 @@ def main() -> None:
     )
     step("HTTP under gunicorn")
     results["http"] = loadtest.run(dataset.url, args.redis_url, schools, 2 if args.quick else 5)
+    step(f"a monitoring round: {schools} schools × {rounds.INDICATORS} indicators")
+    results["rounds"] = rounds.run(
+        dataset.url,
+        args.redis_url,
+        schools,
+        2 if args.quick else 5,
+        rounds=3 if args.quick else 5,
+        per_round=20 if args.quick else 40,
+    )
     results["seconds"] = round(time.perf_counter() - started, 1)
     target = QUICK_RESULTS if args.quick else NATIONAL_RESULTS if args.national else RESULTS
     target.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
@@ -161,6 +170,19 @@ def table(r: dict) -> str:
         f"| peak RSS, gunicorn web worker under load | {h['web_worker_peak_rss_mb']:.0f} MB "
         f"| – | – | – |"
     )
+    m = r.get("rounds")
+    for name in ("submit", "accept", "plan page") if m else ():
+        figure = m[name]
+        what = {
+            "submit": "a school submits 10 values",
+            "accept": "its curator accepts them",
+            "plan page": "plan against actual, region",
+        }[name]
+        lines.append(
+            f"| round of {m['schools']:,} schools × {m['indicators']}: {what}, p50 / p95 "
+            f"| {figure['p50_ms']['median']:.0f} / {_n(figure['p95_ms'], '{:.0f}')} ms | – | – "
+            f"| p95 ≤ 50 ms: {verdict(figure['p95_ms'], 50.0, at_least=False)} |"
+        )
     for name, seed in r["import"].items():
         lines.append(
             f"| import of seed {name[:3]} (read + write) | "

@@ -3,15 +3,24 @@
 from __future__ import annotations
 
 import io
+from datetime import date, timedelta
 
 import pytest
 from openapi_spec_validator import validate
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from engine.accounts.users import issue_api_token
 from engine.db import unit_of_work
-from engine.models import Occurrence, Organization, User
-from tests.factories import count_occurrences
+from engine.models import (
+    Indicator,
+    MonitoringRound,
+    Occurrence,
+    Organization,
+    Roadmap,
+    Submission,
+    User,
+)
+from tests.factories import REGISTRY, count_occurrences
 
 
 @pytest.fixture
@@ -151,6 +160,13 @@ def test_openapi_document_is_valid_and_covers_the_endpoints(api) -> None:
         "/occurrences/{occurrence_id}/evidence",
         "/occurrences/{occurrence_id}/history",
         "/roadmaps/{roadmap_id}/indicators",
+        "/roadmaps/{roadmap_id}/rounds",
+        "/roadmaps/{roadmap_id}/plan",
+        "/rounds/{round_id}",
+        "/submissions",
+        "/submissions/{submission_id}",
+        "/submissions/{submission_id}/values",
+        "/submissions/{submission_id}/transitions",
         "/schools",
         "/people",
         "/people/{user_id}",
@@ -246,9 +262,122 @@ def test_a_roadmaps_indicators_are_read_in_its_territory(api, db, registry) -> N
         roadmap_id = roadmap.id
     answer = api("GET", f"/roadmaps/{roadmap_id}/indicators", "coordinator")
     assert answer.status_code == 200, answer.json
-    [item] = answer.json["items"]
+    [item] = [i for i in answer.json["items"] if i["number"] == "1"]  # the demo has its own
     assert item["target"] == {"value": 80.0, "unit": "%", "direction": "at_least"}
     assert item["baseline"] == 40 and item["scope"] == "municipality"
     assert api("GET", f"/roadmaps/{roadmap_id}/indicators", "school1").status_code == 403
     missing = api("GET", "/roadmaps/999999/indicators", "coordinator")
     assert missing.status_code == 404 and missing.json["error"]["code"] == "not_found"
+
+
+# --- monitoring rounds ---------------------------------------------------------------------
+
+SUB = "submission"
+
+
+def _roadmap(db) -> tuple[int, list[int]]:
+    with unit_of_work(db, readonly=True) as session:
+        roadmap_id = session.execute(select(func.min(Roadmap.id))).scalar_one()
+        ids = session.execute(
+            select(Indicator.id).where(Indicator.roadmap_id == roadmap_id).order_by(Indicator.id)
+        ).scalars()
+        return roadmap_id, list(ids)
+
+
+ROUND = {
+    "title": "Мониторинг, I этап",
+    "opens_on": date.today().isoformat(),
+    "closes_on": (date.today() + timedelta(days=14)).isoformat(),
+    "scope": "school",
+    "questions": [
+        {"text": "Проведён ли педсовет?", "kind": "single", "choices": ["да", "нет"]},
+        {"text": "Сколько родителей пришло?", "kind": "number"},
+    ],
+}
+
+
+def _rules():
+    definition = REGISTRY.for_subject(SUB).definition
+    submit = next(r.trigger for r in definition.rules if definition.takes_evidence(r))
+    back = next(r.trigger for r in definition.rules if r.requires_comment)
+    accept = next(r.trigger for r in definition.rules if definition.phase_of(r.dest).key == "done")
+    return submit, back, accept
+
+
+def test_a_round_runs_over_the_api(api, demo) -> None:
+    roadmap_id, indicators = _roadmap(demo)
+    body = {**ROUND, "indicator_ids": indicators}
+    assert api("POST", f"/roadmaps/{roadmap_id}/rounds", "school1", json=body).status_code == 403
+    made = api("POST", f"/roadmaps/{roadmap_id}/rounds", "coordinator", json=body)
+    assert made.status_code == 201, made.json
+    assert made.json["total"] == 5 and [i["id"] for i in made.json["indicators"]] == indicators
+    round_id = made.json["id"]
+    listed = api("GET", f"/roadmaps/{roadmap_id}/rounds", "coordinator")
+    assert [r["id"] for r in listed.json["items"]] == [round_id]
+
+    mine = api("GET", "/submissions", "school1")
+    assert mine.status_code == 200
+    [task] = mine.json["items"]
+    sid = task["submission_id"]
+    seen = api("GET", f"/rounds/{round_id}", "school1").json
+    assert [p["submission_id"] for p in seen["participants"]] == [sid]
+    assert api("GET", f"/submissions/{sid}", "school2").status_code in (403, 404)
+
+    questions = {q["kind"]: q["id"] for q in made.json["questions"]}
+    submit, back, accept = _rules()
+    missing = api("POST", f"/submissions/{sid}/transitions", "school1", json={"trigger": submit})
+    assert missing.status_code == 422 and missing.json["error"]["reason"] == "values_required"
+    wrong = {"answers": [{"question_id": questions["single"], "answer": "может быть"}]}
+    assert api("PUT", f"/submissions/{sid}/values", "school1", json=wrong).status_code == 422
+    entries = {
+        "values": [
+            {"indicator_id": indicators[0], "value": 92.5, "comment": "по справке"},
+            {"indicator_id": indicators[1], "value": 44},
+        ],
+        "answers": [
+            {"question_id": questions["single"], "answer": "да"},
+            {"question_id": questions["number"], "answer": 37},
+        ],
+    }
+    stored = api("PUT", f"/submissions/{sid}/values", "school1", json=entries)
+    assert stored.status_code == 200, stored.json
+    assert [v["value"] for v in stored.json["values"]] == [92.5, 44]
+    assert [a["answer"] for a in stored.json["answers"]] == ["да", 37]
+    sent = api("POST", f"/submissions/{sid}/transitions", "school1", json={"trigger": submit})
+    assert sent.status_code == 200
+    locked = api("PUT", f"/submissions/{sid}/values", "school1", json=entries)
+    assert locked.status_code == 409
+    no_comment = api("POST", f"/submissions/{sid}/transitions", "curator1", json={"trigger": back})
+    assert no_comment.status_code == 422
+    decided = api("POST", f"/submissions/{sid}/transitions", "curator1", json={"trigger": accept})
+    assert decided.status_code == 200
+
+    plan = api("GET", f"/roadmaps/{roadmap_id}/plan", "coordinator")
+    assert plan.status_code == 200
+    tracks = plan.json["tracks"]
+    assert [t["rounds"][0]["value"] for t in tracks] == [92.5, 44]
+    assert [t["mark"] for t in tracks] == ["on_track", "on_track"]  # 44 − 38 = 6 ≥ 5
+    assert [t["goal"] for t in tracks] == [90, 43]
+    assert "at_risk" in plan.json["rule"]
+
+
+def test_bad_rounds_and_entries_are_refused_and_write_nothing(api, demo) -> None:
+    roadmap_id, indicators = _roadmap(demo)
+    for body in [
+        {**ROUND, "closes_on": "2024-01-01"},
+        {**ROUND, "questions": [{"text": "Да?", "kind": "single", "choices": ["да"]}]},
+        {**ROUND, "questions": [], "indicator_ids": []},
+        {**ROUND, "indicator_ids": [999999]},
+        {**ROUND, "surprise": 1},
+        {**ROUND, "title": ""},
+    ]:
+        answer = api("POST", f"/roadmaps/{roadmap_id}/rounds", "coordinator", json=body)
+        assert answer.status_code == 422, (body, answer.json)
+    with unit_of_work(demo, readonly=True) as session:
+        assert session.execute(select(func.count()).select_from(MonitoringRound)).scalar() == 0
+        assert session.execute(select(func.count()).select_from(Submission)).scalar() == 0
+    assert api("GET", "/rounds/999999", "coordinator").status_code == 404
+    assert api("GET", "/submissions/999999", "school1").status_code == 404
+    assert api("GET", "/roadmaps/999999/plan", "coordinator").status_code == 404
+    with unit_of_work(demo, readonly=True) as session:
+        assert session.execute(select(func.count()).select_from(Organization)).scalar() > 5

@@ -199,6 +199,12 @@ def test_a_municipal_round_goes_to_the_municipality(world):
         ("coord_m2", {}, PermissionDeniedError, None),
         ("coord_m1", {"indicator_ids": [999_999]}, ValidationError, "unknown_indicator"),
         ("coord_m1", {"closes_on": date(2024, 2, 1)}, ValidationError, "window_reversed"),
+        (
+            "coord_m1",
+            {"opens_on": date(2024, 2, 1), "closes_on": date(2024, 2, 28)},
+            ValidationError,
+            "window_past",
+        ),
         ("coord_m1", {"indicator_ids": [], "questions": []}, ValidationError, "round_empty"),
         ("coord_m1", {"title": "  "}, ValidationError, "round_title_required"),
         ("coord_m1", {"scope": "класс"}, ValidationError, "unknown_choice"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import re
+from datetime import date, timedelta
 
 import docx
 import openpyxl
@@ -42,8 +43,8 @@ def _roadmap(db) -> tuple[int, list[int]]:
 
 ROUND_FORM = {
     "title": "Мониторинг, I этап",
-    "opens_on": "2024-01-09",
-    "closes_on": "2024-01-19",
+    "opens_on": date.today().isoformat(),
+    "closes_on": (date.today() + timedelta(days=14)).isoformat(),
     "scope": "school",
     "q0-text": "Проведён ли педсовет по итогам четверти?",
     "q0-kind": "single",

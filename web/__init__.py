@@ -8,11 +8,11 @@ import secrets
 from datetime import timedelta
 from typing import Any
 
-from flask import Flask, jsonify, redirect, render_template, request, session, url_for
+from flask import Flask, current_app, jsonify, redirect, render_template, request, session, url_for
 from flask_babel import gettext, lazy_gettext
 from flask_login import current_user
 from sqlalchemy import text
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 import workflows
 from engine.app import App
@@ -163,6 +163,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):  # type: ignore[no-untyped-def]
+        if isinstance(error, MethodNotAllowed) and not _matches_another_method(error):
+            return not_found(error)  # an id out of range: no method has such a path
         if not request.path.startswith("/api/"):
             return error
         headers = [(k, v) for k, v in error.get_headers() if k.lower() != "content-type"]
@@ -199,6 +201,22 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     return app
 
 
+def _matches_another_method(error: MethodNotAllowed) -> bool:
+    """Whether the path really is served for one of the methods werkzeug offers: it offers
+    those whose pattern matches before their ids are checked (an id of 0 or past the largest
+    one matches none of them)."""
+    adapter = current_app.url_map.bind_to_environ(request.environ)
+    for method in error.valid_methods or ():
+        if method in ("HEAD", "OPTIONS"):
+            continue
+        try:
+            adapter.match(request.path, method=method)
+        except HTTPException:
+            continue
+        return True
+    return False
+
+
 def _locale() -> str:
     """Russian unless the user chose English (kept in the session)."""
     return session.get("lang", "ru")
@@ -206,6 +224,4 @@ def _locale() -> str:
 
 def _timezone() -> str:
     zone = getattr(current_user, "timezone", None)
-    from flask import current_app
-
     return zone or current_app.config["ROADMAP_SETTINGS"].timezone

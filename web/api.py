@@ -31,11 +31,20 @@ from engine.lifecycle.fire import fire
 from engine.models import Role, User, utcnow
 from engine.readmodels.directory import people_page, person_card, schools_page
 from engine.readmodels.roadmaps import roadmap_indicators
+from engine.readmodels.rounds import (
+    MARK_RULE,
+    plan_against_actual,
+    roadmap_rounds,
+    round_detail,
+    round_tasks,
+    submission_detail,
+)
 from engine.readmodels.subjects import history, occurrence_detail
 from engine.readmodels.worklist import task_list
 from engine.usecases.people import take_out_as
 from engine.usecases.roadmap_edits import check_can_see
 from engine.work import evidence as evidence_service
+from engine.work.rounds import QuestionDraft, open_round, save_entries
 from web import apischema as shapes
 from web.apischema import SPEC, answers
 from web.context import application, settings, today, work
@@ -440,6 +449,246 @@ def post_directory():  # type: ignore[no-untyped-def]
     return shapes.DirectoryResult(dry_run=query.dry_run, **plan.to_dict())
 
 
+# --- monitoring rounds ---------------------------------------------------------------------
+
+
+def _target(row: Any) -> shapes.Target | None:
+    if row.target_value is None or not row.direction:
+        return None
+    return shapes.Target(value=row.target_value, unit=row.unit, direction=row.direction)
+
+
+def _asked(row: Any) -> shapes.AskedIndicator:
+    return shapes.AskedIndicator(
+        id=row.id, number=row.number, title=row.title, target=_target(row), baseline=row.baseline
+    )
+
+
+@bp.get("/roadmaps/<int:roadmap_id>/rounds")
+@SPEC.validate(resp=answers(HTTP_200=shapes.RoundList, errors=(403, 404)))
+def list_rounds(roadmap_id: int):  # type: ignore[no-untyped-def]
+    """The monitoring rounds of a roadmap in the token's territory, newest first, with their
+    submissions counted among those the token's user sees."""
+    with work(readonly=True) as db:
+        check_can_see(db, _actor(), roadmap_id)
+        rows = roadmap_rounds(application(), db, _actor(), roadmap_id)
+    return shapes.RoundList(
+        roadmap_id=roadmap_id,
+        items=[shapes.RoundRow.model_validate(row, from_attributes=True) for row in rows],
+    )
+
+
+@bp.post("/roadmaps/<int:roadmap_id>/rounds")
+@SPEC.validate(json=shapes.RoundIn, resp=answers(HTTP_201=shapes.Round, errors=(403, 404, 415)))
+def post_round(roadmap_id: int):  # type: ignore[no-untyped-def]
+    """Open a round (coordinators of the roadmap's territory): each participant gets a
+    submission due on its closing day. 422: a window that closes before it opens, an
+    indicator of another roadmap, a choice question without 2–12 choices, nothing asked."""
+    if not request.is_json:
+        return error_body(415, "unsupported", "send the body as application/json")
+    body: shapes.RoundIn = request.context.json  # type: ignore[attr-defined]
+    app = application()
+    with work() as db:
+        monitoring = open_round(
+            db,
+            app.registry,
+            _actor(),
+            roadmap_id,
+            title=body.title,
+            opens_on=body.opens_on,
+            closes_on=body.closes_on,
+            scope=body.scope.value,
+            indicator_ids=body.indicator_ids,
+            questions=[
+                QuestionDraft(q.text, q.kind.value, tuple(q.choices)) for q in body.questions
+            ],
+            now=app.clock(),
+        )
+        round_id = monitoring.id
+    return _round(round_id, 1, 50), 201
+
+
+@bp.get("/rounds/<int:round_id>")
+@SPEC.validate(query=shapes.RoundQuery, resp=answers(HTTP_200=shapes.Round, errors=(403, 404)))
+def get_round(round_id: int):  # type: ignore[no-untyped-def]
+    """A round: its indicators and questions, and a page of the participants the token's user
+    sees, with the values each has entered."""
+    query: shapes.RoundQuery = request.context.query  # type: ignore[attr-defined]
+    return _round(round_id, query.page, query.per_page)
+
+
+def _round(round_id: int, page: int, per_page: int) -> shapes.Round:
+    with work(readonly=True) as db:
+        d = round_detail(application(), db, _actor(), round_id, page=page, per_page=per_page)
+    return shapes.Round(
+        id=d.id,
+        roadmap_id=d.roadmap_id,
+        title=d.title,
+        opens_on=d.opens_on,
+        closes_on=d.closes_on,
+        scope=d.scope,
+        indicators=[_asked(i) for i in d.indicators],
+        questions=[shapes.Question.model_validate(q, from_attributes=True) for q in d.questions],
+        page=page,
+        per_page=per_page,
+        total=d.participants.total,
+        participants=[
+            shapes.Participant(
+                submission_id=p.submission_id,
+                organization_id=p.assignee_id,
+                name=p.name,
+                state=p.state,
+                escalation_level=p.escalation_level,
+                values=[shapes.Value(indicator_id=k, value=v) for k, v in p.values.items()],
+            )
+            for p in d.participants.rows
+        ],
+    )
+
+
+@bp.get("/submissions")
+@SPEC.validate(resp=answers(HTTP_200=shapes.TaskList, errors=()))
+def list_submissions():  # type: ignore[no-untyped-def]
+    """The open submissions of the token's own school or municipality, soonest due first."""
+    with work(readonly=True) as db:
+        tasks = round_tasks(application(), db, _actor(), limit=200)
+    return shapes.TaskList(
+        items=[shapes.Task.model_validate(t, from_attributes=True) for t in tasks]
+    )
+
+
+@bp.get("/submissions/<int:submission_id>")
+@SPEC.validate(resp=answers(HTTP_200=shapes.Submission, errors=(403, 404)))
+def get_submission(submission_id: int):  # type: ignore[no-untyped-def]
+    """One submission: its values, answers and files."""
+    return _submission(submission_id)
+
+
+def _submission(submission_id: int) -> shapes.Submission:
+    with work(readonly=True) as db:
+        d = submission_detail(application(), db, _actor(), submission_id)
+    return shapes.Submission(
+        id=d.id,
+        version=d.version,
+        state=d.state,
+        round_id=d.round_id,
+        organization=d.assignee,
+        due_on=d.due_on,
+        escalation_level=d.escalation_level,
+        values=[
+            shapes.Entry(indicator_id=e.indicator.id, value=e.value, comment=e.comment)
+            for e in d.entries
+        ],
+        answers=[shapes.Answered(question_id=a.question.id, answer=a.answer) for a in d.answers],
+        evidence=[
+            shapes.Evidence(id=e.id, name=e.name, size=e.size_bytes, sha256=e.sha256)
+            for e in d.evidence
+        ],
+    )
+
+
+def _typed(answer: Any) -> list[str]:
+    """An answer as the form would send it."""
+    if answer is None:
+        return []
+    if isinstance(answer, list):
+        return [str(a) for a in answer]
+    return [repr(answer) if isinstance(answer, float) else str(answer)]
+
+
+@bp.put("/submissions/<int:submission_id>/values")
+@SPEC.validate(
+    json=shapes.EntriesIn, resp=answers(HTTP_200=shapes.Submission, errors=(403, 404, 409, 415))
+)
+def put_values(submission_id: int):  # type: ignore[no-untyped-def]
+    """Store values and answers while the participant works on the submission.
+
+    409: it was sent for review or accepted. 422: an indicator or question the round does not
+    ask, an answer that is not one of its choices."""
+    if not request.is_json:
+        return error_body(415, "unsupported", "send the body as application/json")
+    body: shapes.EntriesIn = request.context.json  # type: ignore[attr-defined]
+    app = application()
+    with work() as db:
+        save_entries(
+            db,
+            app.registry,
+            _actor(),
+            submission_id,
+            values={
+                v.indicator_id: ("" if v.value is None else repr(v.value), v.comment or "")
+                for v in body.values
+            },
+            answers={a.question_id: _typed(a.answer) for a in body.answers},
+            now=app.clock(),
+        )
+    return _submission(submission_id)
+
+
+@bp.post("/submissions/<int:submission_id>/transitions")
+@SPEC.validate(
+    json=shapes.SubmissionFire,
+    resp=answers(HTTP_200=shapes.Transition, errors=(403, 404, 409, 415)),
+)
+def post_submission_transition(submission_id: int):  # type: ignore[no-untyped-def]
+    """Submit, accept or return a submission.
+
+    409: the state does not allow the trigger. 422: a value or answer is missing, or a return
+    has no comment."""
+    if not request.is_json:
+        return error_body(415, "unsupported", "send the body as application/json")
+    body: shapes.SubmissionFire = request.context.json  # type: ignore[attr-defined]
+    with work() as db:
+        result = fire(
+            db,
+            application().registry,
+            SubjectKind.SUBMISSION,
+            submission_id,
+            body.trigger,
+            _actor(),
+            comment=body.comment,
+        )
+    return shapes.Transition(
+        id=result.subject_id,
+        trigger=result.trigger,
+        from_state=result.from_state,
+        to_state=result.to_state,
+        version=result.version,
+    )
+
+
+@bp.get("/roadmaps/<int:roadmap_id>/plan")
+@SPEC.validate(resp=answers(HTTP_200=shapes.PlanAgainstActual, errors=(403, 404)))
+def get_plan(roadmap_id: int):  # type: ignore[no-untyped-def]
+    """Each indicator's target against the mean of the accepted values of each round, among
+    the participants the token's user sees, and its mark by the rule stated in `rule`."""
+    with work(readonly=True) as db:
+        plan = plan_against_actual(application(), db, _actor(), roadmap_id)
+    return shapes.PlanAgainstActual(
+        roadmap_id=plan.roadmap_id,
+        title=plan.title,
+        rule=MARK_RULE,
+        tracks=[
+            shapes.Track(
+                indicator=_asked(t.indicator),
+                rounds=[
+                    shapes.RoundValue(
+                        round_id=r.round_id,
+                        title=r.round_title,
+                        closes_on=r.closes_on,
+                        value=r.value,
+                        count=r.count,
+                    )
+                    for r in t.rounds
+                ],
+                goal=t.goal,
+                mark=t.mark,
+            )
+            for t in plan.tracks
+        ],
+    )
+
+
 @bp.get("/openapi.json")
 def openapi():  # type: ignore[no-untyped-def]
     """The OpenAPI 3.1 description of this API, made from its models."""
@@ -460,6 +709,10 @@ def _document() -> dict[str, Any]:
     schemas = spec["components"]["schemas"]
     schemas["Fire"]["properties"]["trigger"]["enum"] = list(
         dict.fromkeys(rule.trigger for rule in definition.rules)
+    )
+    monitoring = application().registry.for_subject(SubjectKind.SUBMISSION).definition
+    schemas["SubmissionFire"]["properties"]["trigger"]["enum"] = list(
+        dict.fromkeys(rule.trigger for rule in monitoring.rules)
     )
     for operation in (op for path in spec["paths"].values() for op in path.values()):
         for parameter in operation.get("parameters", []):

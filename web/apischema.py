@@ -12,7 +12,7 @@ from spectree.model_adapter.pydantic_adapter import BaseFile
 
 from engine.db import MAX_ID
 from engine.errors import MAX_REMARK, MAX_REPORT
-from engine.models import IndicatorDirection, IndicatorScope
+from engine.models import IndicatorDirection, IndicatorScope, QuestionKind
 from web.converters import MAX_PAGE
 
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
@@ -258,3 +258,176 @@ class DirectoryResult(BaseModel):
     missing: list[dict[str, Any]]
     regions_created: list[str]
     municipalities_created: list[str]
+
+
+# --- monitoring rounds ---------------------------------------------------------------------
+
+Choice = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class QuestionIn(Strict):
+    text: Annotated[str, Field(min_length=1, max_length=1_000)]
+    kind: QuestionKind
+    choices: Annotated[list[Choice], Field(max_length=12)] = []
+
+
+class RoundIn(Strict):
+    """Open a monitoring round: its window, the indicators and the survey it asks for."""
+
+    title: Annotated[str, Field(min_length=1, max_length=300)]
+    opens_on: dt.date
+    closes_on: dt.date
+    scope: IndicatorScope = IndicatorScope.SCHOOL
+    indicator_ids: Annotated[list[Id], Field(max_length=100)] = []
+    questions: Annotated[list[QuestionIn], Field(max_length=20)] = []
+
+
+class RoundRow(BaseModel):
+    id: int
+    title: str
+    opens_on: dt.date
+    closes_on: dt.date
+    scope: IndicatorScope
+    participants: int
+    under_review: int
+    done: int
+
+
+class RoundList(BaseModel):
+    roadmap_id: int
+    items: list[RoundRow]
+
+
+class AskedIndicator(BaseModel):
+    id: int
+    number: str | None
+    title: str
+    target: Target | None
+    baseline: float | None
+
+
+class Question(BaseModel):
+    id: int
+    text: str
+    kind: QuestionKind
+    choices: list[str]
+
+
+class Value(BaseModel):
+    indicator_id: int
+    value: float
+
+
+class Participant(BaseModel):
+    submission_id: int
+    organization_id: int
+    name: str
+    state: str
+    escalation_level: int
+    values: list[Value]
+
+
+class RoundQuery(BaseModel):
+    page: int = Field(1, ge=1, le=MAX_PAGE)
+    per_page: int = Field(50, ge=1, le=200)
+
+
+class Round(BaseModel):
+    id: int
+    roadmap_id: int
+    title: str
+    opens_on: dt.date
+    closes_on: dt.date
+    scope: IndicatorScope
+    indicators: list[AskedIndicator]
+    questions: list[Question]
+    page: int
+    per_page: int
+    total: int
+    participants: list[Participant]
+
+
+Answer = float | Annotated[str, Field(max_length=2_000)] | list[Choice] | None
+
+
+class ValueIn(Strict):
+    indicator_id: Id
+    value: Annotated[float, Field(ge=-1e9, le=1e9)] | None
+    comment: Annotated[str, Field(max_length=MAX_REMARK)] | None = None
+
+
+class AnswerIn(Strict):
+    question_id: Id
+    answer: Answer
+
+
+class EntriesIn(Strict):
+    """Values and answers of one submission; a null value or answer clears the one stored."""
+
+    values: Annotated[list[ValueIn], Field(max_length=100)] = []
+    answers: Annotated[list[AnswerIn], Field(max_length=20)] = []
+
+
+class Entry(BaseModel):
+    indicator_id: int
+    value: float | None
+    comment: str | None
+
+
+class Answered(BaseModel):
+    question_id: int
+    answer: Answer
+
+
+class Submission(BaseModel):
+    id: int
+    version: int
+    state: str
+    round_id: int
+    organization: str
+    due_on: dt.date | None
+    escalation_level: int
+    values: list[Entry]
+    answers: list[Answered]
+    evidence: list[Evidence]
+
+
+class SubmissionFire(Strict):
+    """Fire one of the monitoring lifecycle's triggers; the served document lists them."""
+
+    trigger: Name
+    comment: Annotated[str, Field(max_length=MAX_REMARK)] | None = None
+
+
+class Task(BaseModel):
+    submission_id: int
+    round_title: str
+    roadmap: str
+    due_on: dt.date | None
+    state: str
+
+
+class TaskList(BaseModel):
+    items: list[Task]
+
+
+class RoundValue(BaseModel):
+    round_id: int
+    title: str
+    closes_on: dt.date
+    value: float | None
+    count: int
+
+
+class Track(BaseModel):
+    indicator: AskedIndicator
+    rounds: list[RoundValue]
+    goal: float | None
+    mark: Literal["on_track", "at_risk", "off_track"] | None
+
+
+class PlanAgainstActual(BaseModel):
+    roadmap_id: int
+    title: str
+    rule: str
+    tracks: list[Track]

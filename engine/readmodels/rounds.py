@@ -44,6 +44,13 @@ from engine.readmodels.subjects import (
 
 #: The share of the target still missing that is «под угрозой», not yet «отстаёт».
 AT_RISK_SHARE = 0.10
+#: The rule of `track_mark`, as the API states it.
+MARK_RULE = (
+    "on_track: the latest round's mean of accepted values meets the target; at_risk: it "
+    f"falls short by at most {AT_RISK_SHARE:.0%} of the target; off_track: by more. "
+    "increase_by and decrease_by measure the change from the baseline (from the first "
+    "round when there is none)."
+)
 #: Text answers a round's page lists per question.
 TEXT_ANSWERS_SHOWN = 50
 

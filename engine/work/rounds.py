@@ -87,6 +87,10 @@ def open_round(
             f"the round closes ({closes_on:%d.%m.%Y}) before it opens ({opens_on:%d.%m.%Y})",
             reason="window_reversed",
         )
+    if closes_on < now.date():
+        raise ValidationError(
+            f"the round closes on {closes_on:%d.%m.%Y}, which is past", reason="window_past"
+        )
     if scope not in set(IndicatorScope):
         raise ValidationError(f"unknown scope {scope[:40]!r}", reason="unknown_choice")
     asked = list(dict.fromkeys(indicator_ids))

@@ -35,6 +35,23 @@ _LINKED = (
 )
 
 
+#: The append-only audit tables (0001). On SQLite a batch rebuilds a table without its
+#: triggers, so they are made again after it.
+_AUDIT = ("transition_log", "comment", "evidence")
+
+
+def _protect_again() -> None:
+    if op.get_bind().dialect.name != "sqlite":
+        return  # PostgreSQL alters the tables in place: their triggers stay
+    for table in _AUDIT:
+        for action in ("UPDATE", "DELETE"):
+            op.execute(f"DROP TRIGGER IF EXISTS {table}_no_{action.lower()}")
+            op.execute(
+                f"CREATE TRIGGER {table}_no_{action.lower()} BEFORE {action} ON {table} "
+                f"BEGIN SELECT RAISE(ABORT, '{table} is append-only: {action} refused'); END"
+            )
+
+
 def upgrade() -> None:
     op.create_table(
         "monitoring_round",
@@ -119,6 +136,7 @@ def upgrade() -> None:
                 batch.create_unique_constraint(
                     "uq_escalation_sub", ["submission_id", "kind", "level", "cycle"]
                 )
+    _protect_again()
 
 
 def downgrade() -> None:
@@ -132,6 +150,7 @@ def downgrade() -> None:
             batch.create_check_constraint(check, _TWO)
             batch.drop_constraint(f"fk_{table}_submission", type_="foreignkey")
             batch.drop_column("submission_id")
+    _protect_again()
     op.drop_index("ix_survey_answer_question", table_name="survey_answer")
     op.drop_table("survey_answer")
     op.drop_index("ix_submission_value_indicator", table_name="submission_value")
