@@ -195,16 +195,29 @@ def post_transition(occurrence_id: int):  # type: ignore[no-untyped-def]
     if not request.is_json:
         return error_body(415, "unsupported", "send the body as application/json")
     body: shapes.Fire = request.context.json  # type: ignore[attr-defined]
+    return _fired(
+        SubjectKind.OCCURRENCE, occurrence_id, body.trigger, body.comment, body.report_text
+    )
+
+
+def _fired(
+    kind: SubjectKind,
+    subject_id: int,
+    trigger: str,
+    comment: str | None,
+    report_text: str | None = None,
+) -> shapes.Transition:
+    """Fire `trigger` on one subject as the token's user; what the transition did."""
     with work() as db:
         result = fire(
             db,
             application().registry,
-            SubjectKind.OCCURRENCE,
-            occurrence_id,
-            body.trigger,
+            kind,
+            subject_id,
+            trigger,
             _actor(),
-            comment=body.comment,
-            report_text=body.report_text,
+            comment=comment,
+            report_text=report_text,
         )
     return shapes.Transition(
         id=result.subject_id,
@@ -638,23 +651,7 @@ def post_submission_transition(submission_id: int):  # type: ignore[no-untyped-d
     if not request.is_json:
         return error_body(415, "unsupported", "send the body as application/json")
     body: shapes.SubmissionFire = request.context.json  # type: ignore[attr-defined]
-    with work() as db:
-        result = fire(
-            db,
-            application().registry,
-            SubjectKind.SUBMISSION,
-            submission_id,
-            body.trigger,
-            _actor(),
-            comment=body.comment,
-        )
-    return shapes.Transition(
-        id=result.subject_id,
-        trigger=result.trigger,
-        from_state=result.from_state,
-        to_state=result.to_state,
-        version=result.version,
-    )
+    return _fired(SubjectKind.SUBMISSION, submission_id, body.trigger, body.comment)
 
 
 @bp.get("/roadmaps/<int:roadmap_id>/plan")

@@ -18,7 +18,6 @@ from engine.errors import NotFoundError
 from engine.lifecycle.definition import Phase, SubjectKind
 from engine.lifecycle.fire import load_subject
 from engine.models import (
-    Comment,
     Indicator,
     IndicatorDirection,
     MonitoringRound,
@@ -31,13 +30,13 @@ from engine.models import (
     Submission,
     SubmissionValue,
     SurveyAnswer,
-    User,
 )
 from engine.readmodels.common import Page
 from engine.readmodels.subjects import (
     CommentItem,
     EvidenceItem,
     HistoryEntry,
+    comment_list,
     evidence_list,
     history,
 )
@@ -450,15 +449,6 @@ def submission_detail(
             )
         )
     }
-    comments = [
-        CommentItem(*row)
-        for row in session.execute(
-            select(User.full_name, Comment.kind, Comment.body, Comment.created_at)
-            .join(User, User.id == Comment.author_id)
-            .where(Comment.submission_id == submission_id)
-            .order_by(Comment.id)
-        )
-    ]
     return SubmissionDetail(
         id=submission.id,
         version=submission.version,
@@ -481,7 +471,7 @@ def submission_detail(
         ],
         answers=[Answer(q, given.get(q.id)) for q in round_questions(session, monitoring.id)],
         evidence=evidence_list(session, SubjectKind.SUBMISSION, submission_id),
-        comments=comments,
+        comments=comment_list(session, SubjectKind.SUBMISSION, submission_id),
         history=history(session, actor, SubjectKind.SUBMISSION, submission_id),
     )
 

@@ -123,17 +123,22 @@ def occurrence_detail(session: Session, actor: Actor, occurrence_id: int) -> Occ
         report_form=activity.report_form,
     )
     detail.evidence = evidence_list(session, SubjectKind.OCCURRENCE, occurrence_id)
-    detail.comments = [
+    detail.comments = comment_list(session, SubjectKind.OCCURRENCE, occurrence_id)
+    detail.history = history(session, actor, SubjectKind.OCCURRENCE, occurrence_id)
+    return detail
+
+
+def comment_list(session: Session, kind: SubjectKind, subject_id: int) -> list[CommentItem]:
+    """The written reports and remarks of one subject, oldest first (tenant checked)."""
+    return [
         CommentItem(*r)
         for r in session.execute(
             select(User.full_name, Comment.kind, Comment.body, Comment.created_at)
             .join(User, User.id == Comment.author_id)
-            .where(Comment.occurrence_id == occurrence_id)
+            .where(SUBJECTS[kind].linked(Comment) == subject_id)
             .order_by(Comment.id)
         )
     ]
-    detail.history = history(session, actor, SubjectKind.OCCURRENCE, occurrence_id)
-    return detail
 
 
 def evidence_list(session: Session, kind: SubjectKind, subject_id: int) -> list[EvidenceItem]:
