@@ -154,7 +154,9 @@ def run(url: str, redis_url: str, schools: int, seconds: int, rounds: int, per_r
         )
         conn.execute("UPDATE submission SET due_on = %s WHERE round_id = %s", (past, first))
     current = _open(url, roadmap, indicators, "Мониторинг, II этап", today + timedelta(days=30))
-    with psycopg.connect(url) as conn:
+    with psycopg.connect(url, autocommit=True) as conn:
+        # the statistics autovacuum keeps on a live system, as the data set's own build does
+        conn.execute("VACUUM ANALYZE submission, submission_value, round_indicator")
         subs = conn.execute(
             "SELECT s.id, u.login FROM submission s JOIN app_user u ON "
             "u.organization_id = s.assignee_id AND u.role = 'school' WHERE s.round_id = %s "

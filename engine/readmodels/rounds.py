@@ -8,8 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import and_, func, select
-from sqlalchemy.orm import aliased
+from sqlalchemy import and_, case, func, select
 from sqlmodel import Session
 
 from engine.accounts.access import Actor, can_reach, require_reach, scope_clause
@@ -579,47 +578,34 @@ def plan_against_actual(app: App, session: Session, actor: Actor, roadmap_id: in
     ).all()
     if not rounds:
         return Plan(roadmap_id, roadmap.title, [])
-    owner = aliased(Organization)
-    municipality = aliased(Organization)
-    place_id = func.coalesce(municipality.id, owner.id)
-    accepted = and_(
-        MonitoringRound.roadmap_id == roadmap_id,
-        Submission.state.in_(_round_states(app, Phase.DONE)),
-        scope_clause(actor, Submission.assignee_id),
+    place = case(
+        (Organization.kind == OrganizationKind.SCHOOL, Organization.parent_id),
+        else_=Organization.id,
     )
-    base = (
+    rows = session.execute(  # one pass: per round, indicator and municipality
         select(
-            MonitoringRound.id.label("round_id"),
+            Submission.round_id,
             SubmissionValue.indicator_id,
-            place_id.label("place_id"),
-            SubmissionValue.value,
+            place,
+            func.sum(SubmissionValue.value),
+            func.count(),
         )
-        .join(Submission, Submission.round_id == MonitoringRound.id)
         .join(SubmissionValue, SubmissionValue.submission_id == Submission.id)
-        .join(owner, owner.id == Submission.assignee_id)
-        .outerjoin(
-            municipality,
-            and_(municipality.id == owner.parent_id, owner.kind == OrganizationKind.SCHOOL),
+        .join(Organization, Organization.id == Submission.assignee_id)
+        .where(
+            Submission.round_id.in_([r.id for r in rounds]),
+            Submission.state.in_(_round_states(app, Phase.DONE)),
+            scope_clause(actor, Submission.assignee_id),
         )
-        .where(accepted)
-        .subquery()
-    )
-    overall = {
-        (r, i): (v, n)
-        for r, i, v, n in session.execute(
-            select(
-                base.c.round_id, base.c.indicator_id, func.avg(base.c.value), func.count()
-            ).group_by(base.c.round_id, base.c.indicator_id)
-        )
-    }
-    by_place: dict[tuple[int, int, int], float] = {
-        (r, i, p): v
-        for r, i, p, v in session.execute(
-            select(
-                base.c.round_id, base.c.indicator_id, base.c.place_id, func.avg(base.c.value)
-            ).group_by(base.c.round_id, base.c.indicator_id, base.c.place_id)
-        )
-    }
+        .group_by(Submission.round_id, SubmissionValue.indicator_id, place)
+    ).all()
+    by_place: dict[tuple[int, int, int], float] = {}
+    sums: dict[tuple[int, int], tuple[float, int]] = {}
+    for round_id, indicator_id, place_id, total, count in rows:
+        by_place[(round_id, indicator_id, place_id)] = total / count
+        held, seen = sums.get((round_id, indicator_id), (0.0, 0))
+        sums[(round_id, indicator_id)] = (held + total, seen + count)
+    overall = {key: (total / count, count) for key, (total, count) in sums.items()}
     places = sorted({p for _r, _i, p in by_place})
     names: dict[int, str] = {
         row.id: row.name
