@@ -403,6 +403,13 @@ def test_plan_against_actual_takes_accepted_values_round_by_round(world):
     assert by_indicator[shares].mark == Mark.AT_RISK  # 86 of at least 90: 4 short, within 9
     assert by_indicator[results].mark == Mark.OFF_TRACK  # 7 − 3.5 = 3.5 of +5: 1.5 short
     assert [r.value for r in {t.indicator.id: t for t in mine}[shares].rounds] == [70.0, 86.0]
+    assert by_indicator[shares].places == [("Район 1", [75.0, 86.0])]
+    with unit_of_work(world.engine, readonly=True) as session:
+        schools = plan_against_actual(
+            app, session, world.actor("coord_m1"), roadmap_id, by_municipality=False
+        )
+    per_school = {t.indicator.id: t for t in schools.tracks}[shares].places
+    assert per_school == [("Школа А", [70.0, 86.0]), ("Школа Б", [80.0, None])]
 
 
 @pytest.mark.parametrize(

@@ -660,7 +660,9 @@ def get_plan(roadmap_id: int):  # type: ignore[no-untyped-def]
     """Each indicator's target against the mean of the accepted values of each round, among
     the participants the token's user sees, and its mark by the rule stated in `rule`."""
     with work(readonly=True) as db:
-        plan = plan_against_actual(application(), db, _actor(), roadmap_id)
+        who = _actor()
+        regional = who.role in (Role.REGIONAL_COORDINATOR, Role.ADMIN)
+        plan = plan_against_actual(application(), db, who, roadmap_id, by_municipality=regional)
     return shapes.PlanAgainstActual(
         roadmap_id=plan.roadmap_id,
         title=plan.title,
@@ -678,6 +680,7 @@ def get_plan(roadmap_id: int):  # type: ignore[no-untyped-def]
                     )
                     for r in t.rounds
                 ],
+                places=[shapes.Place(name=name, values=values) for name, values in t.places],
                 goal=t.goal,
                 mark=t.mark,
             )

@@ -419,9 +419,17 @@ class RoundValue(BaseModel):
     count: int
 
 
+class Place(BaseModel):
+    """A municipality (the region's view) or a participant, with its mean per round."""
+
+    name: str
+    values: list[float | None]
+
+
 class Track(BaseModel):
     indicator: AskedIndicator
     rounds: list[RoundValue]
+    places: list[Place]
     goal: float | None
     mark: Literal["on_track", "at_risk", "off_track"] | None
 

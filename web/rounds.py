@@ -8,13 +8,13 @@ from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import login_required
+from flask_login import current_user, login_required
 from werkzeug.datastructures import MultiDict
 
 from engine.db import as_id
 from engine.errors import DomainError, ValidationError
 from engine.lifecycle.definition import Phase, SubjectKind
-from engine.models import IndicatorScope, QuestionKind
+from engine.models import IndicatorScope, QuestionKind, Role
 from engine.readmodels.roadmaps import roadmap_indicators
 from engine.readmodels.rounds import (
     AT_RISK_SHARE,
@@ -116,6 +116,11 @@ def create_round(roadmap_id: int):  # type: ignore[no-untyped-def]
     return redirect(url_for("rounds.round_page", round_id=round_id), code=303)
 
 
+def regional_view() -> bool:
+    """The region sees municipalities side by side; everyone else, the participants."""
+    return current_user.role in (Role.REGIONAL_COORDINATOR, Role.ADMIN)
+
+
 def _day(form: Any, name: str) -> date:
     try:
         return date.fromisoformat(form.get(name, ""))
@@ -143,10 +148,11 @@ def plan(roadmap_id: int):  # type: ignore[no-untyped-def]
     """Each indicator's target against the accepted values of each round."""
     app = application()
     with work(readonly=True) as db:
-        found = plan_against_actual(app, db, actor(), roadmap_id)
+        found = plan_against_actual(app, db, actor(), roadmap_id, by_municipality=regional_view())
     return render_template(
         "plan.html",
         plan=found,
+        by_municipality=regional_view(),
         at_risk=round(AT_RISK_SHARE * 100),
     )
 

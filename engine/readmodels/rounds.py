@@ -527,7 +527,8 @@ class IndicatorTrack:
 
     indicator: AskedIndicator
     rounds: list[RoundValue]
-    #: Per municipality (the region's view): its name and its mean per round, in order.
+    #: Per municipality (the region's view) or per participant: its name and its mean per
+    #: round, in order.
     places: list[tuple[str, list[float | None]]]
     mark: str | None
     #: The value the target means: the target itself, or the baseline moved by it («increase
@@ -549,10 +550,13 @@ class Plan:
     tracks: list[IndicatorTrack]
 
 
-def plan_against_actual(app: App, session: Session, actor: Actor, roadmap_id: int) -> Plan:
+def plan_against_actual(
+    app: App, session: Session, actor: Actor, roadmap_id: int, *, by_municipality: bool = True
+) -> Plan:
     """For each indicator a round of `roadmap_id` asked for: target, baseline and the mean of
     the accepted values of each round among the participants the actor sees, per municipality
-    too, and its mark by `track_mark` on the latest round. Added up in SQL."""
+    too (or per participant, without `by_municipality`), and its mark by `track_mark` on the
+    latest round. Added up in SQL."""
     roadmap = session.get(Roadmap, roadmap_id)
     if roadmap is None:
         raise NotFoundError(f"roadmap {roadmap_id} does not exist")
@@ -578,10 +582,12 @@ def plan_against_actual(app: App, session: Session, actor: Actor, roadmap_id: in
     ).all()
     if not rounds:
         return Plan(roadmap_id, roadmap.title, [])
-    place = case(
-        (Organization.kind == OrganizationKind.SCHOOL, Organization.parent_id),
-        else_=Organization.id,
-    )
+    place: Any = Submission.assignee_id
+    if by_municipality:
+        place = case(
+            (Organization.kind == OrganizationKind.SCHOOL, Organization.parent_id),
+            else_=Organization.id,
+        )
     rows = session.execute(  # one pass: per round, indicator and municipality
         select(
             Submission.round_id,
@@ -613,6 +619,7 @@ def plan_against_actual(app: App, session: Session, actor: Actor, roadmap_id: in
             select(Organization.id, Organization.name).where(Organization.id.in_(places))
         )
     }
+    places.sort(key=lambda place_id: (names.get(place_id, ""), place_id))
     asked = _asked_of(session, [r.id for r in rounds])
     tracks = []
     for indicator in asked:
