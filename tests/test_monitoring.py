@@ -180,6 +180,17 @@ def test_a_round_gives_each_participant_a_submission_due_on_its_closing_day(worl
         tasks = round_tasks(app_for(world.engine), session, world.actor("school_a"))
         others = round_tasks(app_for(world.engine), session, world.actor("school_c"))
     assert [t.round_title for t in tasks] == ["Мониторинг, I этап"] and others == []
+    with unit_of_work(world.engine, readonly=True) as session:
+        told = session.execute(
+            select(Notification.id, Notification.user_id).where(Notification.kind == "round")
+        ).all()
+        messages = render(session, REGISTRY, [i for i, _ in told], "http://roadmap.test")
+    staff = {world.actor("school_a").id, world.actor("school_b").id}
+    assert {user for _, user in told} == staff  # each participant's staff, nobody else
+    mine = _submission(world, round_id, world.school_a)
+    link = next(m.link for m in messages if m.user_id == world.actor("school_a").id)
+    assert link == f"http://roadmap.test/submissions/{mine}"
+    assert all("до 15.03.2024" in m.body for m in messages)
 
 
 def test_a_municipal_round_goes_to_the_municipality(world):

@@ -190,7 +190,8 @@ def _message(row: Any, registry: WorkflowRegistry, base_url: str) -> Message:
         payload = note.payload or {}
         subject = str(payload.get("subject", "Уведомление"))
         lines += [str(line) for line in payload.get("lines", [])]
-        link = str(payload.get("link", link))
+        link = f"{base_url}{payload['path']}" if "path" in payload else payload.get("link", link)
+        link = str(link)
         summary = subject
         path = link.removeprefix(base_url) if link.startswith(base_url) else path
     if row.owner_name and note.kind != "digest":

@@ -27,6 +27,7 @@ from engine.models import (
     Indicator,
     IndicatorScope,
     MonitoringRound,
+    Notification,
     Organization,
     QuestionKind,
     Roadmap,
@@ -36,7 +37,9 @@ from engine.models import (
     Submission,
     SubmissionValue,
     SurveyAnswer,
+    User,
 )
+from engine.notices.notify import STAFF_ROLES
 
 MAX_TITLE = 300
 MAX_QUESTIONS = 20
@@ -175,8 +178,47 @@ def open_round(
         "escalation_held",
     ]
     session.execute(insert(Submission).from_select(columns, rows))  # one statement
+    _announce(session, monitoring, roadmap.title, now)
     session.flush()
     return monitoring
+
+
+def _announce(session: Session, monitoring: MonitoringRound, roadmap: str, now: datetime) -> None:
+    """Tell each participant's staff that the round is open, in their inbox and by e-mail."""
+    staff = session.execute(
+        select(Submission.id, User.id)
+        .join(User, User.organization_id == Submission.assignee_id)
+        .where(
+            Submission.round_id == monitoring.id,
+            User.role.in_(STAFF_ROLES),
+            User.is_active.is_(True),
+        )
+    ).all()
+    if not staff:
+        return
+    subject = f"Мониторинг: {monitoring.title[:80]}"
+    lines = [
+        f"Открыт этап мониторинга «{monitoring.title}» по дорожной карте «{roadmap[:200]}».",
+        f"Внесите значения показателей и ответы до {monitoring.closes_on:%d.%m.%Y}.",
+    ]
+    session.execute(
+        insert(Notification),
+        [
+            {
+                "key": f"round:{submission_id}:{user_id}",
+                "user_id": user_id,
+                "kind": "round",
+                "payload": {
+                    "subject": subject,
+                    "lines": lines,
+                    "path": f"/submissions/{submission_id}",
+                },
+                "created_at": now,
+                "email_attempts": 0,
+            }
+            for submission_id, user_id in staff
+        ],
+    )
 
 
 def _participants(roadmap_id: int, scope: str) -> Any:
