@@ -554,3 +554,23 @@ def test_two_connections_accepting_one_submission_one_wins(world, db_url, monkey
         ).scalar_one()
     assert accepted == 1
     assert POLICIES.for_subject(SUB).workflow == "monitoring"
+
+
+def test_a_municipality_answers_for_itself_and_the_region_decides(world):
+    roadmap_id, (shares, results) = _setup(world)
+    round_id = _open(world, roadmap_id, [shares], scope="municipality", questions=[])
+    own = _submission(world, round_id, world.municipality)
+    with pytest.raises(PermissionDeniedError):
+        _enter(world, round_id, own, "school_a", {shares: ("60", "")}, answers={})
+    _enter(world, round_id, own, "coord_m1", {shares: ("60", "")}, "submit", {})
+    app = app_for(world.engine)
+    with unit_of_work(world.engine, readonly=True) as session:
+        regional = review_queue(app, session, world.actor("regional"))
+        curators = review_queue(app, session, world.actor("curator_a"))
+    assert [(i.kind, i.id) for i in regional.rows] == [("submission", own)]
+    assert curators.rows == []
+    with pytest.raises(PermissionDeniedError), unit_of_work(world.engine) as session:
+        fire(session, REGISTRY, SUB, own, "accept", world.actor("coord_m1"))  # not its own
+    with unit_of_work(world.engine) as session:
+        fire(session, REGISTRY, SUB, own, "accept", world.actor("regional"))
+    assert REGISTRY.for_subject(SUB).definition.phase_of(_state(world, own)) is Phase.DONE
