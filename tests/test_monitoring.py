@@ -285,6 +285,8 @@ def test_values_are_entered_submitted_returned_and_accepted(world):
         _enter(world, round_id, mine, "school_a", {}, answers={"single": ["может быть"]})
     with pytest.raises(PermissionDeniedError):
         _enter(world, round_id, mine, "school_b", {shares: ("1", "")})
+    with pytest.raises(PermissionDeniedError, match="only the assignee"):
+        _enter(world, round_id, mine, "curator_a", {shares: ("1", "")})  # reaches, is not it
 
     _enter(world, round_id, mine, "school_a", {shares: ("85,5", "по журналу"), results: ("4", "")})
     with unit_of_work(world.engine, readonly=True) as session:

@@ -15,7 +15,7 @@ from flask import Blueprint, current_app, g, jsonify, request
 from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
 
-from engine.accounts.access import Actor, Power, require_power
+from engine.accounts.access import REGION_WIDE, Actor, Power, require_power
 from engine.accounts.users import note_token_use, user_for_token
 from engine.directory.people import add_person
 from engine.directory.schools import apply_directory, plan_directory, read_directory
@@ -310,11 +310,7 @@ def list_indicators(roadmap_id: int):  # type: ignore[no-untyped-def]
                 number=row.number,
                 title=row.title,
                 text=row.text,
-                target=(
-                    shapes.Target(value=row.target_value, unit=row.unit, direction=row.direction)
-                    if row.target_value is not None and row.direction
-                    else None
-                ),
+                target=_target(row),
                 baseline=row.baseline,
                 due=row.due,
                 due_text=row.due_text,
@@ -661,7 +657,7 @@ def get_plan(roadmap_id: int):  # type: ignore[no-untyped-def]
     the participants the token's user sees, and its mark by the rule stated in `rule`."""
     with work(readonly=True) as db:
         who = _actor()
-        regional = who.role in (Role.REGIONAL_COORDINATOR, Role.ADMIN)
+        regional = who.role in REGION_WIDE
         plan = plan_against_actual(application(), db, who, roadmap_id, by_municipality=regional)
     return shapes.PlanAgainstActual(
         roadmap_id=plan.roadmap_id,

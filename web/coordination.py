@@ -27,7 +27,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from engine.accounts.access import can_reach
+from engine.accounts.access import REGION_WIDE, can_reach
 from engine.db import as_id
 from engine.errors import DomainError, PermissionDeniedError
 from engine.escalation import board as escalation_service
@@ -42,7 +42,6 @@ from engine.models import (
     Organization,
     OrganizationKind,
     Roadmap,
-    Role,
     utcnow,
 )
 from engine.readmodels.directory import municipalities_in_scope
@@ -210,7 +209,7 @@ def _named(db: Any, narrow: WorkFilter) -> tuple[Organization | None, Roadmap | 
 
 def _by_municipality(narrow: WorkFilter) -> bool:
     """The region's dashboard lists municipalities until one is opened."""
-    regional = current_user.role in (Role.REGIONAL_COORDINATOR, Role.ADMIN)
+    regional = current_user.role in REGION_WIDE
     return regional and narrow.municipality_id is None
 
 
@@ -245,9 +244,7 @@ def escalations():  # type: ignore[no-untyped-def]
         )
         roadmaps = roadmaps_of(db, actor())
         municipalities = (
-            municipalities_in_scope(db, actor())
-            if current_user.role in (Role.REGIONAL_COORDINATOR, Role.ADMIN)
-            else []
+            municipalities_in_scope(db, actor()) if current_user.role in REGION_WIDE else []
         )
     return render_template(
         "escalations.html",

@@ -225,6 +225,18 @@ def available_actions(
     return actions, attach
 
 
+def uploaded_files() -> list[Upload]:
+    """The form's files, each read up to one byte past the limit (so that it can be named
+    too large)."""
+    limit = settings().max_evidence_bytes + 1
+    files = []
+    for upload in request.files.getlist("files"):
+        if upload and upload.filename:
+            files.append(Upload(upload.filename, upload.read(limit)))
+        upload.close()  # a large one spooled to a temporary file: closed now, not at GC
+    return files
+
+
 def act_on(  # type: ignore[no-untyped-def]
     kind: SubjectKind,
     subject_id: int,
@@ -235,12 +247,7 @@ def act_on(  # type: ignore[no-untyped-def]
     """Attach the uploaded files, then fire `trigger` (ATTACH_ONLY: files only); say what
     happens next. On an error the page comes `again` (422) with the typed text in its form;
     «… и к следующей» goes on to the next item of the curator's queue."""
-    limit = settings().max_evidence_bytes + 1
-    files = []
-    for upload in request.files.getlist("files"):
-        if upload and upload.filename:
-            files.append(Upload(upload.filename, upload.read(limit)))
-        upload.close()  # a large one spooled to a temporary file: closed now, not at GC
+    files = uploaded_files()
     app = application()
     try:
         with work() as db:

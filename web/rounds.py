@@ -11,10 +11,11 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.datastructures import MultiDict
 
+from engine.accounts.access import REGION_WIDE
 from engine.db import as_id
 from engine.errors import DomainError, ValidationError
 from engine.lifecycle.definition import Phase, SubjectKind
-from engine.models import IndicatorScope, QuestionKind, Role
+from engine.models import IndicatorScope, QuestionKind
 from engine.readmodels.roadmaps import roadmap_indicators
 from engine.readmodels.rounds import (
     AT_RISK_SHARE,
@@ -23,10 +24,9 @@ from engine.readmodels.rounds import (
     submission_detail,
 )
 from engine.usecases.monitoring import enter_and_act
-from engine.usecases.report import Upload
 from engine.usecases.roadmap_edits import check_can_see
 from engine.work.rounds import MAX_CHOICES, QuestionDraft, open_round
-from web.context import actor, application, settings, work
+from web.context import actor, application, work
 from web.desk import queue_url
 from web.messages import N_, russian
 from web.occurrences import (
@@ -36,6 +36,7 @@ from web.occurrences import (
     note_opened,
     page_number,
     returned_with,
+    uploaded_files,
 )
 
 bp = Blueprint("rounds", __name__)
@@ -118,7 +119,7 @@ def create_round(roadmap_id: int):  # type: ignore[no-untyped-def]
 
 def regional_view() -> bool:
     """The region sees municipalities side by side; everyone else, the participants."""
-    return current_user.role in (Role.REGIONAL_COORDINATOR, Role.ADMIN)
+    return current_user.role in REGION_WIDE
 
 
 def _day(form: Any, name: str) -> date:
@@ -197,12 +198,7 @@ def enter(submission_id: int):  # type: ignore[no-untyped-def]
     """Save the values, answers and files; with a trigger, send them for review as well."""
     form = request.form
     action = form.get("action", "save")
-    limit = settings().max_evidence_bytes + 1
-    files = []
-    for upload in request.files.getlist("files"):
-        if upload and upload.filename:
-            files.append(Upload(upload.filename, upload.read(limit)))
-        upload.close()
+    files = uploaded_files()
     app = application()
     try:
         values = {

@@ -184,6 +184,9 @@ POWERS: dict[str, frozenset[Power]] = {
     Role.ADMIN: frozenset({Power.SEE, Power.INVITE, Power.MANAGE, Power.ADMINISTER}),
 }
 
+#: Roles whose territory spans municipalities: their dashboards and plans go by municipality.
+REGION_WIDE = frozenset({Role.REGIONAL_COORDINATOR, Role.ADMIN})
+
 #: Roles that curate schools.
 CURATING = frozenset(role for role, powers in POWERS.items() if Power.CURATE in powers)
 

@@ -145,7 +145,7 @@ class _Step:
     """One kind of escalation: which rows need it, what row it inserts, what it updates."""
 
     name: str
-    table: Any
+    spec: SubjectSpec
     needs: Any  # WHERE clause on `table`
     kind: str
     level: int
@@ -156,6 +156,11 @@ class _Step:
     #: past their due date are rare, but the planner cannot know that state and due date go
     #: together; ordered by its index, a LIMIT makes the index the cheap plan.
     order: tuple[Any, ...]
+
+    @property
+    def table(self) -> Any:
+        """The subjects' table."""
+        return self.spec.table
 
 
 def _spec(policy: EscalationPolicy) -> SubjectSpec:
@@ -200,11 +205,11 @@ def _reminder_step(
         table.due_on <= horizon,
         _workflow(table, policy),
         ~reminded,
-        _in_scope(_spec(policy).owner, scope),
+        _in_scope(spec.owner, scope),
     )
     return _Step(
         "reminder",
-        table,
+        spec,
         needs,
         EscalationKind.REMINDER,
         0,
@@ -221,7 +226,8 @@ def _overdue_step(
     scope: tuple[list[int] | None, bool],
     level: int,
 ) -> _Step:
-    table = _spec(policy).table
+    spec = _spec(policy)
+    table = spec.table
     latest_due = context.calendar.latest_due_escalated(context.today, policy.offsets()[level])
     needs = and_(
         table.state.in_(policy.open_states),
@@ -229,11 +235,11 @@ def _overdue_step(
         table.escalation_held.is_(False),
         table.due_on <= latest_due,
         _workflow(table, policy),
-        _in_scope(_spec(policy).owner, scope),
+        _in_scope(spec.owner, scope),
     )
     return _Step(
         f"overdue-{level}",
-        table,
+        spec,
         needs,
         EscalationKind.OVERDUE,
         level,
@@ -264,11 +270,11 @@ def _review_step(
         table.state_changed_at < cutoff,
         _workflow(table, policy),
         ~escalated,
-        _in_scope(_spec(policy).owner, scope),
+        _in_scope(spec.owner, scope),
     )
     return _Step(
         f"review-{table.__tablename__}",
-        table,
+        spec,
         needs,
         EscalationKind.REVIEW,
         1,
@@ -314,7 +320,7 @@ def _batches(
             )
             if not ids:
                 return inserted_total
-            link = next(spec.link for spec in SUBJECTS.values() if spec.table is step.table)
+            link = step.spec.link
             rows = select(
                 step.table.id,
                 literal(step.kind),

@@ -535,11 +535,6 @@ class IndicatorTrack:
     #: by», «decrease by»); None when there is no baseline to move.
     goal: float | None = None
 
-    @property
-    def latest(self) -> float | None:
-        """The value of the last round that has one."""
-        return next((r.value for r in reversed(self.rounds) if r.value is not None), None)
-
 
 @dataclass(frozen=True)
 class Plan:

@@ -17,7 +17,7 @@ from engine.accounts.access import Actor, require_reach
 from engine.db import on_rollback
 from engine.errors import ConflictError, PermissionDeniedError, ValidationError
 from engine.lifecycle.definition import SubjectKind, WorkflowRegistry
-from engine.lifecycle.fire import load_subject
+from engine.lifecycle.fire import SubjectRef, load_subject
 from engine.lifecycle.statements import LINK_COLUMN
 from engine.models import Evidence, utcnow
 
@@ -48,6 +48,32 @@ def sniff_content_type(data: bytes) -> str | None:
     return None
 
 
+def require_worked_on(
+    session: Session,
+    registry: WorkflowRegistry,
+    kind: SubjectKind,
+    subject_id: int,
+    actor: Actor,
+    doing: str,
+    taken: str,
+    reason: str,
+) -> SubjectRef:
+    """The subject, if `actor` is of its assignee and it is in a state its assignee works in
+    (a rule from it checks for evidence); else the error saying which: `doing` is what only
+    its assignee does, `taken` what only its working states take, with `reason`."""
+    ref = load_subject(session, kind, subject_id)
+    require_reach(session, actor, ref.owner_id, f"{kind} {subject_id}")
+    if actor.organization_id != ref.owner_id:
+        raise PermissionDeniedError(f"only the assignee of {kind} {subject_id} {doing}")
+    definition = registry.get(ref.workflow_name, ref.workflow_version).definition
+    if not definition.accepts_evidence(ref.state):
+        raise ConflictError(
+            f"{kind} {subject_id} is '{ref.state}'; {taken} only while it is worked on",
+            reason=reason,
+        )
+    return ref
+
+
 def clean_name(filename: str) -> str:
     """The base name of an uploaded file, with path parts and control characters dropped."""
     base = filename.replace("\\", "/").rsplit("/", 1)[-1]
@@ -68,16 +94,16 @@ def attach(
     max_bytes: int,
 ) -> Evidence:
     """Store one file as evidence of a subject, in the caller's transaction."""
-    ref = load_subject(session, kind, subject_id)
-    require_reach(session, actor, ref.owner_id, f"{kind} {subject_id}")
-    if actor.organization_id != ref.owner_id:
-        raise PermissionDeniedError(f"only the assignee of {kind} {subject_id} attaches evidence")
-    definition = registry.get(ref.workflow_name, ref.workflow_version).definition
-    if not definition.accepts_evidence(ref.state):
-        raise ConflictError(
-            f"{kind} {subject_id} is '{ref.state}'; files are attached only while it is worked on",
-            reason="files_not_accepted",
-        )
+    ref = require_worked_on(
+        session,
+        registry,
+        kind,
+        subject_id,
+        actor,
+        "attaches evidence",
+        "files are attached",
+        "files_not_accepted",
+    )
     name = clean_name(filename)
     if not data:
         raise ValidationError(f"{name}: the file is empty", reason="file_empty")

@@ -11,18 +11,15 @@ from typing import Any
 from sqlalchemy import delete, func, insert, literal, select
 from sqlmodel import Session
 
-from engine.accounts.access import Actor, Power, require_coordinator, require_power, require_reach
+from engine.accounts.access import Actor, Power, require_coordinator, require_power
 from engine.errors import (
-    ConflictError,
     NotFoundError,
-    PermissionDeniedError,
     ValidationError,
     check_length,
     required_remark,
 )
 from engine.importing.indicators import read_number
 from engine.lifecycle.definition import SubjectKind, WorkflowRegistry
-from engine.lifecycle.fire import load_subject
 from engine.models import (
     Indicator,
     IndicatorScope,
@@ -40,6 +37,7 @@ from engine.models import (
     User,
 )
 from engine.notices.notify import STAFF_ROLES
+from engine.work.evidence import require_worked_on
 
 MAX_TITLE = 300
 MAX_QUESTIONS = 20
@@ -275,19 +273,16 @@ def save_entries(
     """Store the values (indicator id → (number, comment)) and answers (question id → what
     was typed or chosen) of one submission, while its participant works on it; a blank value
     or answer clears the one stored."""
-    ref = load_subject(session, SubjectKind.SUBMISSION, submission_id)
-    require_reach(session, actor, ref.owner_id, f"submission {submission_id}")
-    if actor.organization_id != ref.owner_id:
-        raise PermissionDeniedError(
-            f"only the participant of submission {submission_id} enters its values"
-        )
-    definition = registry.get(ref.workflow_name, ref.workflow_version).definition
-    if not definition.accepts_evidence(ref.state):
-        raise ConflictError(
-            f"submission {submission_id} is '{ref.state}'; values are entered only while it "
-            "is worked on",
-            reason="values_locked",
-        )
+    require_worked_on(
+        session,
+        registry,
+        SubjectKind.SUBMISSION,
+        submission_id,
+        actor,
+        "enters values",
+        "values are entered",
+        "values_locked",
+    )
     round_id = session.execute(
         select(Submission.round_id).where(Submission.id == submission_id)
     ).scalar_one()
