@@ -66,7 +66,7 @@ from engine.readmodels.roadmaps import (
     roadmap_sections,
     roadmaps_of,
 )
-from engine.readmodels.rounds import plan_against_actual, roadmap_rounds, with_rounds
+from engine.readmodels.rounds import AT_RISK_SHARE, plan_against_actual, roadmap_rounds, with_rounds
 from engine.readmodels.worklist import WorkFilter
 from engine.usecases.escalations import acknowledge_many, escalation_board, waiting
 from engine.usecases.importing import (
@@ -127,6 +127,7 @@ def dashboard():  # type: ignore[no-untyped-def]
     return render_template(
         "dashboard.html",
         plan=plan,
+        at_risk=round(AT_RISK_SHARE * 100),
         measured=[r for r in roadmaps if r.id in measured],
         totals=totals,
         areas=areas,
